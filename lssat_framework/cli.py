@@ -1,0 +1,154 @@
+"""The ``lssat`` and ``lssat-run`` commands.
+
+User errors print one clear message on stderr and exit with status 2; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+from .errors import LssatError
+
+EXIT_USER_ERROR = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
+
+
+def _spec_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", help="experiment spec (YAML)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+        help="override a spec value, e.g. --set train.epochs=1 (repeatable; values are YAML)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .plugins import KINDS, get_plugin_manager
+
+    parser = argparse.ArgumentParser(prog="lssat", description="Train and benchmark L-SSAT face models.")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="train and evaluate a spec (or a sweep)")
+    _spec_args(run)
+    run.add_argument("--out", default=None, help="run directory (default: runs/<spec name>)")
+    run.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    _common(run)
+    run.set_defaults(handler=cmd_run)
+
+    validate = sub.add_parser("validate", help="validate a spec (both stages) without training")
+    _spec_args(validate)
+    _common(validate)
+    validate.set_defaults(handler=cmd_validate)
+
+    evaluate = sub.add_parser("eval", help="evaluate a checkpoint on a split")
+    _spec_args(evaluate)
+    evaluate.add_argument("--checkpoint", required=True, help="a run directory or one of its checkpoint folders")
+    evaluate.add_argument("--split", default="val")
+    _common(evaluate)
+    evaluate.set_defaults(handler=cmd_eval)
+
+    plugins = sub.add_parser("plugins", help="list installed plugins")
+    plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    _common(plugins)
+    plugins.set_defaults(handler=cmd_plugins)
+
+    lister = sub.add_parser("list", help="list registered components of a kind")
+    lister.add_argument("kind", help=f"one of: {', '.join(KINDS)}")
+    lister.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'vit_*'")
+    _common(lister)
+    lister.set_defaults(handler=cmd_list)
+
+    manager = get_plugin_manager()
+    manager._pm.hook.register_commands(subparsers=sub)
+    return parser
+
+
+def cmd_validate(args) -> int:
+    from .spec import load_spec
+
+    resolved = load_spec(args.spec, args.overrides)
+    names = {section: rc.component.qualified_name for section, rc in resolved.components.items()}
+    print(f"{args.spec}: valid")
+    for section, name in names.items():
+        print(f"  {section}: {name}")
+    print(f"  modalities: {', '.join(sorted(resolved.modalities))}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .spec import load_spec
+    from .train import run_spec
+
+    resolved = load_spec(args.spec, args.overrides)
+    run_spec(resolved, out=args.out, resume=args.resume)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .spec import load_spec
+    from .train import evaluate_checkpoint
+
+    resolved = load_spec(args.spec, args.overrides)
+    metrics = evaluate_checkpoint(resolved, args.checkpoint, split=args.split)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def cmd_plugins(args) -> int:
+    from .plugins import get_plugin_manager
+
+    report = [info.as_dict() for info in get_plugin_manager().report()]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    for info in report:
+        counts = ", ".join(f"{len(names)} {kind}" for kind, names in info["components"].items()) or "no components"
+        line = f"{info['name']:<14} {info['distribution']} {info['version']:<8} {info['status']:<8} {counts}"
+        if info["error"]:
+            line += f"\n    {info['error']}"
+        print(line)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    for name in manager.list(args.kind, args.pattern):
+        component = manager.get(args.kind, name)
+        print(f"{name:<32} {component.description}" if component.description else name)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("LSSAT_DEBUG") == "1"
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return EXIT_USER_ERROR
+        return int(args.handler(args) or 0)
+    except LssatError as exc:
+        if debug:
+            raise
+        print(f"lssat: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("lssat: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_main(argv: Sequence[str] | None = None) -> int:
+    """``lssat-run ...`` is ``lssat run ...``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return main(["run", *argv])

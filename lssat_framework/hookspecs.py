@@ -1,0 +1,70 @@
+"""The hooks a plugin implements. Each hook receives a ``register`` callback.
+
+A plugin module (or object) implements any subset of these functions, decorated with
+``lssat_framework.hookimpl``, and is declared in its ``pyproject.toml``::
+
+    [project.entry-points.lssat]
+    myplugin = "lssat_plugin_myplugin"
+
+Every ``register`` callback has the same signature::
+
+    register(name, factory, params_model=None, description="")
+
+``factory(**params)`` builds the component; ``params_model`` is a pydantic model that validates
+the ``params`` mapping of the spec before ``factory`` is called (its fields are the factory's
+keyword arguments). Names only need to be unique within a plugin: when two plugins register the
+same name, both stay reachable as ``plugin/name``.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("lssat")
+hookimpl = pluggy.HookimplMarker("lssat")
+
+
+@hookspec
+def register_backbones(register):
+    """Register backbones: factories returning a :class:`lssat_framework.interfaces.Backbone`.
+
+    The backbone is shared by the task path (``forward_pooled``) and the masked path of the
+    SSL objective (``forward_masked``).
+    """
+
+
+@hookspec
+def register_descriptors(register):
+    """Register texture descriptors: factories returning a :class:`~lssat_framework.interfaces.Descriptor`.
+
+    A descriptor is a parameter-free ``torch.nn.Module`` that maps an RGB batch ``B×3×H×W`` in
+    [0, 1] to a modality ``B×C×H×W`` in [0, 1]. Descriptors are the modalities the SSL objective
+    masks and reconstructs, and the task head may classify.
+    """
+
+
+@hookspec
+def register_ssl_objectives(register):
+    """Register self-supervised objectives: factories returning an :class:`~lssat_framework.interfaces.SSLObjective`."""
+
+
+@hookspec
+def register_tasks(register):
+    """Register primary tasks: factories returning a :class:`~lssat_framework.interfaces.Task`.
+
+    A task owns its head size, its loss and its metrics.
+    """
+
+
+@hookspec
+def register_datasets(register):
+    """Register datasets: factories returning a :class:`~lssat_framework.interfaces.DatasetSource`."""
+
+
+@hookspec
+def register_commands(subparsers):
+    """Add sub-commands to the ``lssat`` CLI.
+
+    ``subparsers`` is the ``argparse`` sub-parser action of ``lssat``; call
+    ``subparsers.add_parser(...)`` and set ``handler=callable(args)`` as a default on the parser.
+    """

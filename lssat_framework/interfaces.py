@@ -1,0 +1,136 @@
+"""What the core expects of each kind of component.
+
+The core never names a concrete component: it only calls the methods below. A plugin's factory
+returns an object that subclasses (or quacks like) one of these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+
+class Descriptor(nn.Module):
+    """A parameter-free map from RGB ``B×3×H×W`` in [0, 1] to a modality ``B×C×H×W`` in [0, 1].
+
+    Subclasses set ``channels`` (C) and implement ``forward``.
+    """
+
+    channels: int = 1
+
+
+class Backbone(nn.Module):
+    """A feature extractor shared by the task path and the masked (SSL) path.
+
+    Attributes: ``num_features`` (D), ``in_chans``, ``patch_size`` (side in pixels of one
+    masking patch: the ViT patch or the CNN's output stride).
+    """
+
+    num_features: int
+    in_chans: int
+    patch_size: int
+
+    def grid_size(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """Patch grid (rows, cols) for an input of ``image_size`` (H, W)."""
+        h, w = image_size
+        if h % self.patch_size or w % self.patch_size:
+            raise ValueError(f"image size {h}x{w} is not a multiple of the patch size {self.patch_size}")
+        return h // self.patch_size, w // self.patch_size
+
+    def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled features ``B×D`` of the whole image (the task path)."""
+        raise NotImplementedError
+
+    def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Token features ``B×N×D`` on the patch grid for an input whose patches with
+        ``mask == True`` (``mask``: ``B×N`` bool, row-major grid) are hidden from the encoder.
+
+        Values at masked positions are unspecified: objectives replace them by mask tokens.
+        """
+        raise NotImplementedError
+
+
+@dataclass
+class SSLOutput:
+    """What an SSL objective returns for one batch."""
+
+    losses: dict[str, torch.Tensor] = field(default_factory=dict)
+    #: per reconstructed modality, the prediction ``B×C×H×W`` (for reconstruction grids)
+    predictions: dict[str, torch.Tensor] = field(default_factory=dict)
+    #: ``B×N`` bool, True where a patch was masked
+    mask: torch.Tensor | None = None
+
+
+class SSLObjective(nn.Module):
+    """An auxiliary self-supervised objective.
+
+    ``modalities`` lists the modalities it reads (the core computes them on the device from the
+    augmented batch). ``attach`` is called once, before training, to build the layers that depend
+    on the backbone and on the modalities' channel counts.
+    """
+
+    modalities: list[str] = []
+
+    def attach(self, backbone: Backbone, channels: dict[str, int], image_size: tuple[int, int]) -> None:
+        pass
+
+    def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
+        raise NotImplementedError
+
+
+@dataclass
+class LabelInfo:
+    """One kind of label a dataset provides."""
+
+    kind: str  # "binary" | "multiclass" | "multilabel"
+    names: list[str]  # class names (binary: [negative, positive]) or attribute names
+
+
+@dataclass
+class DatasetInfo:
+    labels: dict[str, LabelInfo]
+    image_size: tuple[int, int]
+    #: group labels available for fairness reports, e.g. {"male": ["female", "male"]}
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+
+class DatasetSource:
+    """A dataset with named splits.
+
+    ``split(name)`` returns a ``torch.utils.data.Dataset`` whose items are dicts with
+    ``image`` (float ``3×H×W`` in [0, 1]), ``labels`` (a dict keyed like ``info.labels``),
+    ``index`` (int), and optionally ``video`` (int, for video-level metrics) and ``groups``.
+    """
+
+    info: DatasetInfo
+    splits: tuple[str, ...] = ("train", "val")
+
+    def split(self, name: str):
+        raise NotImplementedError
+
+
+class Task:
+    """A primary task: picks its labels from the dataset, sizes its head, owns loss and metrics."""
+
+    #: the key of ``DatasetInfo.labels`` this task reads
+    label: str
+    #: the metric that ranks runs (leaderboards, best checkpoint)
+    headline: str
+
+    def bind(self, info: DatasetInfo) -> int:
+        """Check the dataset fits this task; return the number of head outputs."""
+        raise NotImplementedError
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """Per-sample scores (probabilities) from logits."""
+        raise NotImplementedError
+
+    def metrics(self, logits: torch.Tensor, target: torch.Tensor, extras: dict[str, Any]) -> dict[str, float]:
+        """Metrics over the whole split. ``extras`` may hold ``video`` and ``groups`` tensors."""
+        raise NotImplementedError

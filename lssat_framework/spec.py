@@ -1,0 +1,334 @@
+"""The experiment spec: YAML in, a validated :class:`ResolvedSpec` out.
+
+Validation runs in two stages and reports every problem at once, each with its dotted path and,
+where the YAML file is known, its line:
+
+1. the outer schema (:class:`Spec`, ``extra="forbid"``);
+2. each component section (``data``, ``task``, ``backbone``, ``ssl``, ``descriptors.*``): its
+   ``name`` is resolved in the registry and its ``params`` validated against the params model the
+   plugin registered; then the modalities the SSL objective and the task head read must exist.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import AmbiguousComponentError, LssatError, SpecError, UnknownComponentError
+from .plugins import Component, PluginManager, get_plugin_manager
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComponentSpec(_Strict):
+    """A component: the registered ``name`` (or ``plugin/name``) and its ``params``."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class LossSpec(_Strict):
+    """Weights of the joint loss ``task·L_task + ssl·L_ssl`` (SSAT reference: 0.1 / 0.9)."""
+
+    task: float = Field(0.1, ge=0)
+    ssl: float = Field(0.9, ge=0)
+
+
+class AugmentSpec(_Strict):
+    """Augmentation of the training batch, applied before the descriptor targets are computed."""
+
+    flip: bool = True
+    #: scale range of a random resized crop, e.g. [0.8, 1.0]; null switches it off
+    resized_crop: tuple[float, float] | None = None
+
+
+class TrainSpec(_Strict):
+    """Optimisation and run settings."""
+
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    #: absolute learning rate; when null, ``base_lr × effective_batch / 256``
+    lr: float | None = Field(None, gt=0)
+    base_lr: float = Field(1e-3, gt=0)
+    min_lr: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.05, ge=0)
+    warmup_epochs: float = Field(0.0, ge=0)
+    precision: Literal["no", "bf16", "fp16"] = "no"
+    grad_accum: int = Field(1, ge=1)
+    clip_grad: float | None = Field(None, gt=0)
+    eval_batch_size: int | None = Field(None, ge=1)
+    num_workers: int = Field(0, ge=0)
+    augment: AugmentSpec = Field(default_factory=AugmentSpec)
+    #: metric that picks the best checkpoint; default: the task's headline metric
+    best_metric: str | None = None
+    #: stop each epoch after this many batches (smoke tests); null = the whole split
+    max_batches: int | None = Field(None, ge=1)
+    #: force the CPU even when a GPU exists
+    cpu: bool = False
+    #: write a reconstruction grid PNG at each epoch
+    recon_grid: bool = True
+
+
+class Spec(_Strict):
+    """The whole experiment."""
+
+    name: str
+    seed: int = 0
+    data: ComponentSpec
+    task: ComponentSpec
+    backbone: ComponentSpec
+    #: named modalities: ``{modality_name: {name: descriptor, params: {...}}}``
+    descriptors: dict[str, ComponentSpec] = Field(default_factory=dict)
+    ssl: ComponentSpec
+    #: the modality the task head sees
+    classify: str
+    loss: LossSpec = Field(default_factory=LossSpec)
+    train: TrainSpec
+    #: dotted keys with lists of values; the run expands their cartesian product
+    sweep: dict[str, list[Any]] | None = None
+
+    @model_validator(mode="after")
+    def _non_empty_sweep(self):
+        for key, values in (self.sweep or {}).items():
+            if not values:
+                raise ValueError(f"sweep key '{key}' has an empty list of values")
+        return self
+
+
+COMPONENT_SECTIONS: dict[str, str] = {"data": "dataset", "task": "task", "backbone": "backbone", "ssl": "ssl"}
+
+
+@dataclass
+class ResolvedComponent:
+    component: Component
+    params: dict[str, Any]
+
+    def build(self) -> Any:
+        return self.component.factory(**self.params)
+
+
+@dataclass
+class ResolvedSpec:
+    """A spec that passed both stages: the outer model and every component, resolved."""
+
+    spec: Spec
+    raw: dict[str, Any]
+    components: dict[str, ResolvedComponent]  # keyed by section: data, task, backbone, ssl
+    modalities: dict[str, ResolvedComponent]  # every modality the run reads, by modality name
+    source: str | None = None
+
+
+# ---------------------------------------------------------------------- loading
+def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read a spec file with ``yaml.safe_load``; return the mapping and a path -> line map."""
+    path = Path(path)
+    if not path.is_file():
+        raise LssatError(f"spec file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        if "python/" in str(exc):
+            problem += " (specs are plain YAML: tags that build Python objects are refused)"
+        raise LssatError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LssatError(f"{path}: the spec must be a mapping of sections, got {type(data).__name__}")
+    return data, lines
+
+
+def _line_map(node, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    out = {} if out is None else out
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = f"{prefix}.{key.value}" if prefix else str(key.value)
+            out[path] = key.start_mark.line + 1
+            _line_map(value, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            path = f"{prefix}.{i}"
+            out[path] = value.start_mark.line + 1
+            _line_map(value, path, out)
+    return out
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``dotted == "a.b.c"``, creating mappings on the way."""
+    keys = dotted.split(".")
+    if not all(keys):
+        raise LssatError(f"invalid key path '{dotted}': empty part")
+    node = data
+    for i, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            raise LssatError(f"cannot set '{dotted}': '{'.'.join(keys[: i + 1])}' is not a mapping")
+        node = child
+    node[keys[-1]] = value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` strings; each value is parsed as YAML (``4``, ``true``, ``[a, b]``)."""
+    data = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise LssatError(f"--set expects key.path=value, got '{item}'")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            raise LssatError(f"--set {key}: cannot parse value '{text}' as YAML") from None
+        set_dotted(data, key.strip(), value)
+    return data
+
+
+def load_spec(path: str | Path, overrides: list[str] | None = None, manager: PluginManager | None = None) -> ResolvedSpec:
+    data, lines = load_yaml(path)
+    data = apply_overrides(data, overrides or [])
+    return validate_spec(data, source=str(path), lines=lines, manager=manager)
+
+
+# ------------------------------------------------------------------- validation
+def validate_spec(
+    data: dict[str, Any],
+    source: str | None = None,
+    lines: dict[str, int] | None = None,
+    manager: PluginManager | None = None,
+) -> ResolvedSpec:
+    """Validate ``data`` in two stages; raise :class:`SpecError` listing every problem."""
+    manager = manager or get_plugin_manager()
+    lines = lines or {}
+    problems: list[tuple[str, str]] = []
+
+    spec: Spec | None = None
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        problems += [_pydantic_problem(err, (), Spec) for err in exc.errors()]
+
+    components: dict[str, ResolvedComponent] = {}
+    sections = {key: kind for key, kind in COMPONENT_SECTIONS.items()}
+    descriptor_sections = data.get("descriptors") if isinstance(data.get("descriptors"), dict) else {}
+    for modality in descriptor_sections:
+        sections[f"descriptors.{modality}"] = "descriptor"
+    for path, kind in sections.items():
+        section = _lookup(data, path)
+        if not isinstance(section, dict) or not isinstance(section.get("name"), str):
+            continue  # stage 1 reported it
+        try:
+            component = manager.get(kind, section["name"])
+        except (UnknownComponentError, AmbiguousComponentError) as exc:
+            problems.append((f"{path}.name", str(exc)))
+            continue
+        params = section.get("params") or {}
+        if not isinstance(params, dict):
+            continue
+        try:
+            components[path] = ResolvedComponent(component, component.validate(params))
+        except ValidationError as exc:
+            problems += [_pydantic_problem(err, (*path.split("."), "params"), component.params_model) for err in exc.errors()]
+        except TypeError as exc:
+            problems.append((f"{path}.params", str(exc)))
+
+    modalities: dict[str, ResolvedComponent] = {}
+    if spec is not None and not problems:
+        for name in spec.descriptors:
+            modalities[name] = components[f"descriptors.{name}"]
+        try:
+            objective = components["ssl"].build()
+            wanted = [("ssl.params", m) for m in getattr(objective, "modalities", [])]
+        except LssatError as exc:
+            problems.append(("ssl.params", str(exc)))
+            wanted = []
+        wanted.append(("classify", spec.classify))
+        for path, name in wanted:
+            if name in modalities:
+                continue
+            try:
+                component = manager.get("descriptor", name)
+                modalities[name] = ResolvedComponent(component, component.validate({}))
+            except (UnknownComponentError, AmbiguousComponentError, ValidationError, TypeError):
+                known = sorted(set(spec.descriptors) | set(manager.list("descriptor")))
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                problems.append((path, f"modality '{name}' is neither declared under `descriptors` nor a registered descriptor.{hint}"))
+
+    if problems:
+        raise SpecError([(_with_line(path, lines), msg) for path, msg in problems], source=source)
+    assert spec is not None
+    return ResolvedSpec(spec=spec, raw=data, components=components, modalities=modalities, source=source)
+
+
+def _lookup(data: Any, dotted: str) -> Any:
+    for key in dotted.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _with_line(path: str, lines: dict[str, int]) -> str:
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):  # the deepest key that exists in the file
+        line = lines.get(".".join(parts[:end]))
+        if line is not None:
+            return f"{path} (line {line})"
+    return path
+
+
+def _pydantic_problem(err: dict[str, Any], prefix: tuple[str, ...], model: type[BaseModel] | None) -> tuple[str, str]:
+    loc = tuple(str(part) for part in err["loc"])
+    path = ".".join(prefix + loc)
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        message = f"unknown key '{loc[-1]}'"
+        message += f"; did you mean '{close[0]}'?" if close else ""
+        if allowed:
+            message += f" Allowed keys: {', '.join(allowed)}."
+    elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], (dict, list)):
+        message += f" (got {err['input']!r})"
+    return path, message
+
+
+def _fields_at(model: Any, loc: tuple[str, ...]) -> list[str]:
+    """Field names of the pydantic model found by walking ``loc`` from ``model``."""
+    current = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+        return args[0]
+    return annotation

@@ -1,0 +1,381 @@
+"""Texture descriptors: the modalities the L-SSAT auxiliary task masks and reconstructs.
+
+Every descriptor is a parameter-free ``nn.Module``. Input: a float tensor ``B×3×H×W`` (RGB) or
+``B×1×H×W`` (gray) with values in [0, 1], on any device. Output: ``B×C×H×W`` in [0, 1], same H×W.
+
+Gray level: RGB is converted with scikit-image's ``rgb2gray`` weights
+(0.2125 R + 0.7154 G + 0.0721 B), then the local patterns (LBP, LTP, LDP) quantise it to the
+8-bit level ``round(255·gray)`` — the image scikit-image sees when it is given a ``uint8`` image.
+
+Borders: LBP and LTP sample outside the image as 0 (scikit-image's ``mode='C'``); LDP and HOG
+replicate the edge pixel.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lssat_framework.interfaces import Descriptor
+
+GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)  # skimage.color.rgb2gray
+
+
+def check_images(images: torch.Tensor) -> None:
+    if not isinstance(images, torch.Tensor):
+        raise ValueError(f"expected a torch.Tensor, got {type(images).__name__}")
+    if images.ndim != 4:
+        raise ValueError(f"expected a batch B×C×H×W (4 dimensions), got shape {tuple(images.shape)}")
+    if images.shape[1] not in (1, 3):
+        raise ValueError(f"expected 1 (gray) or 3 (RGB) channels, got {images.shape[1]}")
+    if not images.is_floating_point():
+        raise ValueError(f"expected a floating-point tensor with values in [0, 1], got dtype {images.dtype}")
+    if images.numel() and (images.min() < 0 or images.max() > 1):
+        raise ValueError(
+            f"expected values in [0, 1], got [{images.min().item():.4g}, {images.max().item():.4g}]; divide 8-bit images by 255"
+        )
+
+
+def to_gray(images: torch.Tensor) -> torch.Tensor:
+    """``B×1×H×W`` gray in [0, 1] (scikit-image's ``rgb2gray`` weights)."""
+    check_images(images)
+    if images.shape[1] == 1:
+        return images
+    weights = images.new_tensor(GRAY_WEIGHTS).view(1, 3, 1, 1)
+    return (images * weights).sum(dim=1, keepdim=True)
+
+
+def gray_levels(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The 8-bit gray level ``round(255·gray)`` as ``dtype``, shape ``B×H×W``."""
+    return torch.round(to_gray(images)[:, 0].to(torch.float64) * 255).to(dtype)
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+# ----------------------------------------------------------------- identities
+class RGB(Descriptor):
+    """The RGB image itself (identity modality)."""
+
+    channels = 3
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        check_images(images)
+        return images if images.shape[1] == 3 else images.expand(-1, 3, -1, -1)
+
+
+class Gray(Descriptor):
+    """The gray image (scikit-image ``rgb2gray`` weights)."""
+
+    channels = 1
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return to_gray(images)
+
+
+# --------------------------------------------------------- circular sampling
+class CircularNeighbours:
+    """Bilinear samples of P points on a circle of radius R around every pixel.
+
+    Reproduces scikit-image's ``_local_binary_pattern`` arithmetic operation for operation:
+    offsets rounded to 5 decimals, per-pixel weights ``d = (r + dr) - floor(r + dr)``, the same
+    order of products and sums, and 0 outside the image. In float64 the samples are therefore
+    bit-identical to scikit-image's.
+    """
+
+    def __init__(self, points: int, radius: float):
+        self.points = points
+        self.radius = radius
+        angles = [2 * math.pi * i / points for i in range(points)]
+        # numpy's rounding (round half to even on the decimal value), as scikit-image does
+        import numpy as np
+
+        self.row_offsets = np.round(-radius * np.sin(np.array(angles)), 5).tolist()
+        self.col_offsets = np.round(radius * np.cos(np.array(angles)), 5).tolist()
+        self.pad = int(math.ceil(radius)) + 1
+
+    def samples(self, levels: torch.Tensor):
+        """Yield the P sampled neighbour maps ``B×H×W`` of ``levels`` (``B×H×W``), in order."""
+        batch, height, width = levels.shape
+        pad = self.pad
+        padded = F.pad(levels, (pad, pad, pad, pad))  # zeros outside: mode 'C', cval 0
+        rows = torch.arange(height, dtype=torch.float64, device=levels.device)
+        cols = torch.arange(width, dtype=torch.float64, device=levels.device)
+        for row_offset, col_offset in zip(self.row_offsets, self.col_offsets):
+            r = rows + row_offset
+            c = cols + col_offset
+            r0, c0 = torch.floor(r), torch.floor(c)
+            dr = (r - r0).to(levels.dtype).view(1, height, 1)
+            dc = (c - c0).to(levels.dtype).view(1, 1, width)
+            lo_r, hi_r = int(math.floor(row_offset)), int(math.ceil(row_offset))
+            lo_c, hi_c = int(math.floor(col_offset)), int(math.ceil(col_offset))
+
+            def window(dy: int, dx: int) -> torch.Tensor:
+                return padded[:, pad + dy : pad + dy + height, pad + dx : pad + dx + width]
+
+            top = (1 - dc) * window(lo_r, lo_c) + dc * window(lo_r, hi_c)
+            bottom = (1 - dc) * window(hi_r, lo_c) + dc * window(hi_r, hi_c)
+            yield (1 - dr) * top + dr * bottom
+
+
+# ------------------------------------------------------------------------ LBP
+LBPMethod = Literal["default", "ror", "uniform", "nri_uniform"]
+
+
+class CircularParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: number of circle points P; a list asks for several scales (channels stacked)
+    points: int | list[int] = 8
+    #: circle radius R; a list asks for several scales
+    radius: float | list[float] = 1.0
+    #: compute ``forward`` in float64 (bit-exact, slower); ``codes()`` is always exact
+    exact: bool = False
+
+    @model_validator(mode="after")
+    def _scales(self):
+        points, radii = _as_list(self.points), _as_list(self.radius)
+        if len(points) > 1 and len(radii) > 1 and len(points) != len(radii):
+            raise ValueError(f"points ({len(points)} values) and radius ({len(radii)} values) must have the same length")
+        if any(p < 1 or p > 32 for p in points):
+            raise ValueError("points must be between 1 and 32")
+        if any(r <= 0 for r in radii):
+            raise ValueError("radius must be positive")
+        return self
+
+
+class LBPParams(CircularParams):
+    method: LBPMethod = "default"
+
+
+def _scales(points, radius) -> list[tuple[int, float]]:
+    points, radii = _as_list(points), _as_list(radius)
+    n = max(len(points), len(radii))
+    points = points * n if len(points) == 1 else points
+    radii = radii * n if len(radii) == 1 else radii
+    return list(zip(points, radii))
+
+
+def lbp_code_count(points: int, method: str) -> int:
+    """How many distinct codes the method can produce (codes are 0 … count-1)."""
+    return {"default": 2**points, "ror": 2**points, "uniform": points + 2, "nri_uniform": points * (points - 1) + 3}[method]
+
+
+def encode_bits(bits: torch.Tensor, method: str) -> torch.Tensor:
+    """Codes ``B×H×W`` (int64) from sign bits ``B×P×H×W`` (bool), as scikit-image encodes them."""
+    points = bits.shape[1]
+    ints = bits.to(torch.int64)
+    if method in ("default", "ror"):
+        weights = (2 ** torch.arange(points, device=bits.device, dtype=torch.int64)).view(1, points, 1, 1)
+        code = (ints * weights).sum(dim=1)
+        if method == "ror":  # minimum over the P circular right shifts
+            best, rotated = code.clone(), code
+            for _ in range(points - 1):
+                rotated = (rotated >> 1) | ((rotated & 1) << (points - 1))
+                best = torch.minimum(best, rotated)
+            code = best
+        return code
+    # scikit-image counts the 0/1 changes along the chain without closing the circle
+    changes = (ints[:, 1:] != ints[:, :-1]).sum(dim=1)
+    ones = ints.sum(dim=1)
+    if method == "uniform":
+        return torch.where(changes <= 2, ones, torch.full_like(ones, points + 1))
+    # nri_uniform
+    first_one = torch.argmax(ints, dim=1)
+    first_zero = torch.argmax(1 - ints, dim=1)
+    rot_index = torch.where(first_one == 0, ones - first_zero, points - first_one)
+    code = 1 + (ones - 1) * points + rot_index
+    code = torch.where(ones == 0, torch.zeros_like(code), code)
+    code = torch.where(ones == points, torch.full_like(code, points * (points - 1) + 1), code)
+    return torch.where(changes <= 2, code, torch.full_like(code, points * (points - 1) + 2))
+
+
+class LBP(Descriptor):
+    """Local binary patterns (Ojala et al. 2002), codes identical to ``skimage.feature.local_binary_pattern``.
+
+    One channel per scale: the code divided by the method's largest code, so values lie in [0, 1].
+    """
+
+    def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, method: LBPMethod = "default", exact: bool = False):
+        super().__init__()
+        self.scales = _scales(points, radius)
+        self.method = method
+        self.exact = exact
+        self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
+        self.channels = len(self.scales)
+
+    def extra_repr(self) -> str:
+        return f"scales={self.scales}, method={self.method!r}"
+
+    def _codes(self, images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        levels = gray_levels(images, dtype)
+        out = []
+        for sampler in self.samplers:
+            bits = torch.stack([(s - levels) >= 0 for s in sampler.samples(levels)], dim=1)
+            out.append(encode_bits(bits, self.method))
+        return torch.stack(out, dim=1)
+
+    def codes(self, images: torch.Tensor) -> torch.Tensor:
+        """Integer codes ``B×S×H×W`` (int64), S scales, computed in float64: exact."""
+        return self._codes(images, torch.float64)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        codes = self._codes(images, torch.float64 if self.exact else torch.float32)
+        top = torch.tensor([lbp_code_count(p, self.method) - 1 for p, _ in self.scales], device=codes.device)
+        return (codes.to(torch.float32) / top.view(1, -1, 1, 1).to(torch.float32)).to(images.dtype)
+
+
+# ------------------------------------------------------------------------ LTP
+class LTPParams(CircularParams):
+    #: dead zone half-width t on the 0–255 scale
+    threshold: float = Field(5.0, ge=0)
+
+
+class LTP(Descriptor):
+    """Local ternary patterns (Tan & Triggs 2010): per scale two channels, upper and lower code.
+
+    ``s = +1`` where neighbour ≥ centre + t, ``-1`` where neighbour ≤ centre − t, else 0; the upper
+    code sets bit i where ``s_i = +1``, the lower code where ``s_i = −1``. Both are divided by
+    2^P − 1. Neighbours are sampled as for LBP.
+    """
+
+    def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, threshold: float = 5.0, exact: bool = False):
+        super().__init__()
+        self.scales = _scales(points, radius)
+        self.threshold = float(threshold)
+        self.exact = exact
+        self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
+        self.channels = 2 * len(self.scales)
+
+    def _codes(self, images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        levels = gray_levels(images, dtype)
+        out = []
+        for sampler in self.samplers:
+            diffs = [s - levels for s in sampler.samples(levels)]
+            upper = torch.stack([d >= self.threshold for d in diffs], dim=1)
+            lower = torch.stack([d <= -self.threshold for d in diffs], dim=1)
+            out += [encode_bits(upper, "default"), encode_bits(lower, "default")]
+        return torch.stack(out, dim=1)
+
+    def codes(self, images: torch.Tensor) -> torch.Tensor:
+        """``B×2S×H×W`` int64: upper and lower codes for each scale."""
+        return self._codes(images, torch.float64)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        codes = self._codes(images, torch.float64 if self.exact else torch.float32)
+        top = torch.tensor([2**p - 1 for p, _ in self.scales for _ in range(2)], device=codes.device, dtype=torch.float32)
+        return (codes.to(torch.float32) / top.view(1, -1, 1, 1)).to(images.dtype)
+
+
+# ------------------------------------------------------------------------ LDP
+#: Kirsch compass masks m0 … m7 (east, north-east, north, …, south-east), applied as correlation
+KIRSCH = (
+    ((-3, -3, 5), (-3, 0, 5), (-3, -3, 5)),
+    ((-3, 5, 5), (-3, 0, 5), (-3, -3, -3)),
+    ((5, 5, 5), (-3, 0, -3), (-3, -3, -3)),
+    ((5, 5, -3), (5, 0, -3), (-3, -3, -3)),
+    ((5, -3, -3), (5, 0, -3), (5, -3, -3)),
+    ((-3, -3, -3), (5, 0, -3), (5, 5, -3)),
+    ((-3, -3, -3), (-3, 0, -3), (5, 5, 5)),
+    ((-3, -3, -3), (-3, 0, 5), (-3, 5, 5)),
+)
+
+
+class LDPParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: how many of the 8 strongest absolute Kirsch responses set their bit
+    k: int = Field(3, ge=1, le=8)
+    #: spacing of the 3×3 mask taps (1 = the paper's); a list asks for several scales
+    radius: int | list[int] = 1
+
+
+class LDP(Descriptor):
+    """Local directional patterns (Jabid, Kabir & Chae 2010).
+
+    The 8 Kirsch responses ``m_i`` are computed on the 8-bit gray level (edges replicated); the
+    ``k`` largest ``|m_i|`` set bit i (ties: the lower index wins). The code (0 … 255) is mapped
+    to [0, 1] as ``code / 255``; one channel per scale.
+    """
+
+    def __init__(self, k: int = 3, radius: int | list[int] = 1):
+        super().__init__()
+        self.k = k
+        self.radii = _as_list(radius)
+        self.channels = len(self.radii)
+        self.register_buffer("masks", torch.tensor(KIRSCH, dtype=torch.float32).unsqueeze(1), persistent=False)
+
+    def codes(self, images: torch.Tensor) -> torch.Tensor:
+        """``B×S×H×W`` int64 codes. Responses are small integers, exact in float32."""
+        levels = gray_levels(images, torch.float32).unsqueeze(1)
+        weights = (2 ** torch.arange(8, device=levels.device, dtype=torch.int64)).view(1, 8, 1, 1)
+        out = []
+        for radius in self.radii:
+            padded = F.pad(levels, (radius,) * 4, mode="replicate")
+            responses = F.conv2d(padded, self.masks.to(levels.device), dilation=radius).abs()
+            order = torch.sort(responses, dim=1, descending=True, stable=True).indices[:, : self.k]
+            bits = torch.zeros_like(responses, dtype=torch.int64).scatter_(1, order, 1)
+            out.append((bits * weights).sum(dim=1))
+        return torch.stack(out, dim=1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return (self.codes(images).to(torch.float32) / 255.0).to(images.dtype)
+
+
+# ------------------------------------------------------------------------ HOG
+class HOGParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: orientation bins over [0, π)
+    bins: int = Field(9, ge=2)
+    #: side of a histogram cell in pixels
+    cell: int = Field(8, ge=1)
+    #: histograms of the gray image, or one per RGB channel (MaskFeat)
+    color: Literal["gray", "rgb"] = "gray"
+
+
+class HOG(Descriptor):
+    """Histograms of oriented gradients as a MaskFeat target (Wei et al. 2022).
+
+    Gradients ``[-1, 0, 1]`` (edges replicated), unsigned orientation hard-assigned to ``bins``
+    bins over [0, π), magnitudes summed per ``cell×cell`` cell, each cell histogram L2-normalised
+    (so values lie in [0, 1]). Every pixel carries its cell's histogram: output
+    ``B×(bins·c)×H×W``, c = 1 (gray) or 3 (rgb). H and W must be multiples of ``cell``.
+    """
+
+    def __init__(self, bins: int = 9, cell: int = 8, color: str = "gray"):
+        super().__init__()
+        self.bins, self.cell, self.color = bins, cell, color
+        self.channels = bins * (3 if color == "rgb" else 1)
+
+    def histograms(self, images: torch.Tensor) -> torch.Tensor:
+        """Normalised cell histograms ``B×(bins·c)×H/cell×W/cell``."""
+        check_images(images)
+        x = to_gray(images) if self.color == "gray" else RGB()(images)
+        height, width = x.shape[-2:]
+        if height % self.cell or width % self.cell:
+            raise ValueError(f"HOG needs H and W divisible by cell={self.cell}, got {height}×{width}")
+        x = x.to(torch.float32)
+        padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+        gx = padded[:, :, 1:-1, 2:] - padded[:, :, 1:-1, :-2]
+        gy = padded[:, :, 2:, 1:-1] - padded[:, :, :-2, 1:-1]
+        magnitude = torch.sqrt(gx * gx + gy * gy)
+        angle = torch.remainder(torch.atan2(gy, gx), math.pi)  # unsigned, [0, π)
+        index = torch.clamp((angle / math.pi * self.bins).floor().long(), max=self.bins - 1)
+        batch, channels = x.shape[:2]
+        hist = torch.zeros(batch, channels, self.bins, height, width, device=x.device)
+        hist.scatter_(2, index.unsqueeze(2), magnitude.unsqueeze(2))
+        hist = F.avg_pool2d(hist.flatten(1, 2), self.cell) * self.cell**2
+        hist = hist.view(batch, channels, self.bins, height // self.cell, width // self.cell)
+        hist = hist / hist.norm(dim=2, keepdim=True).clamp_min(1e-6)
+        return hist.flatten(1, 2)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        hist = self.histograms(images)
+        out = hist.repeat_interleave(self.cell, dim=2).repeat_interleave(self.cell, dim=3)
+        return out.clamp(0, 1).to(images.dtype)
