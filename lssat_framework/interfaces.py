@@ -26,7 +26,8 @@ class Backbone(nn.Module):
     """A feature extractor shared by the task path and the masked (SSL) path.
 
     Attributes: ``num_features`` (D), ``in_chans``, ``patch_size`` (side in pixels of one
-    masking patch: the ViT patch or the CNN's output stride).
+    masking patch: the ViT patch or the CNN's output stride). Optional: ``image_size`` (H, W)
+    when the backbone only takes one size (a ViT's position table).
     """
 
     num_features: int
@@ -39,6 +40,10 @@ class Backbone(nn.Module):
         if h % self.patch_size or w % self.patch_size:
             raise ValueError(f"image size {h}x{w} is not a multiple of the patch size {self.patch_size}")
         return h // self.patch_size, w // self.patch_size
+
+    def export_state_dict(self) -> dict[str, torch.Tensor]:
+        """Weights written to ``backbone.safetensors`` at the end of a run."""
+        return self.state_dict()
 
     def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled features ``B×D`` of the whole image (the task path)."""
@@ -134,3 +139,18 @@ class Task:
     def metrics(self, logits: torch.Tensor, target: torch.Tensor, extras: dict[str, Any]) -> dict[str, float]:
         """Metrics over the whole split. ``extras`` may hold ``video`` and ``groups`` tensors."""
         raise NotImplementedError
+
+
+def match_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Feed a modality of C channels to a backbone of ``channels`` inputs.
+
+    Fewer channels are tiled (a 1-channel LDP map becomes 3 identical channels, as a gray image
+    given to an RGB network); more channels than the backbone takes is an error.
+    """
+    have = x.shape[1]
+    if have == channels:
+        return x
+    if have > channels:
+        raise ValueError(f"a modality of {have} channels cannot feed a backbone of in_chans={channels}")
+    repeats = -(-channels // have)
+    return x.repeat(1, repeats, 1, 1)[:, :channels]

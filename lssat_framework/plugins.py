@@ -261,7 +261,7 @@ class PluginManager:
         all_names = sorted({c.name for c in comps} | {c.qualified_name for c in comps})
         close = difflib.get_close_matches(name, all_names, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise UnknownComponentError(f"unknown {kind} '{name}'{hint} Run `lssat list {kind}` to see what is installed.")
+        raise UnknownComponentError(f"unknown {kind} '{name}'{hint or '.'} Run `lssat list {kind}` to see what is installed.")
 
     def create(self, kind: str, name: str, **params: Any) -> Any:
         return self.get(kind, name).build(**params)

@@ -72,6 +72,8 @@ class TrainSpec(_Strict):
     best_metric: str | None = None
     #: stop each epoch after this many batches (smoke tests); null = the whole split
     max_batches: int | None = Field(None, ge=1)
+    #: also save the ``last`` checkpoint every this many optimiser steps (null: at epoch ends only)
+    checkpoint_every: int | None = Field(None, ge=1)
     #: force the CPU even when a GPU exists
     cpu: bool = False
     #: write a reconstruction grid PNG at each epoch

@@ -1,0 +1,97 @@
+"""The L-SSAT model: one shared backbone, a task head and an SSL objective.
+
+Two passes per training step, as in the SSAT reference: the whole image of the ``classify``
+modality through the backbone to the task head, and a masked view (the objective's choice)
+through the same backbone to the objective's decoder. Descriptor modalities are computed on the
+device, from the augmented batch, without gradients and outside autocast (so their codes stay
+exact under bf16/fp16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .errors import SpecError
+from .interfaces import Backbone, DatasetInfo, SSLObjective, SSLOutput, Task, match_channels
+from .spec import ResolvedSpec
+
+
+class LSSATModel(nn.Module):
+    def __init__(
+        self,
+        backbone: Backbone,
+        objective: SSLObjective,
+        descriptors: dict[str, nn.Module],
+        classify: str,
+        num_outputs: int,
+        image_size: tuple[int, int],
+    ):
+        super().__init__()
+        self.backbone = backbone
+        self.objective = objective
+        self.descriptors = nn.ModuleDict(descriptors)
+        self.classify = classify
+        self.head = nn.Linear(backbone.num_features, num_outputs)
+        nn.init.trunc_normal_(self.head.weight, std=0.02)
+        nn.init.zeros_(self.head.bias)
+        objective.attach(backbone, {name: d.channels for name, d in descriptors.items()}, image_size)
+
+    def modalities(self, images: torch.Tensor, names) -> dict[str, torch.Tensor]:
+        with torch.no_grad(), torch.autocast(device_type=images.device.type, enabled=False):
+            images = images.float()
+            return {name: self.descriptors[name](images) for name in names}
+
+    def forward(self, images: torch.Tensor, ssl: bool = True) -> tuple[torch.Tensor, SSLOutput]:
+        wanted = [self.classify, *(self.objective.modalities if ssl else [])]
+        inputs = self.modalities(images, dict.fromkeys(wanted))
+        features = self.backbone.forward_pooled(match_channels(inputs[self.classify], self.backbone.in_chans))
+        logits = self.head(features)
+        out = self.objective(self.backbone, inputs) if ssl and self.objective.modalities else SSLOutput()
+        return logits, out
+
+
+@dataclass
+class BuiltRun:
+    model: LSSATModel
+    task: Task
+    source: object  # DatasetSource
+
+
+def build(resolved: ResolvedSpec) -> BuiltRun:
+    """Build the dataset, task and model of a validated spec."""
+    spec = resolved.spec
+    source = resolved.components["data"].build()
+    task = resolved.components["task"].build()
+    info: DatasetInfo = source.info
+    num_outputs = task.bind(info)
+    backbone = resolved.components["backbone"].build()
+    objective = resolved.components["ssl"].build()
+    descriptors = {name: rc.build() for name, rc in resolved.modalities.items()}
+
+    problems = []
+    for name in dict.fromkeys([spec.classify, *objective.modalities]):
+        channels = descriptors[name].channels
+        if channels > backbone.in_chans:
+            problems.append(
+                ("backbone.params.in_chans", f"modality '{name}' has {channels} channels but the backbone takes {backbone.in_chans}; set in_chans: {channels}")
+            )
+    fixed = getattr(backbone, "image_size", None)  # e.g. a ViT's position table
+    if fixed is not None and tuple(fixed) != tuple(info.image_size):
+        problems.append(
+            ("backbone.params.img_size", f"the backbone is built for {fixed[0]}×{fixed[1]} images but the data gives {info.image_size[0]}×{info.image_size[1]}; set img_size: {info.image_size[0]}")
+        )
+    try:
+        backbone.grid_size(info.image_size)
+    except ValueError as exc:
+        problems.append(("data.params.image_size", f"{exc}; pick an image size divisible by {backbone.patch_size}"))
+    if problems:
+        raise SpecError(problems, source=resolved.source)
+    model = LSSATModel(backbone, objective, descriptors, spec.classify, num_outputs, info.image_size)
+    return BuiltRun(model=model, task=task, source=source)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,148 @@
+"""The MAE auxiliary objective, read top to bottom like ``models_mae.py``.
+
+The backbone encodes a masked view of the ``mask`` modality; a light transformer decoder inserts
+mask tokens, adds fixed 2-D sin-cos positions and predicts, for every patch, the pixels of each
+``reconstruct`` modality. The loss is the mean squared error over masked patches only; several
+reconstructed modalities add their losses.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from timm.layers import trunc_normal_
+from timm.models.vision_transformer import Block
+from torch import nn
+
+from lssat_framework.interfaces import Backbone, SSLObjective, SSLOutput, match_channels
+
+
+class MAEParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: the modality the masked branch sees (``rgb`` or any configured descriptor)
+    mask: str = "rgb"
+    #: one or more modalities to reconstruct
+    reconstruct: list[str] = Field(default_factory=lambda: ["rgb"], min_length=1)
+    mask_ratio: float = Field(0.75, gt=0, lt=1)
+    #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks (4 heads) for encoders up to
+    #: 384 features (ViT-Tiny/Small), 512-d × 8 blocks (16 heads) for larger ones
+    decoder_dim: int | None = Field(None, ge=8)
+    decoder_depth: int | None = Field(None, ge=1)
+    decoder_heads: int | None = Field(None, ge=1)
+    #: normalise each target patch to zero mean and unit variance (MAE's norm_pix_loss)
+    norm_target: bool = False
+
+    @field_validator("reconstruct", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+
+def sincos_2d(dim: int, rows: int, cols: int) -> torch.Tensor:
+    """Fixed 2-D sin-cos position embedding ``(rows·cols)×dim`` (half the channels per axis)."""
+    if dim % 4:
+        raise ValueError(f"decoder_dim must be a multiple of 4 for 2-D sin-cos positions, got {dim}")
+    quarter = dim // 4
+    omega = 1.0 / 10000 ** (torch.arange(quarter, dtype=torch.float64) / quarter)
+    y, x = torch.meshgrid(torch.arange(rows, dtype=torch.float64), torch.arange(cols, dtype=torch.float64), indexing="ij")
+    out_y = y.reshape(-1, 1) * omega
+    out_x = x.reshape(-1, 1) * omega
+    return torch.cat([out_x.sin(), out_x.cos(), out_y.sin(), out_y.cos()], dim=1).float()
+
+
+def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
+    """``B×C×H×W`` -> ``B×N×(patch·patch·C)``, row-major patches."""
+    batch, channels, height, width = images.shape
+    rows, cols = height // patch, width // patch
+    x = images.reshape(batch, channels, rows, patch, cols, patch)
+    return x.permute(0, 2, 4, 3, 5, 1).reshape(batch, rows * cols, patch * patch * channels)
+
+
+def unpatchify(patches: torch.Tensor, patch: int, channels: int, rows: int, cols: int) -> torch.Tensor:
+    batch = patches.shape[0]
+    x = patches.reshape(batch, rows, cols, patch, patch, channels)
+    return x.permute(0, 5, 1, 3, 2, 4).reshape(batch, channels, rows * patch, cols * patch)
+
+
+def random_mask(batch: int, count: int, ratio: float, device: torch.device) -> torch.Tensor:
+    """``B×N`` bool, exactly ``round(N·ratio)`` True per sample, drawn independently per sample."""
+    masked = int(round(count * ratio))
+    masked = min(max(masked, 1), count - 1)  # keep at least one visible and one masked patch
+    order = torch.argsort(torch.rand(batch, count, device=device), dim=1)
+    mask = torch.zeros(batch, count, dtype=torch.bool, device=device)
+    return mask.scatter_(1, order[:, :masked], True)
+
+
+class MaskedAutoencoder(SSLObjective):
+    """Mask ``mask``, reconstruct ``reconstruct`` (MSE on masked patches only)."""
+
+    def __init__(self, mask="rgb", reconstruct=("rgb",), mask_ratio=0.75, decoder_dim=None, decoder_depth=None, decoder_heads=None, norm_target=False):
+        super().__init__()
+        self.mask_modality = mask
+        self.reconstruct = list(reconstruct)
+        self.modalities = list(dict.fromkeys([mask, *self.reconstruct]))
+        self.mask_ratio = mask_ratio
+        self.decoder_size = (decoder_dim, decoder_depth, decoder_heads)
+        self.norm_target = norm_target
+
+    def attach(self, backbone: Backbone, channels: dict[str, int], image_size: tuple[int, int]) -> None:
+        small = backbone.num_features <= 384
+        dim = self.decoder_size[0] or (128 if small else 512)
+        depth = self.decoder_size[1] or (2 if small else 8)
+        heads = self.decoder_size[2] or (4 if small else 16)
+        self.patch = backbone.patch_size
+        self.rows, self.cols = backbone.grid_size(image_size)
+        self.channels = {name: channels[name] for name in self.reconstruct}
+        self.decoder_embed = nn.Linear(backbone.num_features, dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.register_buffer("decoder_pos", sincos_2d(dim, self.rows, self.cols).unsqueeze(0), persistent=False)
+        self.decoder_blocks = nn.Sequential(*[Block(dim, heads, mlp_ratio=4.0, qkv_bias=True) for _ in range(depth)])
+        self.decoder_norm = nn.LayerNorm(dim)
+        self.heads = nn.ModuleDict({name: nn.Linear(dim, self.patch**2 * c) for name, c in self.channels.items()})
+        trunc_normal_(self.mask_token, std=0.02)
+        for module in [self.decoder_embed, self.decoder_blocks, self.heads]:
+            module.apply(_init_weights)
+
+    def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
+        x = match_channels(inputs[self.mask_modality], backbone.in_chans)
+        mask = random_mask(x.shape[0], self.rows * self.cols, self.mask_ratio, x.device)
+
+        tokens = backbone.forward_masked(x, mask)
+        z = self.decoder_embed(tokens)
+        z = torch.where(mask.unsqueeze(-1), self.mask_token.to(z.dtype), z)
+        z = self.decoder_norm(self.decoder_blocks(z + self.decoder_pos.to(z.dtype)))
+
+        losses, predictions = {}, {}
+        weights = mask.to(torch.float32)
+        for name, head in self.heads.items():
+            prediction = head(z).float()
+            target = patchify(inputs[name].float(), self.patch)
+            if self.norm_target:
+                mean = target.mean(dim=-1, keepdim=True)
+                std = (target.var(dim=-1, keepdim=True) + 1e-6).sqrt()
+                target = (target - mean) / std
+            per_patch = ((prediction - target) ** 2).mean(dim=-1)
+            losses[f"rec_{name}"] = (per_patch * weights).sum() / weights.sum()
+            shown = prediction.detach() * std + mean if self.norm_target else prediction.detach()
+            predictions[name] = unpatchify(shown, self.patch, self.channels[name], self.rows, self.cols)
+        return SSLOutput(losses=losses, predictions=predictions, mask=mask)
+
+
+def _init_weights(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+class NoObjective(SSLObjective):
+    """No auxiliary task: the supervised baseline."""
+
+    modalities: list[str] = []
+
+    def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
+        return SSLOutput()

@@ -1,0 +1,26 @@
+"""Builtin tasks: deepfake, attributes, emotion, and the generic classification and multilabel."""
+
+from lssat_framework import hookimpl
+
+from .tasks import (
+    AttributesParams,
+    AttributesTask,
+    BaseTask,
+    DeepfakeParams,
+    DeepfakeTask,
+    GenericMultilabelTask,
+    LabelledTaskParams,
+    MulticlassParams,
+    MulticlassTask,
+)
+
+__all__ = ["BaseTask", "DeepfakeTask", "AttributesTask", "MulticlassTask"]
+
+
+@hookimpl
+def register_tasks(register):
+    register("deepfake", DeepfakeTask, DeepfakeParams, "real/fake: accuracy, ROC-AUC, EER (+ per video)")
+    register("attributes", AttributesTask, AttributesParams, "multi-label attributes: per-attribute and mean accuracy")
+    register("emotion", MulticlassTask, MulticlassParams, "expression classes: accuracy, balanced accuracy, macro-F1")
+    register("classification", MulticlassTask, LabelledTaskParams, "any multi-class label of a dataset")
+    register("multilabel", GenericMultilabelTask, LabelledTaskParams, "any multi-label label of a dataset")

@@ -1,0 +1,161 @@
+"""A timm model as an L-SSAT backbone.
+
+Masked path, chosen by ``masking``:
+
+* ``tokens`` (ViT family, the default where it applies): MAE token dropping. The encoder sees
+  only the visible patch tokens (plus its class/register tokens); masked positions are filled by
+  the objective's mask token.
+* ``pixels`` (CNNs, hierarchical models; any model with a feature map): SimMIM-style. Masked
+  patches of the input are replaced by a learned per-channel token, the whole image goes through
+  the network, and the final feature map gives one token per ``reduction × reduction`` patch.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
+from torch import nn
+
+from lssat_framework.errors import LssatError
+from lssat_framework.interfaces import Backbone
+
+
+class TimmParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: local weights file (.safetensors, .pth, .pt, .bin); timm names, classifier dropped
+    weights: FilePath | None = None
+    #: kept for readers of timm configs: true requires ``weights`` (nothing is downloaded)
+    pretrained: bool = False
+    in_chans: int = Field(3, ge=1)
+    img_size: int | None = Field(None, ge=1)
+    patch_size: int | None = Field(None, ge=1)
+    depth: int | None = Field(None, ge=1)
+    embed_dim: int | None = Field(None, ge=1)
+    num_heads: int | None = Field(None, ge=1)
+    drop_path_rate: float = Field(0.0, ge=0, lt=1)
+    masking: Literal["auto", "tokens", "pixels"] = "auto"
+    #: further keyword arguments for ``timm.create_model``
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _local_weights_only(self):
+        if self.pretrained and self.weights is None:
+            raise ValueError(
+                "pretrained weights are read from a local file only: set `weights: path/to/file.safetensors` "
+                "(nothing is downloaded), or drop `pretrained`"
+            )
+        return self
+
+
+def _is_vit(model: nn.Module) -> bool:
+    return all(hasattr(model, attr) for attr in ("patch_embed", "blocks", "_pos_embed", "num_prefix_tokens")) and not getattr(
+        model, "dynamic_img_size", False
+    )
+
+
+class TimmBackbone(Backbone):
+    def __init__(
+        self,
+        model_name: str,
+        weights: Path | None = None,
+        pretrained: bool = False,
+        in_chans: int = 3,
+        img_size: int | None = None,
+        patch_size: int | None = None,
+        depth: int | None = None,
+        embed_dim: int | None = None,
+        num_heads: int | None = None,
+        drop_path_rate: float = 0.0,
+        masking: str = "auto",
+        kwargs: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        import timm
+
+        options = dict(
+            in_chans=in_chans, img_size=img_size, patch_size=patch_size, depth=depth, embed_dim=embed_dim,
+            num_heads=num_heads, drop_path_rate=drop_path_rate or None, **(kwargs or {}),
+        )
+        options = {key: value for key, value in options.items() if value is not None}
+        if weights is not None:
+            options.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
+        try:
+            self.model = timm.create_model(model_name, num_classes=0, **options)
+        except TypeError as exc:
+            raise LssatError(f"backbone '{model_name}' rejected its params: {exc}") from None
+        except (RuntimeError, KeyError, ValueError) as exc:
+            if weights is not None:
+                raise LssatError(f"backbone '{model_name}': cannot load weights from {weights}: {exc}") from None
+            raise
+        self.model_name = model_name
+        self.in_chans = in_chans
+        self.num_features = self.model.num_features
+        vit = _is_vit(self.model)
+        if masking == "tokens" and not vit:
+            raise LssatError(f"backbone '{model_name}' has no ViT token sequence: use masking 'pixels' or 'auto'")
+        self.masking = "tokens" if (vit and masking != "pixels") else "pixels"
+        if self.masking == "tokens":
+            self.patch_size = self.model.patch_embed.patch_size[0]
+            self.image_size = tuple(self.model.patch_embed.img_size)
+        else:
+            info = getattr(self.model, "feature_info", None)
+            if not info:
+                raise LssatError(f"backbone '{model_name}' exposes neither ViT blocks nor a feature map (feature_info)")
+            self.patch_size = int(info[-1]["reduction"])
+            self.mask_token = nn.Parameter(torch.zeros(1, in_chans, 1, 1))
+
+    def extra_repr(self) -> str:
+        return f"model={self.model_name!r}, masking={self.masking!r}, patch_size={self.patch_size}"
+
+    def export_state_dict(self) -> dict[str, torch.Tensor]:
+        """The timm model's weights under timm's names: loadable again as ``weights:``."""
+        return self.model.state_dict()
+
+    def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.masking == "tokens":
+            return self._forward_visible_tokens(x, mask)
+        return self._forward_masked_pixels(x, mask)
+
+    def _forward_visible_tokens(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        model = self.model
+        tokens = model._pos_embed(model.patch_embed(x))  # positions added before dropping
+        prefix_count = model.num_prefix_tokens
+        prefix, patches = tokens[:, :prefix_count], tokens[:, prefix_count:]
+        batch, count, dim = patches.shape
+        visible = int(count - mask[0].sum())
+        # stable sort puts the visible (False) positions first, in grid order
+        keep = torch.argsort(mask.to(torch.int8), dim=1, stable=True)[:, :visible]
+        kept = torch.gather(patches, 1, keep.unsqueeze(-1).expand(-1, -1, dim))
+        encoded = model.norm(model.blocks(model.norm_pre(torch.cat([prefix, kept], dim=1))))
+        out = encoded.new_zeros(batch, count, dim)
+        return out.scatter(1, keep.unsqueeze(-1).expand(-1, -1, dim), encoded[:, prefix_count:])
+
+    def _forward_masked_pixels(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        rows, cols = self.grid_size(tuple(x.shape[-2:]))
+        pixel_mask = mask.view(-1, 1, rows, cols).to(x.dtype)
+        pixel_mask = pixel_mask.repeat_interleave(self.patch_size, 2).repeat_interleave(self.patch_size, 3)
+        x = x * (1 - pixel_mask) + self.mask_token.to(x.dtype) * pixel_mask
+        features = self.model.forward_features(x)
+        if features.ndim != 4:
+            raise LssatError(f"backbone '{self.model_name}' returned features of shape {tuple(features.shape)}, not a map")
+        if features.shape[1] != self.num_features and features.shape[-1] == self.num_features:
+            features = features.permute(0, 3, 1, 2)  # NHWC (e.g. Swin) -> NCHW
+        if features.shape[-2:] != (rows, cols):
+            raise LssatError(
+                f"backbone '{self.model_name}' gave a {features.shape[-2]}×{features.shape[-1]} feature map, expected {rows}×{cols}"
+            )
+        return features.flatten(2).transpose(1, 2)
+
+
+def make_factory(model_name: str):
+    factory = functools.partial(TimmBackbone, model_name)
+    functools.update_wrapper(factory, TimmBackbone)
+    return factory
