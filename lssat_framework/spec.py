@@ -12,6 +12,7 @@ where the YAML file is known, its line:
 from __future__ import annotations
 
 import copy
+import re
 import difflib
 import typing
 from dataclasses import dataclass
@@ -130,15 +131,31 @@ class ResolvedSpec:
 
 
 # ---------------------------------------------------------------------- loading
+class SpecLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that also reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``)."""
+
+
+SpecLoader.yaml_implicit_resolvers = {key: list(value) for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=SpecLoader)  # a SafeLoader: no Python objects
+
+
 def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """Read a spec file with ``yaml.safe_load``; return the mapping and a path -> line map."""
+    """Read a spec file with a safe YAML loader; return the mapping and a path -> line map."""
     path = Path(path)
     if not path.is_file():
         raise LssatError(f"spec file not found: {path}")
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+        data = parse_yaml(text)
+        lines = _line_map(yaml.compose(text, Loader=SpecLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -192,7 +209,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         if not sep or not key.strip():
             raise LssatError(f"--set expects key.path=value, got '{item}'")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
+            value = parse_yaml(text) if text.strip() else ""
         except yaml.YAMLError:
             raise LssatError(f"--set {key}: cannot parse value '{text}' as YAML") from None
         set_dotted(data, key.strip(), value)

@@ -6,8 +6,9 @@ same on every machine and in every process, at any size, with nothing to downloa
 * expression (7 classes, AffectNet's order): mouth shape, brow angle and height, eye opening;
 * attributes (CelebA names): Eyeglasses, Smiling, No_Beard, Bangs, Pale_Skin; group label Male;
 * fake: real images carry a sensor-like grain; a fake has an inner-face region blended in whose
-  *local texture* differs (grain removed, 2× resampled, or grain of another strength) while its
-  colour and shape stay those of the face — so texture targets have something to find.
+  *local texture* differs (grain removed, 2× nearest resampling, or the checkerboard of a
+  transposed-convolution upsampler) while its colour and shape stay those of the face — so
+  texture targets have something to find.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def draw_face(rng: np.random.Generator, size: int, expression: int, attrs: dict[
 def _inner_face_mask(rng, size):
     coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
     yy, xx = np.meshgrid(coords, coords, indexing="ij")
-    d = _ellipse(yy, xx, rng.uniform(-0.1, 0.25), rng.uniform(-0.1, 0.1), rng.uniform(0.3, 0.45), rng.uniform(0.3, 0.42))
+    d = _ellipse(yy, xx, rng.uniform(-0.05, 0.2), rng.uniform(-0.08, 0.08), rng.uniform(0.4, 0.55), rng.uniform(0.35, 0.45))
     return _soft(d, 0.25).astype(np.float32)[..., None]
 
 
@@ -150,20 +151,21 @@ def render(seed: int, split: str, index: int, size: int, fake_ratio: float) -> d
     }
     fake = bool(rng.random() < fake_ratio)
     clean = draw_face(rng, size, expression, attrs, male)
-    grain = rng.uniform(0.025, 0.05)
+    grain = rng.uniform(0.02, 0.04)
     real = clean + rng.normal(0, grain, clean.shape).astype(np.float32)
     image = real
     if fake:
         kind = int(rng.integers(3))
-        if kind == 0:  # grain removed
-            swapped = clean + rng.normal(0, grain * 0.15, clean.shape).astype(np.float32)
-        elif kind == 1:  # 2x resampled: blocky texture
+        if kind == 0:  # grain removed: a smooth, over-processed skin
+            swapped = clean + rng.normal(0, grain * 0.1, clean.shape).astype(np.float32)
+        elif kind == 1:  # 2x nearest resampling: blocky texture
             even = size - size % 2
             small = real[:even, :even].reshape(even // 2, 2, even // 2, 2, 3).mean(axis=(1, 3))
             swapped = real.copy()
             swapped[:even, :even] = small.repeat(2, axis=0).repeat(2, axis=1)
-        else:  # grain of another strength
-            swapped = clean + rng.normal(0, grain * 2.5, clean.shape).astype(np.float32)
+        else:  # checkerboard artefact of a transposed-convolution upsampler
+            checker = ((np.indices((size, size)).sum(axis=0) % 2) * 2 - 1).astype(np.float32)[..., None]
+            swapped = clean + rng.normal(0, grain * 0.5, clean.shape).astype(np.float32) + checker * rng.uniform(0.03, 0.06)
         swapped = swapped + rng.uniform(-0.03, 0.03, 3).astype(np.float32)  # plausible colour drift
         mask = _inner_face_mask(rng, size)
         image = real * (1 - mask) + swapped * mask
