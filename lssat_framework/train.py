@@ -263,7 +263,9 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
 
     train_set, val_set = source.split("train"), source.split("val")
     sampler = EpochShuffle(len(train_set), spec.seed)
-    loader_args = dict(num_workers=tspec.num_workers, pin_memory=accelerator.device.type == "cuda")
+    # loaders draw their base seed from their own generator, not from the global RNG whose state
+    # a checkpoint restores: a resumed run then replays exactly the same random stream
+    loader_args = dict(num_workers=tspec.num_workers, pin_memory=accelerator.device.type == "cuda", generator=torch.Generator().manual_seed(spec.seed))
     train_loader = torch.utils.data.DataLoader(train_set, batch_size=tspec.batch_size, sampler=sampler, **loader_args)
     val_loader = torch.utils.data.DataLoader(val_set, batch_size=tspec.eval_batch_size or tspec.batch_size, shuffle=False, **loader_args)
 

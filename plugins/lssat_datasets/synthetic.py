@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import Dataset
 
@@ -23,6 +25,7 @@ from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger"]
 ATTRIBUTES = ["Eyeglasses", "Smiling", "No_Beard", "Bangs", "Pale_Skin"]
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
+MANIPULATIONS = ("smooth", "resample", "checker")
 
 # per expression: brow tilt (+ = inner end up), brow lift, eye opening, mouth shape, mouth curvature
 _EXPRESSION_SHAPES = {
@@ -46,6 +49,8 @@ class SyntheticFacesParams(BaseModel):
     seed: int = 0
     #: share of fake images
     fake_ratio: float = Field(0.5, ge=0, le=1)
+    #: manipulations a fake is drawn from (one per fake, uniformly)
+    manipulations: list[Literal["smooth", "resample", "checker"]] = Field(default_factory=lambda: list(MANIPULATIONS), min_length=1)
 
 
 def _ellipse(yy, xx, cy, cx, ry, rx, angle=0.0):
@@ -137,7 +142,7 @@ def _inner_face_mask(rng, size):
     return _soft(d, 0.25).astype(np.float32)[..., None]
 
 
-def render(seed: int, split: str, index: int, size: int, fake_ratio: float) -> dict:
+def render(seed: int, split: str, index: int, size: int, fake_ratio: float, manipulations=MANIPULATIONS) -> dict:
     """One labelled sample, determined by (seed, split, index)."""
     rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
     expression = int(rng.integers(len(EXPRESSIONS)))
@@ -155,10 +160,10 @@ def render(seed: int, split: str, index: int, size: int, fake_ratio: float) -> d
     real = clean + rng.normal(0, grain, clean.shape).astype(np.float32)
     image = real
     if fake:
-        kind = int(rng.integers(3))
-        if kind == 0:  # grain removed: a smooth, over-processed skin
+        kind = manipulations[int(rng.integers(len(manipulations)))]
+        if kind == "smooth":  # grain removed: a smooth, over-processed skin
             swapped = clean + rng.normal(0, grain * 0.1, clean.shape).astype(np.float32)
-        elif kind == 1:  # 2x nearest resampling: blocky texture
+        elif kind == "resample":  # 2x nearest resampling: blocky texture
             even = size - size % 2
             small = real[:even, :even].reshape(even // 2, 2, even // 2, 2, 3).mean(axis=(1, 3))
             swapped = real.copy()
@@ -193,7 +198,7 @@ class _Split(Dataset):
         if not 0 <= index < self.length:
             raise IndexError(index)
         p = self.params
-        return render(p.seed, self.split, index, p.image_size, p.fake_ratio)
+        return render(p.seed, self.split, index, p.image_size, p.fake_ratio, p.manipulations)
 
 
 class SyntheticFaces(DatasetSource):

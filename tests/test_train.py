@@ -1,0 +1,269 @@
+"""Runs end to end: files written, kill-and-resume, two CPU processes, every hook from a plugin."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+from pydantic import BaseModel
+from torch import nn
+
+from lssat_framework import cli, hookimpl
+from lssat_framework.errors import LssatError, TrainingError
+from lssat_framework.interfaces import Backbone, DatasetInfo, DatasetSource, LabelInfo, SSLObjective, SSLOutput, Task
+from lssat_framework.plugins import PluginManager, reset_plugin_manager
+from lssat_framework.spec import validate_spec
+from lssat_framework.train import evaluate_checkpoint, train
+
+from conftest import ROOT
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_tiny_run_end_to_end(tmp_path, tiny_spec):
+    out = tmp_path / "run"
+    summary = train(validate_spec(tiny_spec), out)
+    for name in ("spec.yaml", "plugins.json", "metrics.jsonl", "summary.json", "model.safetensors", "backbone.safetensors", "recon/epoch_001.png"):
+        assert (out / name).is_file(), name
+    assert (out / "checkpoints" / "last" / "trainer_state.json").is_file()
+    assert (out / "checkpoints" / "best" / "trainer_state.json").is_file()
+    (record,) = read_jsonl(out / "metrics.jsonl")
+    assert record["val_count"] == 13  # the whole split, every sample once
+    for key in ("train_loss", "train_loss_task", "train_loss_rec_ldp", "val_auc", "val_acc", "val_eer", "images_per_s", "step_time_s", "peak_mem_mb"):
+        assert key in record, key
+    assert summary["final"]["auc"] == record["val_auc"]
+    assert json.loads((out / "plugins.json").read_text())["descriptors"]["status"] == "ok"
+    # the exported weights give the same metrics again
+    again = evaluate_checkpoint(validate_spec(tiny_spec), out)
+    assert again["auc"] == pytest.approx(record["val_auc"])
+    with pytest.raises(LssatError, match="already holds a run"):
+        train(validate_spec(tiny_spec), out)
+
+
+def test_resume_without_checkpoint_and_fp16_on_cpu_are_clear_errors(tmp_path, tiny_spec):
+    with pytest.raises(LssatError, match="no checkpoint"):
+        train(validate_spec(tiny_spec), tmp_path / "nothing", resume=True)
+    tiny_spec["train"]["precision"] = "fp16"
+    with pytest.raises(LssatError, match="fp16 needs a GPU"):
+        train(validate_spec(tiny_spec), tmp_path / "fp16")
+
+
+def run_cli(spec_path, out, *extra, env=None):
+    command = [sys.executable, "-m", "lssat_framework", "run", str(spec_path), "--out", str(out), *extra]
+    return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
+def resumable_spec(tmp_path, tiny_spec):
+    tiny_spec["data"]["params"].update(train=48, val=13)
+    tiny_spec["train"].update(epochs=3, checkpoint_every=1, augment={"flip": True, "resized_crop": [0.7, 1.0]})
+    tiny_spec["backbone"]["params"]["drop_path_rate"] = 0.1  # randomness that the RNG state must restore
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(tiny_spec))
+    return path
+
+
+def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, tiny_spec):
+    spec_path = resumable_spec(tmp_path, tiny_spec)
+    reference = run_cli(spec_path, tmp_path / "uninterrupted")
+    assert reference.returncode == 0, reference.stderr
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "lssat_framework", "run", str(spec_path), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_file = out / "checkpoints" / "last" / "trainer_state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            state = None
+        if state and state["epoch"] == 1 and state["batch"] >= 1:  # in the middle of the second epoch
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (out / "summary.json").exists(), "the run ended before it could be killed"
+
+    resumed = run_cli(spec_path, out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    expected = json.loads((tmp_path / "uninterrupted" / "summary.json").read_text())
+    got = json.loads((out / "summary.json").read_text())
+    assert got["final"] == expected["final"]
+    assert got["best"] == expected["best"]
+    timing = {"images_per_s", "step_time_s", "peak_mem_mb"}
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for r in rows]  # noqa: E731
+    assert strip(read_jsonl(out / "metrics.jsonl")) == strip(read_jsonl(tmp_path / "uninterrupted" / "metrics.jsonl"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_cpu_processes_evaluate_every_sample_exactly_once(tmp_path, tiny_spec):
+    tiny_spec["data"]["params"].update(train=32, val=13)  # 13 = two uneven shards of batches of 8
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(tiny_spec))
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+               "-m", "lssat_framework", "run", str(spec_path), "--out", str(tmp_path / "ddp")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (record,) = read_jsonl(tmp_path / "ddp" / "metrics.jsonl")
+    assert record["val_count"] == 13
+    single = train(validate_spec(tiny_spec), tmp_path / "single")
+    assert single["final"]["count"] == 13
+
+
+# ------------------------------------------------- a plugin providing every kind
+class StripesParams(BaseModel):
+    size: int = 16
+    count: int = 16
+
+
+class Stripes(DatasetSource):
+    """Horizontal (0) or vertical (1) stripes."""
+
+    def __init__(self, size=16, count=16):
+        self.size, self.count = size, count
+        self.info = DatasetInfo(labels={"orientation": LabelInfo("multiclass", ["horizontal", "vertical"])}, image_size=(size, size))
+
+    def split(self, name):
+        items = []
+        for i in range(self.count):
+            label = i % 2
+            line = (torch.arange(self.size) % 4 < 2).float()
+            image = line.view(-1, 1).expand(self.size, self.size) if label == 0 else line.view(1, -1).expand(self.size, self.size)
+            items.append({"image": image.expand(3, -1, -1).clone(), "labels": {"orientation": torch.tensor(label)}, "index": i})
+        return items
+
+
+class TinyConv(Backbone):
+    """A 4×4-patch convolution: the smallest backbone with both paths."""
+
+    def __init__(self):
+        super().__init__()
+        self.num_features, self.in_chans, self.patch_size = 8, 3, 4
+        self.embed = nn.Conv2d(3, 8, 4, stride=4)
+
+    def forward_pooled(self, x):
+        return self.embed(x).mean(dim=(2, 3))
+
+    def forward_masked(self, x, mask):
+        tokens = self.embed(x).flatten(2).transpose(1, 2)
+        return tokens * (~mask).unsqueeze(-1)
+
+
+class PatchMean(SSLObjective):
+    """Predict each masked patch's mean gray level."""
+
+    def __init__(self):
+        super().__init__()
+        self.modalities = ["gray"]
+
+    def attach(self, backbone, channels, image_size):
+        self.head = nn.Linear(backbone.num_features, 1)
+
+    def forward(self, backbone, inputs):
+        gray = inputs["gray"]
+        count = (gray.shape[-1] // 4) ** 2
+        mask = torch.rand(gray.shape[0], count) < 0.5
+        prediction = self.head(backbone.forward_masked(gray.expand(-1, 3, -1, -1), mask)).squeeze(-1)
+        target = nn.functional.avg_pool2d(gray, 4).flatten(1)
+        loss = (((prediction - target) ** 2) * mask).sum() / mask.sum().clamp_min(1)
+        return SSLOutput(losses={"rec_gray": loss}, mask=mask)
+
+
+class NanTask(Task):
+    label, headline = "orientation", "acc"
+
+    def bind(self, info):
+        return 2
+
+    def loss(self, logits, target):
+        return logits.sum() * float("nan")
+
+    def scores(self, logits):
+        return logits
+
+    def metrics(self, logits, target, extras):
+        return {"acc": 0.0}
+
+
+class EveryKind:
+    @hookimpl
+    def register_datasets(self, register):
+        register("stripes", Stripes, StripesParams)
+
+    @hookimpl
+    def register_backbones(self, register):
+        register("tiny-conv", TinyConv)
+
+    @hookimpl
+    def register_ssl_objectives(self, register):
+        register("patch-mean", PatchMean)
+
+    @hookimpl
+    def register_tasks(self, register):
+        register("nan-task", NanTask)
+
+    @hookimpl
+    def register_descriptors(self, register):
+        from lssat_descriptors import Gray
+
+        register("gray2", Gray)
+
+    @hookimpl
+    def register_commands(self, subparsers):
+        hello = subparsers.add_parser("hello")
+        hello.add_argument("--name", default="world")
+        hello.set_defaults(handler=lambda args: print(f"hello {args.name}"))
+
+
+@pytest.fixture
+def every_kind():
+    manager = PluginManager()
+    manager.add_plugin(EveryKind(), name="every-kind", distribution="lssat-plugin-every-kind")
+    reset_plugin_manager(manager)
+    yield manager
+
+
+def plugin_spec():
+    return {
+        "name": "plugin-run",
+        "data": {"name": "stripes", "params": {"size": 16, "count": 16}},
+        "task": {"name": "classification", "params": {"label": "orientation"}},
+        "backbone": {"name": "tiny-conv"},
+        "ssl": {"name": "patch-mean"},
+        "classify": "gray2",
+        "train": {"epochs": 4, "batch_size": 8, "lr": 0.05, "cpu": True, "augment": {"flip": False}},
+    }
+
+
+def test_components_of_every_kind_from_a_plugin_train_end_to_end(tmp_path, every_kind):
+    summary = train(validate_spec(plugin_spec(), manager=every_kind), tmp_path / "run")
+    assert summary["backbone"] == "tiny-conv" and summary["ssl"] == "patch-mean"
+    records = read_jsonl(tmp_path / "run" / "metrics.jsonl")
+    assert "train_loss_rec_gray" in records[0]
+    assert records[-1]["val_acc"] == 1.0  # stripes are easy: the run really learns
+    assert (tmp_path / "run" / "val_confusion.png").is_file()
+
+
+def test_non_finite_loss_stops_with_a_clear_message(tmp_path, every_kind):
+    spec = plugin_spec()
+    spec["task"] = {"name": "nan-task"}
+    with pytest.raises(TrainingError, match="non-finite loss at epoch 1, batch 0"):
+        train(validate_spec(spec, manager=every_kind), tmp_path / "nan")
+
+
+def test_plugin_commands_join_the_cli(every_kind, capsys):
+    assert cli.main(["hello", "--name", "lssat"]) == 0
+    assert capsys.readouterr().out.strip() == "hello lssat"
