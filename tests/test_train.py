@@ -267,3 +267,41 @@ def test_non_finite_loss_stops_with_a_clear_message(tmp_path, every_kind):
 def test_plugin_commands_join_the_cli(every_kind, capsys):
     assert cli.main(["hello", "--name", "lssat"]) == 0
     assert capsys.readouterr().out.strip() == "hello lssat"
+
+
+def test_a_2x2_sweep_writes_the_leaderboard_and_resumes_by_skipping_finished_variants(tmp_path, tiny_spec, capsys):
+    tiny_spec["sweep"] = {"backbone.params.depth": [1, 2], "task.name": ["deepfake", "emotion"]}
+    tiny_spec["train"]["recon_grid"] = False
+    spec_path = tmp_path / "sweep.yaml"
+    spec_path.write_text(yaml.safe_dump(tiny_spec))
+    out = tmp_path / "sweep"
+    assert cli.main(["run", str(spec_path), "--out", str(out)]) == 0
+    runs = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert runs == ["depth=1__name=deepfake", "depth=1__name=emotion", "depth=2__name=deepfake", "depth=2__name=emotion"]
+    with open(out / "leaderboard.csv") as handle:
+        rows = list(__import__("csv").DictReader(handle))
+    assert len(rows) == 4 and {r["task"] for r in rows} == {"deepfake", "emotion"}
+    assert {r["metric"] for r in rows} == {"auc", "acc"}
+    for name in ("leaderboard.md", "metric_per_backbone.png", "metric_vs_parameters.png", "answers.md"):
+        assert (out / name).is_file(), name
+    answers = (out / "answers.md").read_text()
+    assert "Which backbone is best for each task" in answers and "deepfake (auc)" in answers
+    stamps = {r: (out / r / "summary.json").stat().st_mtime_ns for r in runs}
+    capsys.readouterr()
+    assert cli.main(["run", str(spec_path), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.count("finished, skipped") == 4
+    assert stamps == {r: (out / r / "summary.json").stat().st_mtime_ns for r in runs}
+
+
+def test_sweep_variants_are_all_validated_before_any_runs(tmp_path, tiny_spec):
+    tiny_spec["sweep"] = {"backbone.params.depth": [1, 0], "task.name": ["deepfake", "emotoin"]}
+    with pytest.raises(Exception) as err:
+        cli_spec = tmp_path / "s.yaml"
+        cli_spec.write_text(yaml.safe_dump(tiny_spec))
+        from lssat_framework.spec import load_spec
+        from lssat_framework.sweep import expand
+
+        expand(load_spec(cli_spec))
+    text = str(err.value)
+    assert "depth=0__name=deepfake" in text and "backbone.params.depth" in text and "did you mean 'emotion'" in text
+    assert not (tmp_path / "runs").exists()
