@@ -258,8 +258,7 @@ class PluginManager:
                 raise AmbiguousComponentError(
                     f"{kind} '{name}' is registered by {len(matches)} plugins: {owners}; use the qualified name"
                 )
-        all_names = sorted({c.name for c in comps} | {c.qualified_name for c in comps})
-        close = difflib.get_close_matches(name, all_names, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name, self.list(kind), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise UnknownComponentError(f"unknown {kind} '{name}'{hint or '.'} Run `lssat list {kind}` to see what is installed.")
 

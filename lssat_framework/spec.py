@@ -264,28 +264,33 @@ def validate_spec(
         except TypeError as exc:
             problems.append((f"{path}.params", str(exc)))
 
+    # modalities: checked whenever the sections that name them resolved, so that their errors
+    # come together with the others
     modalities: dict[str, ResolvedComponent] = {}
-    if spec is not None and not problems:
-        for name in spec.descriptors:
+    declared = {name for name in descriptor_sections if isinstance(name, str)}
+    for name in declared:
+        if f"descriptors.{name}" in components:
             modalities[name] = components[f"descriptors.{name}"]
+    wanted: list[tuple[str, str]] = []
+    if "ssl" in components:
         try:
             objective = components["ssl"].build()
-            wanted = [("ssl.params", m) for m in getattr(objective, "modalities", [])]
+            wanted += [("ssl.params", m) for m in getattr(objective, "modalities", [])]
         except LssatError as exc:
             problems.append(("ssl.params", str(exc)))
-            wanted = []
-        wanted.append(("classify", spec.classify))
-        for path, name in wanted:
-            if name in modalities:
-                continue
-            try:
-                component = manager.get("descriptor", name)
-                modalities[name] = ResolvedComponent(component, component.validate({}))
-            except (UnknownComponentError, AmbiguousComponentError, ValidationError, TypeError):
-                known = sorted(set(spec.descriptors) | set(manager.list("descriptor")))
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                problems.append((path, f"modality '{name}' is neither declared under `descriptors` nor a registered descriptor.{hint}"))
+    if isinstance(data.get("classify"), str):
+        wanted.append(("classify", data["classify"]))
+    for path, name in wanted:
+        if name in modalities or name in declared:
+            continue
+        try:
+            component = manager.get("descriptor", name)
+            modalities[name] = ResolvedComponent(component, component.validate({}))
+        except (UnknownComponentError, AmbiguousComponentError, ValidationError, TypeError):
+            known = sorted(declared | set(manager.list("descriptor")))
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append((path, f"modality '{name}' is neither declared under `descriptors` nor a registered descriptor.{hint}"))
 
     if problems:
         raise SpecError([(_with_line(path, lines), msg) for path, msg in problems], source=source)

@@ -313,7 +313,7 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
             state.update(sums={}, seen=0, train_time=0.0)
         loader = accelerator.skip_first_batches(train_loader, start_batch) if start_batch else train_loader
         per_process = math.ceil(batches_per_epoch / accelerator.num_processes)
-        bar = tqdm(total=per_process, initial=start_batch, desc=f"epoch {epoch + 1}/{tspec.epochs}", disable=not main, leave=False, file=sys.stderr)
+        bar = tqdm(total=per_process, initial=start_batch, desc=f"epoch {epoch + 1}/{tspec.epochs}", disable=not main, leave=False, file=sys.stderr, mininterval=0.1 if sys.stderr.isatty() else 10)
         batch_index = start_batch
         tick = time.perf_counter()
         for batch in loader:
@@ -349,7 +349,7 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
             state["train_time"] += now - tick
             tick = now
             bar.update(1)
-            bar.set_postfix({k: f"{v / state['seen']:.4f}" for k, v in state["sums"].items() if k in ("loss", "loss_task")})
+            bar.set_postfix({k: f"{v / state['seen']:.4f}" for k, v in state["sums"].items() if k in ("loss", "loss_task")}, refresh=False)
             if tspec.checkpoint_every and accelerator.sync_gradients and state["step"] % tspec.checkpoint_every == 0 and batch_index < per_process:
                 _save_checkpoint(accelerator, last_dir, checkpoint_state(epoch, batch_index))
                 tick = time.perf_counter()

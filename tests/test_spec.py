@@ -31,17 +31,19 @@ def test_every_error_is_reported_at_once_with_its_path(tmp_path, tiny_spec):
     tiny_spec["descriptors"]["ldp"]["params"]["k"] = 12
     del tiny_spec["train"]["epochs"]
     tiny_spec["trian"] = {}
+    tiny_spec["ssl"]["params"]["reconstruct"] = ["ldpp"]
     with pytest.raises(SpecError) as err:
         load_spec(write(tmp_path, tiny_spec))
     paths = [path.split(" ")[0] for path, _ in err.value.problems]
-    assert set(paths) == {"backbone.params.depth", "backbone.params.dpeth", "task.name", "descriptors.ldp.params.k", "train.epochs", "trian"}
+    assert set(paths) == {"backbone.params.depth", "backbone.params.dpeth", "task.name", "descriptors.ldp.params.k", "train.epochs", "trian", "ssl.params"}
     messages = dict((p.split(" ")[0], m) for p, m in err.value.problems)
     assert "did you mean 'depth'" in messages["backbone.params.dpeth"]
     assert "did you mean 'deepfake'" in messages["task.name"]
     assert "did you mean 'train'" in messages["trian"]
     assert "(got 'six')" in messages["backbone.params.depth"]
     text = str(err.value)
-    assert text.startswith(f"{tmp_path / 'spec.yaml'}: 6 errors")
+    assert "did you mean 'ldp'" in messages["ssl.params"]
+    assert text.startswith(f"{tmp_path / 'spec.yaml'}: 7 errors")
     assert "backbone.params.depth (line " in text
 
 
