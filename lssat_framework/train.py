@@ -176,7 +176,8 @@ def evaluate(accelerator, model, task, loader, max_batches: int | None = None) -
 
 # ------------------------------------------------------------------ pictures
 def save_reconstruction_grid(model, images: torch.Tensor, path: Path) -> bool:
-    """Rows: input, masked input, then per reconstructed modality its target and reconstruction."""
+    """Rows: input, masked input, then per reconstructed modality its target and its
+    reconstruction (the predicted masked patches, pasted among the visible ones, as MAE shows it)."""
     from torchvision.utils import save_image
 
     objective = model.objective
@@ -201,7 +202,8 @@ def save_reconstruction_grid(model, images: torch.Tensor, path: Path) -> bool:
     masked_name = getattr(objective, "mask_modality", objective.modalities[0])
     picture = [shown(images), shown(inputs[masked_name]) * (1 - pixel_mask) + 0.5 * pixel_mask]
     for name, prediction in out.predictions.items():
-        picture += [shown(inputs[name]), shown(prediction)]
+        target = shown(inputs[name])  # reconstruction: predicted masked patches, visible ones as given
+        picture += [target, shown(prediction) * pixel_mask + target * (1 - pixel_mask)]
     path.parent.mkdir(parents=True, exist_ok=True)
     save_image(torch.cat(picture).cpu(), path, nrow=images.shape[0], padding=1)
     return True
