@@ -7,6 +7,8 @@ Gray level: RGB is converted with scikit-image's ``rgb2gray`` weights
 (0.2125 R + 0.7154 G + 0.0721 B), then the local patterns (LBP, LTP, LDP) quantise it to the
 8-bit level ``round(255·gray)`` — the image scikit-image sees when it is given a ``uint8`` image.
 
+LBP and LTP sample their circles in float64 to reproduce scikit-image's arithmetic exactly.
+
 Borders: LBP and LTP sample outside the image as 0 (scikit-image's ``mode='C'``); LDP and HOG
 replicate the edge pixel.
 """
@@ -80,18 +82,13 @@ class Gray(Descriptor):
 
 # --------------------------------------------------------- circular sampling
 class CircularNeighbours:
-    """Sign tests of P bilinear samples on a circle of radius R around every pixel.
+    """Bilinear samples of P points on a circle of radius R around every pixel.
 
-    The decisions are those of scikit-image's ``_local_binary_pattern``, which works in float64:
-    offsets rounded to 5 decimals, per-pixel weights ``d = (r + dr) - floor(r + dr)``, the same
-    order of products and sums, 0 outside the image. The samples are computed in float32; the
-    few pixels whose float32 difference lies within ``TOLERANCE`` of the threshold (where float32
-    and float64 rounding could disagree) are recomputed in float64. The result is bit-exact at
-    float32 speed.
+    Reproduces scikit-image's ``_local_binary_pattern`` arithmetic operation for operation, in
+    float64: offsets rounded to 5 decimals, per-pixel weights ``d = (r + dr) - floor(r + dr)``, the
+    same order of products and sums, 0 outside the image. The sign tests are therefore identical to
+    scikit-image's on every pixel, ties included.
     """
-
-    #: far above the float32 error of a bilinear sample of values in [0, 255] (about 1e-4)
-    TOLERANCE = 1e-2
 
     def __init__(self, points: int, radius: float):
         import numpy as np
@@ -103,49 +100,32 @@ class CircularNeighbours:
         self.col_offsets = np.round(radius * np.cos(angles), 5).tolist()
         self.pad = int(math.ceil(radius)) + 1
 
-    def _weights(self, offset: float, length: int, device) -> torch.Tensor:
-        """Per-position fractional weights, computed exactly as scikit-image does, in float64."""
-        position = torch.arange(length, dtype=torch.float64, device=device) + offset
-        return position - torch.floor(position)
+    def differences(self, levels: torch.Tensor):
+        """Yield, point by point, ``sample − centre`` as ``B×H×W`` float64.
 
-    def compare(self, levels: torch.Tensor, threshold: float = 0.0, above: bool = True) -> torch.Tensor:
-        """``B×P×H×W`` bool: ``sample − centre ≥ threshold`` (``above``) or ``≤ −threshold``.
-
-        ``levels``: ``B×H×W`` float32 holding integers 0 … 255.
+        ``levels``: ``B×H×W`` float64 gray levels.
         """
         batch, height, width = levels.shape
         pad = self.pad
         padded = F.pad(levels, (pad, pad, pad, pad))  # zeros outside: mode 'C', cval 0
-        padded64 = None
-        bits = []
+        rows = torch.arange(height, dtype=torch.float64, device=levels.device)
+        cols = torch.arange(width, dtype=torch.float64, device=levels.device)
+
+        def window(dy: int, dx: int) -> torch.Tensor:
+            return padded[:, pad + dy : pad + dy + height, pad + dx : pad + dx + width]
+
         for row_offset, col_offset in zip(self.row_offsets, self.col_offsets):
-            dr64 = self._weights(row_offset, height, levels.device)
-            dc64 = self._weights(col_offset, width, levels.device)
-            lo_r, hi_r = int(math.floor(row_offset)), int(math.ceil(row_offset))
-            lo_c, hi_c = int(math.floor(col_offset)), int(math.ceil(col_offset))
-            corners = [(lo_r, lo_c), (lo_r, hi_c), (hi_r, lo_c), (hi_r, hi_c)]
-
-            def window(source, dy, dx):
-                return source[:, pad + dy : pad + dy + height, pad + dx : pad + dx + width]
-
-            dr, dc = dr64.float().view(1, height, 1), dc64.float().view(1, 1, width)
-            tl, tr, bl, br = (window(padded, dy, dx) for dy, dx in corners)
-            sample = (1 - dr) * ((1 - dc) * tl + dc * tr) + dr * ((1 - dc) * bl + dc * br)
-            diff = sample - levels
-            bit = diff >= threshold if above else diff <= -threshold
-            near = (diff - (threshold if above else -threshold)).abs() < self.TOLERANCE
-            b, r, c = near.nonzero(as_tuple=True)
-            if len(b):
-                if padded64 is None:
-                    padded64 = padded.to(torch.float64)
-                tl, tr, bl, br = (padded64[b, r + pad + dy, c + pad + dx] for dy, dx in corners)
-                wr, wc = dr64[r], dc64[c]
-                top = (1 - wc) * tl + wc * tr
-                bottom = (1 - wc) * bl + wc * br
-                exact = ((1 - wr) * top + wr * bottom) - padded64[b, r + pad, c + pad]
-                bit[b, r, c] = exact >= threshold if above else exact <= -threshold
-            bits.append(bit)
-        return torch.stack(bits, dim=1)
+            lo_r, hi_r = math.floor(row_offset), math.ceil(row_offset)
+            lo_c, hi_c = math.floor(col_offset), math.ceil(col_offset)
+            if lo_r == hi_r and lo_c == hi_c:  # on the pixel grid: (1 - 0)·a + 0·b == a exactly
+                yield window(lo_r, lo_c) - levels
+                continue
+            r, c = rows + row_offset, cols + col_offset
+            dr = (r - torch.floor(r)).view(1, height, 1)
+            dc = (c - torch.floor(c)).view(1, 1, width)
+            top = (1 - dc) * window(lo_r, lo_c) + dc * window(lo_r, hi_c)
+            bottom = (1 - dc) * window(hi_r, lo_c) + dc * window(hi_r, hi_c)
+            yield (1 - dr) * top + dr * bottom - levels
 
 
 # ------------------------------------------------------------------------ LBP
@@ -189,28 +169,36 @@ def lbp_code_count(points: int, method: str) -> int:
     return {"default": 2**points, "ror": 2**points, "uniform": points + 2, "nri_uniform": points * (points - 1) + 3}[method]
 
 
-def encode_bits(bits: torch.Tensor, method: str) -> torch.Tensor:
-    """Codes ``B×H×W`` (int64) from sign bits ``B×P×H×W`` (bool), as scikit-image encodes them."""
-    points = bits.shape[1]
-    ints = bits.to(torch.int64)
-    if method in ("default", "ror"):
-        weights = (2 ** torch.arange(points, device=bits.device, dtype=torch.int64)).view(1, points, 1, 1)
-        code = (ints * weights).sum(dim=1)
-        if method == "ror":  # minimum over the P circular right shifts
-            best, rotated = code.clone(), code
-            for _ in range(points - 1):
-                rotated = (rotated >> 1) | ((rotated & 1) << (points - 1))
-                best = torch.minimum(best, rotated)
-            code = best
+def encode_bits(bits, points: int, method: str) -> torch.Tensor:
+    """Codes ``B×H×W`` (int64) from the P sign maps (bool ``B×H×W``, in point order), as
+    scikit-image encodes them. The maps are consumed one at a time, so that no ``B×P×H×W``
+    tensor is ever held."""
+    code = ones = changes = first_one = first_zero = previous = None
+    for p, bit in enumerate(bits):
+        if code is None:
+            code = torch.zeros(bit.shape, dtype=torch.int64, device=bit.device)
+            ones, changes = torch.zeros_like(code), torch.zeros_like(code)
+            first_one, first_zero = torch.full_like(code, -1), torch.full_like(code, -1)
+        if method in ("default", "ror"):
+            code |= bit.to(torch.int64) << p
+            continue
+        ones += bit
+        if previous is not None:  # scikit-image counts the changes along the chain, not round it
+            changes += bit != previous
+        previous = bit
+        if method == "nri_uniform":
+            first_one = torch.where((first_one < 0) & bit, p, first_one)
+            first_zero = torch.where((first_zero < 0) & ~bit, p, first_zero)
+    if method == "default":
         return code
-    # scikit-image counts the 0/1 changes along the chain without closing the circle
-    changes = (ints[:, 1:] != ints[:, :-1]).sum(dim=1)
-    ones = ints.sum(dim=1)
+    if method == "ror":  # minimum over the P circular right shifts
+        best, rotated = code.clone(), code
+        for _ in range(points - 1):
+            rotated = (rotated >> 1) | ((rotated & 1) << (points - 1))
+            best = torch.minimum(best, rotated)
+        return best
     if method == "uniform":
         return torch.where(changes <= 2, ones, torch.full_like(ones, points + 1))
-    # nri_uniform
-    first_one = torch.argmax(ints, dim=1)
-    first_zero = torch.argmax(1 - ints, dim=1)
     rot_index = torch.where(first_one == 0, ones - first_zero, points - first_one)
     code = 1 + (ones - 1) * points + rot_index
     code = torch.where(ones == 0, torch.zeros_like(code), code)
@@ -236,8 +224,10 @@ class LBP(Descriptor):
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """Integer codes ``B×S×H×W`` (int64), S scales, identical to scikit-image's."""
-        levels = gray_levels(images, torch.float32)
-        return torch.stack([encode_bits(sampler.compare(levels), self.method) for sampler in self.samplers], dim=1)
+        levels = gray_levels(images, torch.float64)
+        return torch.stack(
+            [encode_bits((d >= 0 for d in sampler.differences(levels)), sampler.points, self.method) for sampler in self.samplers], dim=1
+        )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         codes = self.codes(images)
@@ -268,11 +258,15 @@ class LTP(Descriptor):
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×2S×H×W`` int64: upper and lower codes for each scale (float64 decisions)."""
-        levels = gray_levels(images, torch.float32)
+        levels = gray_levels(images, torch.float64)
         out = []
         for sampler in self.samplers:
-            out.append(encode_bits(sampler.compare(levels, self.threshold, above=True), "default"))
-            out.append(encode_bits(sampler.compare(levels, self.threshold, above=False), "default"))
+            upper = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
+            lower = torch.zeros_like(upper)
+            for p, diff in enumerate(sampler.differences(levels)):
+                upper |= (diff >= self.threshold).to(torch.int64) << p
+                lower |= (diff <= -self.threshold).to(torch.int64) << p
+            out += [upper, lower]
         return torch.stack(out, dim=1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -322,14 +316,15 @@ class LDP(Descriptor):
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×S×H×W`` int64 codes. Responses are small integers, exact in float32."""
         levels = gray_levels(images, torch.float32).unsqueeze(1)
-        weights = (2 ** torch.arange(8, device=levels.device, dtype=torch.int64)).view(1, 8, 1, 1)
+        # |m_i|·8 + (7 − i) is unique per direction and orders ties by the lower index first,
+        # so an unordered top-k picks exactly the k strongest with the paper's tie rule
+        tie_break = (7 - torch.arange(8, device=levels.device, dtype=torch.float32)).view(1, 8, 1, 1)
         out = []
         for radius in self.radii:
             padded = F.pad(levels, (radius,) * 4, mode="replicate")
             responses = F.conv2d(padded, self.masks.to(levels.device), dilation=radius).abs()
-            order = torch.sort(responses, dim=1, descending=True, stable=True).indices[:, : self.k]
-            bits = torch.zeros_like(responses, dtype=torch.int64).scatter_(1, order, 1)
-            out.append((bits * weights).sum(dim=1))
+            strongest = torch.topk(responses * 8 + tie_break, self.k, dim=1, sorted=False).indices
+            out.append((1 << strongest).sum(dim=1))
         return torch.stack(out, dim=1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
