@@ -53,7 +53,7 @@ def to_gray(images: torch.Tensor) -> torch.Tensor:
 
 def gray_levels(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """The 8-bit gray level ``round(255·gray)`` as ``dtype``, shape ``B×H×W``."""
-    return torch.round(to_gray(images)[:, 0].to(torch.float64) * 255).to(dtype)
+    return torch.round(to_gray(images)[:, 0].to(torch.float32) * 255).to(dtype)
 
 
 def _as_list(value):
@@ -289,6 +289,11 @@ KIRSCH = (
 )
 
 
+#: the 8 neighbours in circular order, and for each Kirsch mask the ring positions it weighs 5
+_RING = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
+_KIRSCH_FIVES = tuple(tuple(j for j, (dy, dx) in enumerate(_RING) if mask[dy + 1][dx + 1] == 5) for mask in KIRSCH)
+
+
 class LDPParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -311,20 +316,29 @@ class LDP(Descriptor):
         self.k = k
         self.radii = _as_list(radius)
         self.channels = len(self.radii)
-        self.register_buffer("masks", torch.tensor(KIRSCH, dtype=torch.float32).unsqueeze(1), persistent=False)
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×S×H×W`` int64 codes. Responses are small integers, exact in float32."""
-        levels = gray_levels(images, torch.float32).unsqueeze(1)
-        # |m_i|·8 + (7 − i) is unique per direction and orders ties by the lower index first,
-        # so an unordered top-k picks exactly the k strongest with the paper's tie rule
-        tie_break = (7 - torch.arange(8, device=levels.device, dtype=torch.float32)).view(1, 8, 1, 1)
+        levels = gray_levels(images, torch.float32)
+        height, width = levels.shape[-2:]
         out = []
         for radius in self.radii:
-            padded = F.pad(levels, (radius,) * 4, mode="replicate")
-            responses = F.conv2d(padded, self.masks.to(levels.device), dilation=radius).abs()
-            strongest = torch.topk(responses * 8 + tie_break, self.k, dim=1, sorted=False).indices
-            out.append((1 << strongest).sum(dim=1))
+            padded = F.pad(levels.unsqueeze(1), (radius,) * 4, mode="replicate")[:, 0]
+            ring = [padded[:, radius + dy * radius : radius + dy * radius + height, radius + dx * radius : radius + dx * radius + width] for dy, dx in _RING]
+            total = sum(ring[1:], ring[0])
+            # a Kirsch mask weighs three adjacent neighbours 5 and the other five −3: m = 8·S3 − 3·T;
+            # |m|·8 + (7 − i) is unique and ranks equal magnitudes by the lower index first
+            keys = [(8 * (ring[a] + ring[b] + ring[c]) - 3 * total).abs() * 8 + (7 - i) for i, (a, b, c) in enumerate(_KIRSCH_FIVES)]
+            rank = [torch.zeros(levels.shape, dtype=torch.uint8, device=levels.device) for _ in keys]
+            for i in range(8):
+                for j in range(i + 1, 8):
+                    above = keys[j] > keys[i]
+                    rank[i] += above
+                    rank[j] += ~above
+            code = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
+            for i in range(8):
+                code |= (rank[i] < self.k).to(torch.int64) << i
+            out.append(code)
         return torch.stack(out, dim=1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -25,8 +25,9 @@ class MAEParams(BaseModel):
     #: one or more modalities to reconstruct
     reconstruct: list[str] = Field(default_factory=lambda: ["rgb"], min_length=1)
     mask_ratio: float = Field(0.75, gt=0, lt=1)
-    #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks (4 heads) for encoders up to
-    #: 384 features (ViT-Tiny/Small), 512-d × 8 blocks (16 heads) for larger ones
+    #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks (4 heads) for tiny and small
+    #: encoders (under 50 M parameters: ViT-Tiny/Small, ResNet-18/50, ConvNeXt-T), 512-d × 8 blocks
+    #: (16 heads) for base and larger
     decoder_dim: int | None = Field(None, ge=8)
     decoder_depth: int | None = Field(None, ge=1)
     decoder_heads: int | None = Field(None, ge=1)
@@ -37,6 +38,10 @@ class MAEParams(BaseModel):
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+
+#: encoders below this size get the small decoder (ViT-Small has 22 M parameters, ViT-Base 86 M)
+SMALL_ENCODER_PARAMETERS = 50_000_000
 
 
 def sincos_2d(dim: int, rows: int, cols: int) -> torch.Tensor:
@@ -87,7 +92,7 @@ class MaskedAutoencoder(SSLObjective):
         self.norm_target = norm_target
 
     def attach(self, backbone: Backbone, channels: dict[str, int], image_size: tuple[int, int]) -> None:
-        small = backbone.num_features <= 384
+        small = sum(p.numel() for p in backbone.parameters()) < SMALL_ENCODER_PARAMETERS
         dim = self.decoder_size[0] or (128 if small else 512)
         depth = self.decoder_size[1] or (2 if small else 8)
         heads = self.decoder_size[2] or (4 if small else 16)
