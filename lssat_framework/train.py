@@ -392,7 +392,9 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
         if improved:
             _save_checkpoint(accelerator, out_dir / "checkpoints" / "best", next_state)
 
-    summary = _finish(accelerator, unwrapped, out_dir, resolved, task, state)
+    # datasets that skip unreadable files (on_corrupt: skip) say which; the summary counts them
+    skipped = set(getattr(train_set, "skipped", ())) | set(getattr(val_set, "skipped", ()))
+    summary = _finish(accelerator, unwrapped, out_dir, resolved, task, state, skipped)
     accelerator.end_training()
     return summary
 
@@ -405,7 +407,7 @@ def _truncate_metrics(path: Path, epochs_done: int) -> None:
     path.write_text("".join(line + "\n" for line in lines))
 
 
-def _finish(accelerator, model, out_dir: Path, resolved: ResolvedSpec, task, state) -> dict[str, Any]:
+def _finish(accelerator, model, out_dir: Path, resolved: ResolvedSpec, task, state, skipped: set[str]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     if accelerator.is_main_process:
         from safetensors.torch import save_file
@@ -429,6 +431,7 @@ def _finish(accelerator, model, out_dir: Path, resolved: ResolvedSpec, task, sta
             "images_per_s": sum(r["images_per_s"] or 0 for r in records) / len(records),
             "step_time_s": sum(r["step_time_s"] for r in records) / len(records),
             "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
+            "skipped_images": len(skipped),
         }
         write_json_atomic(out_dir / "summary.json", _clean(summary))
         accelerator.print(f"done: {out_dir} ({task.headline}={summary['final'].get(task.headline)})")

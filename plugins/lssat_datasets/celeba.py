@@ -1,0 +1,126 @@
+"""CelebA in the official layout or the common CSV copy.
+
+Official: ``img_align_celeba/NNNNNN.jpg``, ``list_attr_celeba.txt`` (a count line, a line of 40
+attribute names, then ``name ±1 ×40`` separated by runs of spaces) and ``list_eval_partition.txt``
+(``name 0|1|2``: train, val, test). CSV copy: ``list_attr_celeba.csv`` and
+``list_eval_partition.csv`` with an ``image_id`` column, images in ``img_align_celeba/`` or the
+nested ``img_align_celeba/img_align_celeba/``. No checksum is checked.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lssat_framework.errors import DataError
+from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
+
+from .files import ImageFiles, OnCorrupt, Sample, require_dir
+
+SPLITS = {"train": 0, "val": 1, "test": 2}
+
+
+class CelebAParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path
+    image_size: int = Field(128, ge=8)
+    #: attributes to predict, by name; null = all 40
+    attributes: list[str] | None = None
+    #: attributes reported as fairness groups, e.g. [Male, Young]
+    groups: list[str] = Field(default_factory=list)
+    #: keep at most this many images per split (quick runs); null = all
+    limit: int | None = Field(None, ge=1)
+    on_corrupt: OnCorrupt = "error"
+
+
+def _read_txt(root: Path) -> tuple[list[str], dict[str, list[int]], dict[str, int]]:
+    lines = (root / "list_attr_celeba.txt").read_text().splitlines()
+    if len(lines) < 2:
+        raise DataError(f"{root / 'list_attr_celeba.txt'}: expected a count line and a line of attribute names")
+    names = lines[1].split()
+    rows = {}
+    for number, line in enumerate(lines[2:], start=3):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != len(names) + 1:
+            raise DataError(f"{root / 'list_attr_celeba.txt'}:{number}: expected a file name and {len(names)} values, got {len(parts)} fields")
+        rows[parts[0]] = [_pm1(v, root / "list_attr_celeba.txt", number) for v in parts[1:]]
+    partition_file = root / "list_eval_partition.txt"
+    if not partition_file.is_file():
+        raise DataError(f"CelebA: expected {partition_file} beside list_attr_celeba.txt")
+    partition = {}
+    for line in partition_file.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            partition[parts[0]] = int(parts[1])
+    return names, rows, partition
+
+
+def _read_csv(root: Path) -> tuple[list[str], dict[str, list[int]], dict[str, int]]:
+    with open(root / "list_attr_celeba.csv", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        names = header[1:]
+        rows = {r[0]: [_pm1(v, root / "list_attr_celeba.csv", i) for v in r[1:]] for i, r in enumerate(reader, start=2) if r}
+    partition_file = root / "list_eval_partition.csv"
+    if not partition_file.is_file():
+        raise DataError(f"CelebA: expected {partition_file} beside list_attr_celeba.csv")
+    with open(partition_file, newline="") as handle:
+        partition = {r["image_id"]: int(r["partition"]) for r in csv.DictReader(handle)}
+    return names, rows, partition
+
+
+def _pm1(value: str, path: Path, line: int) -> int:
+    if value not in ("1", "-1", "0"):
+        raise DataError(f"{path}:{line}: attribute values are 1 or -1, got {value!r}")
+    return 1 if value == "1" else 0
+
+
+class CelebA(DatasetSource):
+    """CelebA attributes (40 binary labels), train/val/test as the official partition."""
+
+    splits = ("train", "val", "test")
+
+    def __init__(self, **params):
+        self.params = p = CelebAParams(**params)
+        root = require_dir(Path(p.root), "CelebA")
+        if (root / "list_attr_celeba.txt").is_file():
+            names, rows, partition = _read_txt(root)
+        elif (root / "list_attr_celeba.csv").is_file():
+            names, rows, partition = _read_csv(root)
+        else:
+            found = ", ".join(sorted(x.name for x in root.iterdir())[:12]) or "nothing"
+            raise DataError(f"CelebA: expected {root / 'list_attr_celeba.txt'} (or list_attr_celeba.csv); {root} holds: {found}")
+        images = require_dir(root / "img_align_celeba", "CelebA")
+        if (images / "img_align_celeba").is_dir():  # the CSV copy nests the folder
+            images = images / "img_align_celeba"
+        wanted = p.attributes or names
+        unknown = [a for a in [*wanted, *p.groups] if a not in names]
+        if unknown:
+            raise DataError(f"CelebA: unknown attributes {unknown}; the file has {names}")
+        columns = [names.index(a) for a in wanted]
+        group_columns = {g: names.index(g) for g in p.groups}
+        self.by_split: dict[str, list[Sample]] = {s: [] for s in SPLITS}
+        code_to_split = {v: k for k, v in SPLITS.items()}
+        for name, values in rows.items():
+            split = code_to_split.get(partition.get(name, -1))
+            if split is None:
+                continue
+            self.by_split[split].append(
+                Sample(images / name, {"attributes": [float(values[c]) for c in columns]}, groups={g: values[c] for g, c in group_columns.items()})
+            )
+        for split, samples in self.by_split.items():
+            if p.limit is not None:
+                del samples[p.limit :]
+        self.info = DatasetInfo(
+            labels={"attributes": LabelInfo("multilabel", list(wanted))},
+            image_size=(p.image_size, p.image_size),
+            groups={g: [f"not {g}", g] for g in p.groups},
+        )
+
+    def split(self, name: str) -> ImageFiles:
+        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

@@ -1,0 +1,97 @@
+"""Reading labelled images from the user's disk: one dataset class for every on-disk layout."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from lssat_framework.errors import DataError
+
+OnCorrupt = Literal["error", "skip"]
+
+
+@dataclass
+class Sample:
+    path: Path
+    labels: dict[str, Any]
+    #: (left, top, width, height) to crop before resizing, e.g. AffectNet's face box
+    box: tuple[float, float, float, float] | None = None
+    video: int | None = None
+    groups: dict[str, int] = field(default_factory=dict)
+
+
+def require_dir(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        found = sorted(p.name for p in path.parent.iterdir())[:12] if path.parent.is_dir() else []
+        where = f"; {path.parent} holds: {', '.join(found) or 'nothing'}" if path.parent.is_dir() else ""
+        raise DataError(f"{what}: expected the folder {path}, which does not exist{where}")
+    return path
+
+
+def load_image(path: Path, size: int, box=None) -> torch.Tensor:
+    """RGB float ``3×size×size`` in [0, 1]: crop ``box`` (or the centred square), then resize."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            if box is not None:
+                left, top, width, height = box
+                image = image.crop((int(left), int(top), int(left + width), int(top + height)))
+            else:
+                side = min(image.size)
+                left, top = (image.width - side) // 2, (image.height - side) // 2
+                image = image.crop((left, top, left + side, top + side))
+            image = image.resize((size, size), Image.BILINEAR)
+            array = np.asarray(image, dtype=np.float32) / 255.0
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise DataError(f"cannot read image {path}: {exc}") from None
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+
+
+class ImageFiles(Dataset):
+    """Samples read from files. A corrupt image is an error naming the file, or with
+    ``on_corrupt='skip'`` a warning (once per file), the next readable sample in its place, and a
+    count in ``skipped`` that the run's summary reports."""
+
+    def __init__(self, samples: list[Sample], image_size: int, on_corrupt: OnCorrupt = "error"):
+        self.samples = samples
+        self.image_size = image_size
+        self.on_corrupt = on_corrupt
+        self.skipped: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        for offset in range(len(self.samples)):
+            sample = self.samples[(index + offset) % len(self.samples)]
+            try:
+                image = load_image(sample.path, self.image_size, sample.box)
+            except DataError as exc:
+                if self.on_corrupt == "error":
+                    raise
+                if str(sample.path) not in self.skipped:
+                    self.skipped.add(str(sample.path))
+                    print(f"lssat: warning: {exc}; skipped (on_corrupt: skip)", file=sys.stderr)
+                continue
+            item = {"image": image, "labels": {k: torch.as_tensor(v) for k, v in sample.labels.items()}, "index": index}
+            if sample.video is not None:
+                item["video"] = sample.video
+            if sample.groups:
+                item["groups"] = {k: torch.tensor(v) for k, v in sample.groups.items()}
+            return item
+        raise DataError("no readable image in the split")
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -1,0 +1,111 @@
+"""Any labelled images: one folder per class, or a CSV of paths and labels."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lssat_framework.errors import DataError
+from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
+
+from .files import ImageFiles, OnCorrupt, Sample, images_in, require_dir
+
+
+class ImageFolderParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: ``root/<split>/<class>/*.jpg`` with split folders train, val and optionally test
+    root: Path
+    image_size: int = Field(128, ge=8)
+    on_corrupt: OnCorrupt = "error"
+
+
+class ImageFolder(DatasetSource):
+    """Multi-class images, one folder per class; the label is called ``class``."""
+
+    def __init__(self, **params):
+        self.params = p = ImageFolderParams(**params)
+        root = require_dir(Path(p.root), "image-folder")
+        require_dir(root / "train", "image-folder")
+        require_dir(root / "val", "image-folder")
+        self.splits = tuple(s for s in ("train", "val", "test") if (root / s).is_dir())
+        classes = sorted(d.name for d in (root / "train").iterdir() if d.is_dir())
+        if not classes:
+            raise DataError(f"image-folder: {root / 'train'} has no class folders")
+        self.by_split = {}
+        for split in self.splits:
+            samples = []
+            for class_dir in sorted(d for d in (root / split).iterdir() if d.is_dir()):
+                if class_dir.name not in classes:
+                    raise DataError(f"image-folder: class {class_dir} is not among the training classes {classes}")
+                samples += [Sample(path, {"class": classes.index(class_dir.name)}) for path in images_in(class_dir)]
+            self.by_split[split] = samples
+        self.info = DatasetInfo(labels={"class": LabelInfo("multiclass", classes)}, image_size=(p.image_size, p.image_size))
+
+    def split(self, name: str) -> ImageFiles:
+        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)
+
+
+class ImageCSVParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: a CSV with a path column (relative to the CSV's folder), a split column and labels
+    csv: Path
+    path_column: str = "path"
+    split_column: str = "split"
+    #: a multi-class label column (values are class names); exposed as the label ``class``
+    label_column: str | None = None
+    #: 0/1 columns; exposed as the multi-label label ``attributes``
+    attribute_columns: list[str] = Field(default_factory=list)
+    image_size: int = Field(128, ge=8)
+    on_corrupt: OnCorrupt = "error"
+
+    @model_validator(mode="after")
+    def _some_label(self):
+        if self.label_column is None and not self.attribute_columns:
+            raise ValueError("name a label_column, attribute_columns, or both")
+        return self
+
+
+class ImageCSV(DatasetSource):
+    """Images listed in a CSV, with a class column and/or 0/1 attribute columns."""
+
+    def __init__(self, **params):
+        self.params = p = ImageCSVParams(**params)
+        path = Path(p.csv)
+        if not path.is_file():
+            raise DataError(f"image-csv: the file {path} does not exist")
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            wanted = [p.path_column, p.split_column, *([p.label_column] if p.label_column else []), *p.attribute_columns]
+            missing = [c for c in wanted if c not in header]
+            if missing:
+                raise DataError(f"{path}: missing columns {missing}; the header is {header}")
+            rows = list(reader)
+        classes = sorted({r[p.label_column] for r in rows}) if p.label_column else []
+        self.by_split: dict[str, list[Sample]] = {}
+        for line, row in enumerate(rows, start=2):
+            labels = {}
+            if p.label_column:
+                labels["class"] = classes.index(row[p.label_column])
+            if p.attribute_columns:
+                values = [row[c] for c in p.attribute_columns]
+                if any(v not in ("0", "1") for v in values):
+                    raise DataError(f"{path}:{line}: attribute columns hold 0 or 1, got {values}")
+                labels["attributes"] = [float(v) for v in values]
+            self.by_split.setdefault(row[p.split_column], []).append(Sample(path.parent / row[p.path_column], labels))
+        if "train" not in self.by_split or "val" not in self.by_split:
+            raise DataError(f"{path}: the split column must name 'train' and 'val' rows; found {sorted(self.by_split)}")
+        self.splits = tuple(self.by_split)
+        labels = {}
+        if p.label_column:
+            labels["class"] = LabelInfo("multiclass", classes)
+        if p.attribute_columns:
+            labels["attributes"] = LabelInfo("multilabel", list(p.attribute_columns))
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size))
+
+    def split(self, name: str) -> ImageFiles:
+        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

@@ -1,0 +1,209 @@
+"""The users' datasets in their official layouts, built in miniature, read back with the right
+labels and splits; and the data that ships with the package."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import lssat_framework as lssat
+from lssat_framework.errors import DataError
+from lssat_framework.spec import validate_spec
+from lssat_framework.train import train
+
+
+def write_image(path, size=(24, 20), color=(200, 30, 30), box=None, box_color=(0, 0, 255)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    array = np.zeros((size[1], size[0], 3), np.uint8) + np.array(color, np.uint8)
+    if box is not None:
+        left, top, width, height = box
+        array[top : top + height, left : left + width] = box_color
+    Image.fromarray(array).save(path)
+    return path
+
+
+# --------------------------------------------------------------------- CelebA
+ATTRS = ["5_o_Clock_Shadow", "Male", "Smiling"]
+VALUES = {"000001.jpg": [-1, 1, -1], "000002.jpg": [1, 1, 1], "000003.jpg": [-1, -1, 1], "000004.jpg": [-1, -1, -1], "000005.jpg": [1, 1, -1], "000006.jpg": [-1, -1, 1]}
+PARTITION = {"000001.jpg": 0, "000002.jpg": 0, "000003.jpg": 1, "000004.jpg": 1, "000005.jpg": 2, "000006.jpg": 2}
+
+
+def celeba_txt(root):
+    for name in VALUES:
+        write_image(root / "img_align_celeba" / name, size=(178, 218))
+    lines = [str(len(VALUES)), " ".join(ATTRS)] + [f"{name}  " + "  ".join(f"{v:2d}" for v in values) for name, values in VALUES.items()]
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    (root / "list_eval_partition.txt").write_text("".join(f"{n} {s}\n" for n, s in PARTITION.items()))
+    return root
+
+
+def celeba_csv(root):
+    for name in VALUES:
+        write_image(root / "img_align_celeba" / "img_align_celeba" / name, size=(178, 218))
+    rows = ["image_id," + ",".join(ATTRS)] + [f"{n}," + ",".join(str(v) for v in values) for n, values in VALUES.items()]
+    (root / "list_attr_celeba.csv").write_text("\n".join(rows) + "\n")
+    (root / "list_eval_partition.csv").write_text("image_id,partition\n" + "".join(f"{n},{s}\n" for n, s in PARTITION.items()))
+    return root
+
+
+@pytest.mark.parametrize("layout", [celeba_txt, celeba_csv], ids=["txt", "csv"])
+def test_celeba_layouts_read_back_with_labels_splits_and_groups(tmp_path, layout):
+    root = layout(tmp_path / "celeba")
+    source = lssat.create("dataset", "celeba", root=str(root), image_size=32, attributes=["Smiling", "5_o_Clock_Shadow"], groups=["Male"])
+    assert source.info.labels["attributes"].names == ["Smiling", "5_o_Clock_Shadow"]
+    assert [len(source.split(s)) for s in ("train", "val", "test")] == [2, 2, 2]
+    item = source.split("train")[1]  # 000002.jpg: 5_o_Clock_Shadow 1, Male 1, Smiling 1
+    assert item["labels"]["attributes"].tolist() == [1.0, 1.0]
+    assert item["groups"]["Male"].item() == 1
+    assert item["image"].shape == (3, 32, 32)
+    assert source.split("val")[0]["labels"]["attributes"].tolist() == [1.0, 0.0]  # 000003.jpg
+
+
+def test_celeba_errors_name_the_expected_files(tmp_path):
+    with pytest.raises(DataError, match="expected the folder .*missing"):
+        lssat.create("dataset", "celeba", root=str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README").write_text("x")
+    with pytest.raises(DataError, match=r"list_attr_celeba.txt .or list_attr_celeba.csv.; .* holds: README"):
+        lssat.create("dataset", "celeba", root=str(tmp_path / "empty"))
+    root = celeba_txt(tmp_path / "celeba")
+    with pytest.raises(DataError, match="unknown attributes \\['Wavy'\\]"):
+        lssat.create("dataset", "celeba", root=str(root), attributes=["Wavy"])
+
+
+# ------------------------------------------------------------------ AffectNet
+def affectnet_csv(root):
+    header = "subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal"
+    rows = [("1/a.jpg", 0), ("1/b.jpg", 3), ("2/c.jpg", 7), ("2/d.jpg", 8), ("2/e.jpg", 10)]
+    for name, _ in rows:
+        write_image(root / "Manually_Annotated_Images" / name, size=(40, 40), color=(0, 0, 255), box=(10, 8, 20, 20), box_color=(255, 0, 0))
+    lines = [header] + [f"{n},10,8,20,20,\"1;2\",{e},0.1,0.2" for n, e in rows]
+    (root / "training.csv").write_text("\n".join(lines) + "\n")
+    (root / "validation.csv").write_text("\n".join([header, lines[2]]) + "\n")
+    return root
+
+
+@pytest.mark.parametrize("classes,expected", [(7, [0, 3]), (8, [0, 3, 7])])
+def test_affectnet_keeps_the_asked_classes_and_crops_the_face(tmp_path, classes, expected):
+    source = lssat.create("dataset", "affectnet", root=str(affectnet_csv(tmp_path / "affectnet")), classes=classes, image_size=16)
+    train = source.split("train")
+    assert [int(train[i]["labels"]["expression"]) for i in range(len(train))] == expected
+    assert len(source.info.labels["expression"].names) == classes
+    image = train[0]["image"]
+    assert image[0].mean() > 0.8 and image[2].mean() < 0.2  # the red face box, not the blue frame (JPEG-blurred edges)
+
+
+def test_affectnet_class_folders_by_code_or_name(tmp_path):
+    root = tmp_path / "affectnet"
+    write_image(root / "train" / "happy" / "x.jpg")
+    write_image(root / "train" / "0" / "y.jpg")
+    write_image(root / "train" / "Contempt" / "z.jpg")
+    write_image(root / "validation" / "Sad" / "w.jpg")
+    source = lssat.create("dataset", "affectnet", root=str(root), classes=7, image_size=16)
+    labels = sorted(int(source.split("train")[i]["labels"]["expression"]) for i in range(len(source.split("train"))))
+    assert labels == [0, 1]  # contempt (7) left out with 7 classes
+    assert int(source.split("val")[0]["labels"]["expression"]) == 2
+    write_image(root / "train" / "bored" / "v.jpg")
+    with pytest.raises(DataError, match="bored"):
+        lssat.create("dataset", "affectnet", root=str(root))
+
+
+def test_affectnet_bad_label_names_file_and_line(tmp_path):
+    root = affectnet_csv(tmp_path / "affectnet")
+    text = (root / "training.csv").read_text().replace(",3,0.1", ",happy,0.1")
+    (root / "training.csv").write_text(text)
+    with pytest.raises(DataError, match=r"training.csv:3: expression must be an integer"):
+        lssat.create("dataset", "affectnet", root=str(root))
+
+
+# ---------------------------------------------------------------- FaceForensics++
+def ffpp_tree(root, frames=4, kind="images"):
+    pairs = {"train": [["000", "001"]], "val": [["002", "003"]], "test": [["004", "005"]]}
+    root.mkdir(parents=True)
+    for split, split_pairs in pairs.items():
+        (root / f"{split}.json").write_text(json.dumps(split_pairs))
+        for a, b in split_pairs:
+            for video in (a, b):
+                for f in range(frames):
+                    write_image(root / "original_sequences" / "youtube" / "c23" / kind / video / f"{f:04d}.png", color=(10, 200, 10))
+            for video in (f"{a}_{b}", f"{b}_{a}"):
+                for f in range(frames):
+                    write_image(root / "manipulated_sequences" / "Deepfakes" / "c23" / kind / video / f"{f:04d}.png", color=(200, 10, 10))
+    (root / "manipulated_sequences" / "Face2Face" / "c23").mkdir(parents=True)
+    return root
+
+
+@pytest.mark.parametrize("kind", ["images", "frames"])
+def test_ffpp_frames_and_split_lists(tmp_path, kind):
+    root = ffpp_tree(tmp_path / "ffpp", kind=kind)
+    source = lssat.create("dataset", "ffpp", root=str(root), methods=["Deepfakes"], frames_per_video=2, image_size=16)
+    train = source.split("train")
+    assert len(train) == 4 * 2  # 2 real + 2 fake videos, 2 frames each
+    labels = [int(train[i]["labels"]["fake"]) for i in range(len(train))]
+    assert labels == [0, 0, 0, 0, 1, 1, 1, 1]
+    videos = {split: {int(source.split(split)[i]["video"]) for i in range(len(source.split(split)))} for split in source.splits}
+    assert all(len(v) == 4 for v in videos.values())
+    assert not (videos["train"] & videos["val"]) and not (videos["val"] & videos["test"])
+    assert train[4]["image"][0].mean() > train[0]["image"][0].mean()  # fakes are the red frames
+
+
+def test_ffpp_missing_frames_say_how_to_extract_them(tmp_path):
+    root = ffpp_tree(tmp_path / "ffpp")
+    with pytest.raises(DataError, match="lssat prepare ffpp"):
+        lssat.create("dataset", "ffpp", root=str(root), methods=["Deepfakes", "Face2Face"])
+
+
+# ------------------------------------------------------------- bad images, generic
+def test_corrupt_image_is_an_error_naming_the_file_or_skipped_and_counted(tmp_path, capsys):
+    root = tmp_path / "folder"
+    for split in ("train", "val"):
+        for cls in ("a", "b"):
+            write_image(root / split / cls / "ok.png")
+    (root / "train" / "a" / "broken.png").write_bytes(b"not an image")
+    source = lssat.create("dataset", "image-folder", root=str(root), image_size=16)
+    with pytest.raises(DataError, match="broken.png"):
+        [source.split("train")[i] for i in range(3)]
+    skipping = lssat.create("dataset", "image-folder", root=str(root), image_size=16, on_corrupt="skip")
+    train = skipping.split("train")
+    items = [train[i] for i in range(len(train))]
+    assert len(items) == 3 and len(train.skipped) == 1
+    err = capsys.readouterr().err
+    assert err.count("lssat: warning") == 1 and "broken.png" in err
+
+
+def test_image_csv_with_class_and_attribute_columns(tmp_path):
+    for name in ("a.png", "b.png", "c.png"):
+        write_image(tmp_path / "img" / name)
+    (tmp_path / "labels.csv").write_text("path,split,kind,glasses\nimg/a.png,train,cat,1\nimg/b.png,train,dog,0\nimg/c.png,val,dog,1\n")
+    source = lssat.create("dataset", "image-csv", csv=str(tmp_path / "labels.csv"), label_column="kind", attribute_columns=["glasses"], image_size=16)
+    assert source.info.labels["class"].names == ["cat", "dog"]
+    item = source.split("val")[0]
+    assert int(item["labels"]["class"]) == 1 and item["labels"]["attributes"].tolist() == [1.0]
+
+
+def test_a_run_on_a_folder_counts_skipped_images_in_its_summary(tmp_path, tiny_spec):
+    root = tmp_path / "folder"
+    for split in ("train", "val"):
+        for cls in ("a", "b"):
+            for i in range(4):
+                write_image(root / split / cls / f"{i}.png", color=(50 * i, 100 if cls == "a" else 10, 30))
+    (root / "train" / "a" / "zz-broken.png").write_bytes(b"\x89PNG broken")
+    tiny_spec["data"] = {"name": "image-folder", "params": {"root": str(root), "image_size": 32, "on_corrupt": "skip"}}
+    tiny_spec["task"] = {"name": "classification", "params": {"label": "class"}}
+    summary = train(validate_spec(tiny_spec), tmp_path / "run")
+    assert summary["skipped_images"] == 1
+    assert summary["final"]["count"] == 8
+
+
+def test_lfw_sbi_is_deterministic_balanced_and_split_by_photograph():
+    source = lssat.create("dataset", "lfw-sbi", image_size=32)
+    assert [len(source.split(s)) for s in source.splits] == [140, 30, 30]
+    train = source.split("train")
+    assert [int(train[i]["labels"]["fake"]) for i in range(4)] == [0, 1, 0, 1]
+    again = lssat.create("dataset", "lfw-sbi", image_size=32).split("train")
+    torch.testing.assert_close(train[1]["image"], again[1]["image"])
+    difference = (train[1]["image"] - train[0]["image"]).abs()
+    assert difference.max() > 0.02  # the fake differs from its real photograph
+    assert difference[:, :3, :3].max() < 1e-6  # ... but not in the corner, outside the blend mask
