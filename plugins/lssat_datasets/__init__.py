@@ -15,6 +15,13 @@ __all__ = ["SyntheticFaces", "LfwSbi", "CelebA", "AffectNet", "FaceForensics", "
 
 
 @hookimpl
+def register_commands(subparsers):
+    from .prepare import add_commands
+
+    add_commands(subparsers)
+
+
+@hookimpl
 def register_datasets(register):
     register("synthetic-faces", SyntheticFaces, SyntheticFacesParams, "procedural faces labelled for all three tasks; no download")
     register("lfw-sbi", LfwSbi, LfwSbiParams, "LFW faces shipped with scikit-image and self-blended fakes; no download")
