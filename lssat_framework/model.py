@@ -83,10 +83,11 @@ def build(resolved: ResolvedSpec) -> BuiltRun:
         problems.append(
             ("backbone.params.img_size", f"the backbone is built for {fixed[0]}×{fixed[1]} images but the data gives {info.image_size[0]}×{info.image_size[1]}; set img_size: {info.image_size[0]}")
         )
-    try:
-        backbone.grid_size(info.image_size)
-    except ValueError as exc:
-        problems.append(("data.params.image_size", f"{exc}; pick an image size divisible by {backbone.patch_size}"))
+    if objective.modalities:  # masking works on the patch grid
+        try:
+            backbone.grid_size(info.image_size)
+        except ValueError as exc:
+            problems.append(("data.params.image_size", f"{exc}; pick an image size divisible by {backbone.patch_size}"))
     if problems:
         raise SpecError(problems, source=resolved.source)
     model = LSSATModel(backbone, objective, descriptors, spec.classify, num_outputs, info.image_size)

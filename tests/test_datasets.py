@@ -264,3 +264,23 @@ def test_face_cropper_finds_the_face_of_a_real_portrait_and_falls_back_to_the_ce
     top, left, side = FaceCropper().box(data.astronaut())  # the face spans rows ~80-180, columns ~170-280
     assert 80 < top + side / 2 < 180 and 170 < left + side / 2 < 280
     assert FaceCropper().box(np.zeros((100, 120, 3), np.uint8)) == (0, 10, 100)
+
+
+@pytest.mark.parametrize("task,metric,chance", [("deepfake", "auc", 0.5), ("emotion", "acc", 1 / 7), ("attributes", "mean_acc", None)])
+def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task, metric, chance):
+    spec = {
+        "name": task,
+        "data": {"name": "synthetic-faces", "params": {"image_size": 48, "train": 800, "val": 200}},
+        "task": {"name": task},
+        "backbone": {"name": "resnet18"},
+        "ssl": {"name": "none"},
+        "classify": "rgb",
+        "loss": {"task": 1.0, "ssl": 0.0},
+        "train": {"epochs": 3, "batch_size": 32, "lr": 1.0e-3, "cpu": True, "recon_grid": False, "augment": {"flip": False}},
+    }
+    if chance is None:  # attributes: always answering each attribute's majority value
+        val = lssat.create("dataset", "synthetic-faces", image_size=16, train=1, val=200).split("val")
+        positives = torch.stack([val[i]["labels"]["attributes"] for i in range(len(val))]).mean(dim=0)
+        chance = float(torch.maximum(positives, 1 - positives).mean())
+    summary = train(validate_spec(spec), tmp_path / task)
+    assert summary["final"][metric] > chance + 0.1, (summary["final"][metric], chance)

@@ -20,7 +20,7 @@ def write(tmp_path, data, name="spec.yaml"):
 
 def test_shipped_quickstart_is_valid():
     resolved = load_spec(ROOT / "specs" / "quickstart.yaml")
-    assert resolved.components["backbone"].params["depth"] == 3
+    assert resolved.components["backbone"].component.name == "resnet18"
     assert set(resolved.modalities) == {"rgb", "ldp"}
 
 
