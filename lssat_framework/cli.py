@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(evaluate)
     evaluate.set_defaults(handler=cmd_eval)
 
+    predict = sub.add_parser("predict", help="score image files with a finished run's model")
+    predict.add_argument("images", nargs="+", help="image files or folders")
+    predict.add_argument("--checkpoint", required=True, help="a finished run directory")
+    predict.add_argument("--out", default="predictions.csv", help="CSV to write (default predictions.csv)")
+    _common(predict)
+    predict.set_defaults(handler=cmd_predict)
+
     plugins = sub.add_parser("plugins", help="list installed plugins")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     _common(plugins)
@@ -99,6 +106,14 @@ def cmd_eval(args) -> int:
     resolved = load_spec(args.spec, args.overrides)
     metrics = evaluate_checkpoint(resolved, args.checkpoint, split=args.split)
     print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .train import predict
+
+    count = predict(args.checkpoint, args.images, args.out)
+    print(f"{count} images scored: {args.out}")
     return 0
 
 

@@ -50,6 +50,8 @@ class AugmentSpec(_Strict):
     flip: bool = True
     #: scale range of a random resized crop, e.g. [0.8, 1.0]; null switches it off
     resized_crop: tuple[float, float] | None = None
+    #: RandAugment [number of operations, magnitude 0–30], e.g. [2, 9]; null switches it off
+    randaugment: tuple[int, int] | None = None
 
 
 class TrainSpec(_Strict):
@@ -79,6 +81,8 @@ class TrainSpec(_Strict):
     cpu: bool = False
     #: write a reconstruction grid PNG at each epoch
     recon_grid: bool = True
+    #: also log every epoch's record to TensorBoard (needs the tensorboard package)
+    tensorboard: bool = False
 
 
 class Spec(_Strict):

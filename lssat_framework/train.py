@@ -34,18 +34,26 @@ STATE_FILE = "trainer_state.json"
 
 
 # ------------------------------------------------------------------ helpers
-def make_accelerator(train: TrainSpec, find_unused: bool):
+def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None = None):
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs
 
     cpu = train.cpu or not torch.cuda.is_available()
     if train.precision == "fp16" and cpu:
         raise LssatError("train.precision: fp16 needs a GPU; on the CPU use 'bf16' or 'no'")
+    tracking = {}
+    if train.tensorboard and log_dir is not None:
+        try:
+            import tensorboard  # noqa: F401
+        except ImportError:
+            raise LssatError("train.tensorboard: needs the tensorboard package (pip install tensorboard)") from None
+        tracking = {"log_with": "tensorboard", "project_dir": str(log_dir)}
     return Accelerator(
         cpu=cpu,
         mixed_precision=train.precision,
         gradient_accumulation_steps=train.grad_accum,
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused)],
+        **tracking,
     )
 
 
@@ -67,7 +75,8 @@ class EpochShuffle(torch.utils.data.Sampler):
 
 
 def augment(images: torch.Tensor, train: TrainSpec) -> torch.Tensor:
-    """Per-sample random flip and resized crop, on the device, before any descriptor is computed."""
+    """Per-sample random resized crop, RandAugment and flip, on the device, before any descriptor
+    is computed (so that the texture targets match the augmented input)."""
     batch = images.shape[0]
     if train.augment.resized_crop is not None:
         from torchvision.ops import roi_align
@@ -80,6 +89,13 @@ def augment(images: torch.Tensor, train: TrainSpec) -> torch.Tensor:
         x0 = torch.rand(batch, device=images.device) * (width - w)
         boxes = torch.stack([torch.arange(batch, device=images.device, dtype=h.dtype), x0, y0, x0 + w, y0 + h], dim=1)
         images = roi_align(images, boxes.to(images.dtype), output_size=(height, width), aligned=True).clamp(0, 1)
+    if train.augment.randaugment is not None:
+        from torchvision.transforms import v2
+
+        operations, magnitude = train.augment.randaugment
+        randaugment = v2.RandAugment(num_ops=operations, magnitude=magnitude)
+        as_bytes = (images * 255).round().to(torch.uint8)
+        images = torch.stack([randaugment(image) for image in as_bytes]).to(images.dtype) / 255
     if train.augment.flip:
         flip = torch.rand(batch, device=images.device) < 0.5
         images = torch.where(flip.view(-1, 1, 1, 1), images.flip(-1), images)
@@ -260,7 +276,9 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
     set_seed(spec.seed)
     built: BuiltRun = build(resolved)
     model, task, source = built.model, built.task, built.source
-    accelerator = make_accelerator(tspec, find_unused=not model.objective.modalities)
+    accelerator = make_accelerator(tspec, find_unused=not model.objective.modalities, log_dir=out_dir / "tensorboard")
+    if tspec.tensorboard:
+        accelerator.init_trackers(spec.name)
     set_seed(spec.seed)  # the same stream on every process and on resume
 
     train_set, val_set = source.split("train"), source.split("val")
@@ -384,6 +402,8 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
             task.save_artifacts(logits, target, out_dir, "val_") if hasattr(task, "save_artifacts") else None
             if grid_images is not None:
                 save_reconstruction_grid(unwrapped, grid_images, out_dir / "recon" / f"epoch_{epoch + 1:03d}.png")
+        if tspec.tensorboard:
+            accelerator.log({k: v for k, v in record.items() if isinstance(v, (int, float)) and v is not None}, step=epoch + 1)
         shown = {k: v for k, v in record.items() if k in ("epoch", "train_loss", f"val_{task.headline}", "images_per_s")}
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
         state.update(sums={}, seen=0, train_time=0.0)
@@ -457,3 +477,54 @@ def evaluate_checkpoint(resolved: ResolvedSpec, checkpoint: str | Path, split: s
     model, loader = accelerator.prepare(built.model, loader)
     metrics, _, _ = evaluate(accelerator, model, built.task, loader)
     return _clean(metrics)
+
+
+def predict(run_dir: str | Path, images: list[str | Path], out_csv: str | Path, batch_size: int = 32) -> int:
+    """Scores of the task head of a finished run for image files; one CSV row per image."""
+    import csv
+
+    from safetensors.torch import load_file
+
+    from .images import find_images, load_image
+    from .spec import load_spec
+
+    run_dir = Path(run_dir)
+    weights = run_dir / "model.safetensors"
+    if not (run_dir / "spec.yaml").is_file() or not weights.is_file():
+        raise LssatError(f"--checkpoint: {run_dir} is not a finished run (it needs spec.yaml and model.safetensors)")
+    built = build(load_spec(run_dir / "spec.yaml"))
+    model, task = built.model, built.task
+    model.load_state_dict(load_file(str(weights)))
+    model.eval()
+    paths = find_images(images)
+    if not paths:
+        raise LssatError("predict: no image files given")
+    size = built.source.info.image_size[0]
+    names = list(getattr(task, "names", []))
+    with open(out_csv, "w", newline="") as handle:
+        writer = None
+        for start in range(0, len(paths), batch_size):
+            chunk = paths[start : start + batch_size]
+            batch = torch.stack([load_image(p, size) for p in chunk])
+            with torch.no_grad():
+                logits, _ = model(batch, ssl=False)
+                scores = task.scores(logits.float())
+            for path, score in zip(chunk, scores):
+                row = {"path": str(path), **_score_columns(score, names)}
+                if writer is None:
+                    writer = csv.DictWriter(handle, fieldnames=list(row))
+                    writer.writeheader()
+                writer.writerow(row)
+    return len(paths)
+
+
+def _score_columns(score: torch.Tensor, names: list[str]) -> dict[str, Any]:
+    """Binary: the positive class's probability and the label; multi-class: every class's
+    probability and the arg-max; multi-label: every label's probability."""
+    if score.ndim == 0:
+        label = names[int(score >= 0.5)] if len(names) == 2 else int(score >= 0.5)
+        return {f"p_{names[1] if len(names) == 2 else 'positive'}": round(float(score), 6), "label": label}
+    columns = {f"p_{name}": round(float(p), 6) for name, p in zip(names, score)}
+    if abs(float(score.sum()) - 1) < 1e-4:  # a softmax: one class
+        columns["label"] = names[int(score.argmax())]
+    return columns

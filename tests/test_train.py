@@ -305,3 +305,43 @@ def test_sweep_variants_are_all_validated_before_any_runs(tmp_path, tiny_spec):
     text = str(err.value)
     assert "depth=0__name=deepfake" in text and "backbone.params.depth" in text and "did you mean 'emotion'" in text
     assert not (tmp_path / "runs").exists()
+
+
+def test_predict_writes_one_row_of_scores_per_image(tmp_path, tiny_spec):
+    from PIL import Image
+
+    train(validate_spec(tiny_spec), tmp_path / "run")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray((torch.rand(40, 30, 3) * 255).byte().numpy()).save(folder / f"{i}.png")
+    out = tmp_path / "predictions.csv"
+    assert cli.main(["predict", str(folder), "--checkpoint", str(tmp_path / "run"), "--out", str(out)]) == 0
+    rows = list(__import__("csv").DictReader(open(out)))
+    assert [r["path"].split("/")[-1] for r in rows] == ["0.png", "1.png", "2.png"]
+    assert all(0 <= float(r["p_fake"]) <= 1 and r["label"] in ("real", "fake") for r in rows)
+    assert cli.main(["predict", str(folder), "--checkpoint", str(tmp_path / "nothing")]) == 2
+
+
+def test_randaugment_and_resized_crop_keep_shape_and_range(tiny_spec):
+    from lssat_framework.spec import TrainSpec
+    from lssat_framework.train import augment
+
+    spec = TrainSpec(epochs=1, batch_size=4, augment={"resized_crop": [0.5, 1.0], "randaugment": [2, 9], "flip": True})
+    images = torch.rand(4, 3, 32, 32)
+    out = augment(images, spec)
+    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
+    assert not torch.equal(out, images)
+
+
+def test_tensorboard_without_the_package_is_a_clear_error(tmp_path, tiny_spec):
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        tiny_spec["train"]["tensorboard"] = True
+        with pytest.raises(LssatError, match="pip install tensorboard"):
+            train(validate_spec(tiny_spec), tmp_path / "tb")
+    else:
+        tiny_spec["train"]["tensorboard"] = True
+        train(validate_spec(tiny_spec), tmp_path / "tb")
+        assert any((tmp_path / "tb" / "tensorboard").rglob("events.out.tfevents.*"))

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from lssat_framework.errors import DataError
+from lssat_framework.images import IMAGE_SUFFIXES, load_image
 
 OnCorrupt = Literal["error", "skip"]
 
@@ -32,27 +32,6 @@ def require_dir(path: Path, what: str) -> Path:
         where = f"; {path.parent} holds: {', '.join(found) or 'nothing'}" if path.parent.is_dir() else ""
         raise DataError(f"{what}: expected the folder {path}, which does not exist{where}")
     return path
-
-
-def load_image(path: Path, size: int, box=None) -> torch.Tensor:
-    """RGB float ``3×size×size`` in [0, 1]: crop ``box`` (or the centred square), then resize."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if box is not None:
-                left, top, width, height = box
-                image = image.crop((int(left), int(top), int(left + width), int(top + height)))
-            else:
-                side = min(image.size)
-                left, top = (image.width - side) // 2, (image.height - side) // 2
-                image = image.crop((left, top, left + side, top + side))
-            image = image.resize((size, size), Image.BILINEAR)
-            array = np.asarray(image, dtype=np.float32) / 255.0
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
-    return torch.from_numpy(array.transpose(2, 0, 1).copy())
 
 
 class ImageFiles(Dataset):
@@ -88,9 +67,6 @@ class ImageFiles(Dataset):
                 item["groups"] = {k: torch.tensor(v) for k, v in sample.groups.items()}
             return item
         raise DataError("no readable image in the split")
-
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def images_in(folder: Path) -> list[Path]:
