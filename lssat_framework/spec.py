@@ -100,14 +100,15 @@ class Spec(_Strict):
     classify: str
     loss: LossSpec = Field(default_factory=LossSpec)
     train: TrainSpec
-    #: dotted keys with lists of values; the run expands their cartesian product
-    sweep: dict[str, list[Any]] | None = None
+    #: the axes of a grid of runs: a dotted key with a list of values, or a named group of
+    #: variants, each a mapping of dotted keys to values; the run expands their cartesian product
+    sweep: dict[str, list[Any] | dict[str, dict[str, Any]]] | None = None
 
     @model_validator(mode="after")
     def _non_empty_sweep(self):
         for key, values in (self.sweep or {}).items():
             if not values:
-                raise ValueError(f"sweep key '{key}' has an empty list of values")
+                raise ValueError(f"sweep axis '{key}' has no values")
         return self
 
 

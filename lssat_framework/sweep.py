@@ -1,9 +1,15 @@
-"""Sweeps: the cartesian product of ``sweep:`` values, one run directory per variant, and a
+"""Sweeps: the cartesian product of ``sweep:`` axes, one run directory per variant, and a
 leaderboard that answers the study's three questions.
 
-Sweep keys are dotted spec paths. Keys under ``backbone.`` say which backbone a variant uses;
-keys under ``task.`` or ``data.`` say which task; any other key (e.g. ``ssl.params.mask``) is a
-setting. ``answers.md`` compares backbones per task, averaging over the settings.
+An axis is a dotted spec path with a list of values (``backbone.name: [a, b]``), or a named group
+whose variants each set several keys together::
+
+    configuration:
+      MRGB-RLDP-CRGB: {ssl.params.mask: rgb, ssl.params.reconstruct: [ldp], classify: rgb}
+
+An axis whose keys lie under ``backbone`` says which backbone a variant uses; one with keys under
+``task`` or ``data`` says which task; any other axis is a setting. ``answers.md`` compares the
+backbones per task, averaging over the settings.
 """
 
 from __future__ import annotations
@@ -28,17 +34,34 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-") or "x"
 
 
+def axis_kind(key: str, values: Any) -> str:
+    """``backbone``, ``task`` or ``setting``: what an axis varies."""
+    keys = [k for variant in values.values() for k in variant] if isinstance(values, dict) else [key]
+    if keys and all(k.split(".")[0] == "backbone" for k in keys):
+        return "backbone"
+    if keys and any(k.split(".")[0] in ("task", "data") for k in keys):
+        return "task"
+    return "setting"
+
+
 def expand(resolved: ResolvedSpec) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """``(directory name, {key: value}, raw spec)`` for every variant, all validated first."""
+    """``(directory name, {axis: value label}, raw spec)`` for every variant, all validated first."""
     sweep = resolved.spec.sweep or {}
     base = {k: v for k, v in resolved.raw.items() if k != "sweep"}
+    axes = []
+    for key, values in sweep.items():
+        if isinstance(values, dict):  # a named group: each variant sets several keys
+            axes.append([(key, name, dict(overrides)) for name, overrides in values.items()])
+        else:
+            axes.append([(key, _label(value), {key: value}) for value in values])
     variants, problems = [], []
-    for combo in itertools.product(*sweep.values()):
-        choice = dict(zip(sweep, combo))
+    for combo in itertools.product(*axes):
+        choice = {key: label for key, label, _ in combo}
         raw = copy.deepcopy(base)
-        for key, value in choice.items():
-            set_dotted(raw, key, value)
-        name = "__".join(f"{key.split('.')[-1]}={_slug(value)}" for key, value in choice.items())
+        for _, _, overrides in combo:
+            for key, value in overrides.items():
+                set_dotted(raw, key, value)
+        name = "__".join(f"{key.split('.')[-1]}={_slug(label)}" for key, label in choice.items())
         raw["name"] = f"{base['name']}__{name}"
         try:
             validate_spec(raw)
@@ -65,8 +88,9 @@ def run_sweep(resolved: ResolvedSpec, out: str | Path | None = None, resume: boo
             print(f"[{index}/{len(variants)}] {name}: {'resuming' if started else 'running'}")
             train(validate_spec(raw, source=resolved.source), run_dir, resume=started)
         summary = json.loads((run_dir / "summary.json").read_text())
-        rows.append({"variant": name, **{key: _label(value) for key, value in choice.items()}, **_row(summary)})
-    write_leaderboard(out_dir, list(resolved.spec.sweep), rows)
+        rows.append({"variant": name, **choice, **_row(summary)})
+    kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}
+    write_leaderboard(out_dir, kinds, rows)
     return {"variants": len(rows), "out": str(out_dir)}
 
 
@@ -87,8 +111,10 @@ def _row(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_leaderboard(out_dir: Path, keys: list[str], rows: list[dict[str, Any]]) -> None:
+def write_leaderboard(out_dir: Path, kinds: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    """``kinds``: each sweep axis and what it varies (see :func:`axis_kind`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    keys = list(kinds)
     rows = sorted(rows, key=lambda r: (r["task"], -(r["value"] if r["value"] is not None else float("-inf"))))
     columns = ["variant", *keys, "task", "metric", "value", "best_value", "parameters_m", "images_per_s", "peak_mem_mb"]
     with open(out_dir / "leaderboard.csv", "w", newline="") as handle:
@@ -100,12 +126,12 @@ def write_leaderboard(out_dir: Path, keys: list[str], rows: list[dict[str, Any]]
     lines += ["| " + " | ".join(fmt(row.get(c)) for c in columns) + " |" for row in rows]
     (out_dir / "leaderboard.md").write_text("\n".join(lines) + "\n")
 
-    backbone_keys = [k for k in keys if k.startswith("backbone.")]
-    task_keys = [k for k in keys if k.startswith(("task.", "data."))]
+    backbone_keys = [k for k in keys if kinds[k] == "backbone"]
+    task_keys = [k for k in keys if kinds[k] == "task"]
     label = lambda row, ks: " ".join(row[k] for k in ks)  # noqa: E731
     for row in rows:
         row["_backbone"] = label(row, backbone_keys) or "backbone"
-        row["_task"] = f"{row['task']} ({row['metric']})" + (f" {label(row, task_keys)}" if task_keys else "")
+        row["_task"] = f"{label(row, task_keys) or row['task']} ({row['metric']})"
     table = _mean_table(rows)
     _plot_per_backbone(table, out_dir / "metric_per_backbone.png")
     _plot_vs_parameters(rows, out_dir / "metric_vs_parameters.png")

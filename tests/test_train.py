@@ -345,3 +345,33 @@ def test_tensorboard_without_the_package_is_a_clear_error(tmp_path, tiny_spec):
         tiny_spec["train"]["tensorboard"] = True
         train(validate_spec(tiny_spec), tmp_path / "tb")
         assert any((tmp_path / "tb" / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_the_study_spec_expands_to_its_45_valid_variants():
+    from lssat_framework.spec import load_spec
+    from lssat_framework.sweep import axis_kind, expand
+
+    resolved = load_spec(ROOT / "specs" / "study.yaml")
+    variants = expand(resolved)  # validates every variant
+    assert len(variants) == 3 * 5 * 3
+    kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}
+    assert kinds == {"backbone.name": "backbone", "configuration": "setting", "task": "task"}
+    name, choice, raw = next(v for v in variants if v[1]["configuration"] == "MLDP-RRGB-CRGB" and v[1]["task"] == "emotion")
+    assert raw["ssl"]["params"]["mask"] == "ldp" and raw["ssl"]["params"]["reconstruct"] == ["rgb"]
+    assert raw["data"]["name"] == "affectnet" and raw["task"]["name"] == "emotion"
+    assert name == f"name={choice['backbone.name']}__configuration=MLDP-RRGB-CRGB__task=emotion"
+
+
+def test_a_named_group_sweep_runs_and_compares_backbones_per_task(tmp_path, tiny_spec):
+    tiny_spec["train"]["recon_grid"] = False
+    tiny_spec["sweep"] = {
+        "arch": {"d1": {"backbone.params.depth": 1}, "d2": {"backbone.params.depth": 2}},
+        "configuration": {"MRGB-RLDP": {"ssl.params.mask": "rgb"}, "MLDP-RLDP": {"ssl.params.mask": "ldp"}},
+    }
+    spec_path = tmp_path / "sweep.yaml"
+    spec_path.write_text(yaml.safe_dump(tiny_spec))
+    assert cli.main(["run", str(spec_path), "--out", str(tmp_path / "out")]) == 0
+    answers = (tmp_path / "out" / "answers.md").read_text()
+    assert "d1" in answers and "d2" in answers and "deepfake (auc)" in answers
+    header = (tmp_path / "out" / "leaderboard.csv").read_text().splitlines()[0]
+    assert header.startswith("variant,arch,configuration,task,metric,value")
