@@ -4,35 +4,15 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-import copy  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from lssat_framework.plugins import reset_plugin_manager  # noqa: E402
+from lssat_framework.testing import tiny_spec  # noqa: E402,F401 - the fixture plugin authors use too
 
 ROOT = Path(__file__).resolve().parents[1]
-
-TINY_SPEC = {
-    "name": "tiny",
-    "seed": 0,
-    "data": {"name": "synthetic-faces", "params": {"image_size": 32, "train": 24, "val": 13, "test": 8}},
-    "task": {"name": "deepfake"},
-    "backbone": {"name": "vit_tiny_patch16_224", "params": {"img_size": 32, "patch_size": 8, "depth": 1, "embed_dim": 32, "num_heads": 2}},
-    "descriptors": {"ldp": {"name": "ldp", "params": {"k": 3}}},
-    "ssl": {"name": "mae", "params": {"mask": "rgb", "reconstruct": ["ldp"], "mask_ratio": 0.75, "decoder_dim": 32, "decoder_depth": 1, "decoder_heads": 2}},
-    "classify": "rgb",
-    "loss": {"task": 0.1, "ssl": 0.9},
-    "train": {"epochs": 1, "batch_size": 8, "lr": 1.0e-3, "precision": "no", "cpu": True},
-}
-
-
-@pytest.fixture
-def tiny_spec():
-    """A spec small enough to train in seconds on a CPU."""
-    return copy.deepcopy(TINY_SPEC)
-
 
 @pytest.fixture(autouse=True)
 def _fresh_plugin_manager(monkeypatch):

@@ -21,7 +21,7 @@ def fenced_after(marker: str) -> str:
 
 def test_readme_has_the_two_set_up_commands():
     assert fenced_after("<!-- run-command -->") == "pip install -e . && lssat-run specs/quickstart.yaml"
-    assert fenced_after("<!-- test-command -->") == 'pip install -e ".[test]" && python -m pytest -q'
+    assert fenced_after("<!-- test-command -->") == 'pip install -e ".[test]" -e plugins/lssat-plugin-example && python -m pytest -q'
 
 
 def test_ci_runs_the_readme_test_command():

@@ -26,7 +26,7 @@ CENTRE_SYMMETRIC = textwrap.dedent(
 
     @hookimpl
     def register_descriptors(register):
-        register("cslbp", CentreSymmetricLBP, LBPParams, "subclass of the builtin LBP")
+        register("lbp-subclass", CentreSymmetricLBP, LBPParams, "subclass of the builtin LBP")
     """
 )
 
@@ -78,8 +78,8 @@ def test_third_party_plugin_is_discovered_listed_and_usable_from_a_spec(plugin_p
     manager = PluginManager()
     info = {i.name: i for i in manager.report()}["cs"]
     assert (info.distribution, info.version, info.status) == ("lssat-plugin-cs", "1.0", "ok")
-    assert info.components == {"descriptor": ["cslbp"]}
-    tiny_spec["descriptors"] = {"cs": {"name": "cslbp", "params": {"points": 8}}}
+    assert info.components == {"descriptor": ["lbp-subclass"]}
+    tiny_spec["descriptors"] = {"cs": {"name": "lbp-subclass", "params": {"points": 8}}}
     tiny_spec["ssl"]["params"]["reconstruct"] = ["cs"]
     resolved = validate_spec(tiny_spec, manager=manager)
     assert resolved.modalities["cs"].component.distribution == "lssat-plugin-cs"
@@ -92,7 +92,7 @@ def test_plugin_can_be_blocked_by_entry_point_or_distribution(plugin_path, monke
     monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", f"other,{blocked}")
     manager = PluginManager()
     assert {i.name: i.status for i in manager.report()}["cs"] == "blocked"
-    assert "cslbp" not in manager.list("descriptor")
+    assert "lbp-subclass" not in manager.list("descriptor")
     assert "lssat_plugin_cs" not in sys.modules
 
 
@@ -197,6 +197,6 @@ def test_lssat_plugins_json_lists_an_installed_plugin(plugin_path):
     out = subprocess.run([sys.executable, "-m", "lssat_framework", "plugins", "--json"], capture_output=True, text=True, env=env, check=True)
     plugins = {p["name"]: p for p in json.loads(out.stdout)}
     assert plugins["cs"]["distribution"] == "lssat-plugin-cs"
-    assert plugins["cs"]["components"] == {"descriptor": ["cslbp"]}
+    assert plugins["cs"]["components"] == {"descriptor": ["lbp-subclass"]}
     assert plugins["descriptors"]["status"] == "ok"
     reset_plugin_manager()

@@ -1,0 +1,48 @@
+"""Centre-symmetric LBP (Heikkilä, Pietikäinen & Schmid, Pattern Recognition 2009).
+
+Instead of comparing each neighbour with the centre, CS-LBP compares the P/2 pairs of opposite
+neighbours: bit i = [g_i − g_{i+P/2} > T]. It subclasses the builtin LBP and reuses its exact
+circular sampling; only the comparison changes.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field, model_validator
+
+from lssat_descriptors import LBP
+from lssat_descriptors.descriptors import CircularParams, gray_levels
+
+
+class CSLBPParams(CircularParams):
+    #: a pair counts when the difference exceeds this, on the 0–255 scale
+    threshold: float = Field(3.0, ge=0)
+
+    @model_validator(mode="after")
+    def _even_points(self):
+        points = self.points if isinstance(self.points, list) else [self.points]
+        if any(p % 2 for p in points):
+            raise ValueError("centre-symmetric LBP needs an even number of points")
+        return self
+
+
+class CentreSymmetricLBP(LBP):
+    def __init__(self, points=8, radius=1.0, threshold: float = 3.0):
+        super().__init__(points, radius, method="default")
+        self.threshold = threshold
+
+    def codes(self, images: torch.Tensor) -> torch.Tensor:
+        levels = gray_levels(images, torch.float64)
+        out = []
+        for sampler in self.samplers:
+            samples = [difference + levels for difference in sampler.differences(levels)]
+            half = sampler.points // 2
+            code = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
+            for i in range(half):
+                code |= ((samples[i] - samples[i + half]) > self.threshold).to(torch.int64) << i
+            out.append(code)
+        return torch.stack(out, dim=1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        top = torch.tensor([2 ** (p // 2) - 1 for p, _ in self.scales], dtype=torch.float32, device=images.device)
+        return (self.codes(images).to(torch.float32) / top.view(1, -1, 1, 1)).to(images.dtype)
