@@ -33,20 +33,25 @@ class _Strict(BaseModel):
 class ComponentSpec(_Strict):
     """A component: the registered ``name`` (or ``plugin/name``) and its ``params``."""
 
+    #: the registered name, or ``plugin/name`` when two plugins register it
     name: str
+    #: the component's own params, validated against its plugin's model
     params: dict[str, Any] = Field(default_factory=dict)
 
 
 class LossSpec(_Strict):
     """Weights of the joint loss ``task·L_task + ssl·L_ssl`` (SSAT reference: 0.1 / 0.9)."""
 
+    #: weight of the task loss
     task: float = Field(0.1, ge=0)
+    #: weight of the SSL objective's loss (its terms summed)
     ssl: float = Field(0.9, ge=0)
 
 
 class AugmentSpec(_Strict):
     """Augmentation of the training batch, applied before the descriptor targets are computed."""
 
+    #: random horizontal flip
     flip: bool = True
     #: scale range of a random resized crop, e.g. [0.8, 1.0]; null switches it off
     resized_crop: tuple[float, float] | None = None
@@ -58,17 +63,26 @@ class TrainSpec(_Strict):
     """Optimisation and run settings."""
 
     epochs: int = Field(ge=1)
+    #: per process
     batch_size: int = Field(ge=1)
     #: absolute learning rate; when null, ``base_lr × effective_batch / 256``
     lr: float | None = Field(None, gt=0)
     base_lr: float = Field(1e-3, gt=0)
+    #: the end of the half-cycle cosine schedule
     min_lr: float = Field(0.0, ge=0)
+    #: AdamW decay, not applied to norms, biases, tokens and position tables
     weight_decay: float = Field(0.05, ge=0)
+    #: linear warm-up, in epochs (fractions allowed)
     warmup_epochs: float = Field(0.0, ge=0)
+    #: mixed precision; fp16 needs a GPU
     precision: Literal["no", "bf16", "fp16"] = "no"
+    #: gradient accumulation steps
     grad_accum: int = Field(1, ge=1)
+    #: clip the gradient norm to this value; null: no clipping
     clip_grad: float | None = Field(None, gt=0)
+    #: default: batch_size
     eval_batch_size: int | None = Field(None, ge=1)
+    #: data-loading worker processes
     num_workers: int = Field(0, ge=0)
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     #: metric that picks the best checkpoint; default: the task's headline metric
@@ -88,17 +102,25 @@ class TrainSpec(_Strict):
 class Spec(_Strict):
     """The whole experiment."""
 
+    #: the run's name (and default directory ``runs/<name>``)
     name: str
+    #: seeds model initialisation, shuffling, masking and augmentation
     seed: int = 0
+    #: the dataset
     data: ComponentSpec
+    #: the primary task
     task: ComponentSpec
+    #: the shared backbone
     backbone: ComponentSpec
     #: named modalities: ``{modality_name: {name: descriptor, params: {...}}}``
     descriptors: dict[str, ComponentSpec] = Field(default_factory=dict)
+    #: the auxiliary self-supervised objective (``none`` for the supervised baseline)
     ssl: ComponentSpec
     #: the modality the task head sees
     classify: str
+    #: weights of the joint loss
     loss: LossSpec = Field(default_factory=LossSpec)
+    #: optimisation and run settings
     train: TrainSpec
     #: the axes of a grid of runs: a dotted key with a list of values, or a named group of
     #: variants, each a mapping of dotted keys to values; the run expands their cartesian product

@@ -44,3 +44,33 @@ def test_docs_link_to_existing_files():
         for target in re.findall(r"\]\(([^)#]+)\)", page.read_text()):
             if not target.startswith("http"):
                 assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_spec_reference_is_up_to_date():
+    from lssat_framework.reference import spec_reference
+
+    page = (ROOT / "docs" / "spec-reference.md").read_text()
+    assert page == spec_reference(), "docs/spec-reference.md is stale: python -m lssat_framework.reference > docs/spec-reference.md"
+
+
+def runnable_blocks():
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        for block in re.findall(r"<!-- runnable -->\s*```bash\n(.*?)```", page.read_text(), flags=re.DOTALL):
+            yield page.name, block
+
+
+def test_there_are_runnable_blocks():
+    assert {name for name, _ in runnable_blocks()} >= {"running.md", "plugins.md"}
+
+
+def test_runnable_doc_blocks_run_as_written(tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    (tmp_path / "plugins").symlink_to(ROOT / "plugins")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    for name, block in runnable_blocks():
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+        assert result.returncode == 0, f"{name}:\n{block}\n{result.stderr[-2000:]}"
