@@ -92,6 +92,8 @@ class LabelInfo:
 
     kind: str  # "binary" | "multiclass" | "multilabel"
     names: list[str]  # class names (binary: [negative, positive]) or attribute names
+    #: multilabel: the share of positives per name in the training split, where the dataset knows it
+    positive_rate: list[float] | None = None
 
 
 @dataclass

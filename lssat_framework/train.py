@@ -303,7 +303,7 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
 
     state = {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None}
     if checkpoint is not None:
-        accelerator.load_state(str(checkpoint))
+        accelerator.load_state(str(checkpoint), load_kwargs={"weights_only": True})  # no pickled code from disk
         state = json.loads((checkpoint / STATE_FILE).read_text())
         accelerator.print(f"resuming {out_dir} at epoch {state['epoch'] + 1}, batch {state['batch']}")
 

@@ -53,6 +53,7 @@ def test_celeba_layouts_read_back_with_labels_splits_and_groups(tmp_path, layout
     root = layout(tmp_path / "celeba")
     source = lssat.create("dataset", "celeba", root=str(root), image_size=32, attributes=["Smiling", "5_o_Clock_Shadow"], groups=["Male"])
     assert source.info.labels["attributes"].names == ["Smiling", "5_o_Clock_Shadow"]
+    assert source.info.labels["attributes"].positive_rate == [0.5, 0.5]  # train: 000001, 000002
     assert [len(source.split(s)) for s in ("train", "val", "test")] == [2, 2, 2]
     item = source.split("train")[1]  # 000002.jpg: 5_o_Clock_Shadow 1, Male 1, Smiling 1
     assert item["labels"]["attributes"].tolist() == [1.0, 1.0]

@@ -97,3 +97,17 @@ def test_synthetic_faces_are_deterministic_and_labelled_for_every_task():
     assert item["labels"]["attributes"].shape == (5,)
     val = lssat.create("dataset", "synthetic-faces", image_size=32, train=8, val=4, seed=3).split("val")
     assert not torch.equal(val[0]["image"], a[0]["image"])  # splits are drawn apart
+
+
+def test_attribute_balance_weighs_positives_by_the_training_rate():
+    from lssat_framework.interfaces import DatasetInfo, LabelInfo
+
+    info = DatasetInfo(labels={"attributes": LabelInfo("multilabel", ["a", "b"], positive_rate=[0.2, 0.5])}, image_size=(8, 8))
+    task = lssat.create("task", "attributes", balance=True)
+    assert task.bind(info) == 2
+    torch.testing.assert_close(task.pos_weight, torch.tensor([4.0, 1.0]))
+    logits, target = torch.zeros(1, 2), torch.tensor([[1.0, 1.0]])
+    # BCE at logit 0 is log 2 per positive; the rare attribute's positive counts four times
+    assert task.loss(logits, target).item() == pytest.approx((4 * math.log(2) + math.log(2)) / 2)
+    with pytest.raises(DataError, match="does not report"):
+        bind("attributes", balance=True)

@@ -116,8 +116,10 @@ class CelebA(DatasetSource):
         for split, samples in self.by_split.items():
             if p.limit is not None:
                 del samples[p.limit :]
+        train = [s.labels["attributes"] for s in self.by_split["train"]]
+        rates = [sum(column) / len(train) for column in zip(*train)] if train else None
         self.info = DatasetInfo(
-            labels={"attributes": LabelInfo("multilabel", list(wanted))},
+            labels={"attributes": LabelInfo("multilabel", list(wanted), positive_rate=rates)},
             image_size=(p.image_size, p.image_size),
             groups={g: [f"not {g}", g] for g in p.groups},
         )

@@ -122,6 +122,8 @@ class AttributesParams(TaskParams):
     label: str = "attributes"
     #: attribute names to predict; null = every attribute of the dataset
     attributes: list[str] | None = None
+    #: weigh each attribute's positives by negatives/positives of the training split (imbalance)
+    balance: bool = False
 
 
 class AttributesTask(BaseTask):
@@ -130,26 +132,36 @@ class AttributesTask(BaseTask):
     kind = "multilabel"
     headline = "mean_acc"
 
-    def __init__(self, label="attributes", attributes=None, groups=None):
+    def __init__(self, label="attributes", attributes=None, balance=False, groups=None):
         super().__init__(label, groups)
         self.wanted = attributes
+        self.balance = balance
         self.columns: list[int] | None = None
+        self.pos_weight: torch.Tensor | None = None
 
     def bind(self, info):
         super().bind(info)
+        rates = info.labels[self.label].positive_rate
         if self.wanted is not None:
             unknown = [a for a in self.wanted if a not in self.names]
             if unknown:
                 raise DataError(f"attributes {unknown} are not in the dataset; it has {self.names}")
             self.columns = [self.names.index(a) for a in self.wanted]
             self.names = list(self.wanted)
+            rates = [rates[c] for c in self.columns] if rates is not None else None
+        if self.balance:
+            if rates is None:
+                raise DataError(f"task.params.balance: the dataset does not report how often each '{self.label}' label is positive")
+            rate = torch.tensor(rates, dtype=torch.float32).clamp(1e-3, 1 - 1e-3)
+            self.pos_weight = (1 - rate) / rate
         return self.outputs()
 
     def select(self, target):
         return target if self.columns is None else target[:, self.columns]
 
     def loss(self, logits, target):
-        return F.binary_cross_entropy_with_logits(logits, self.select(target).float())
+        weight = None if self.pos_weight is None else self.pos_weight.to(logits.device)
+        return F.binary_cross_entropy_with_logits(logits, self.select(target).float(), pos_weight=weight)
 
     def scores(self, logits):
         return torch.sigmoid(logits)
@@ -198,6 +210,6 @@ class GenericMultilabelTask(AttributesTask):
     """Multi-label classification of any dataset label."""
 
     def __init__(self, label, groups=None):
-        super().__init__(label, None, groups)
+        super().__init__(label, None, False, groups)
 
 
