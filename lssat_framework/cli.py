@@ -124,12 +124,16 @@ def cmd_plugins(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
+    rows = []
     for info in report:
-        counts = ", ".join(f"{len(names)} {kind}" for kind, names in info["components"].items()) or "no components"
-        line = f"{info['name']:<14} {info['distribution']} {info['version']:<8} {info['status']:<8} {counts}"
-        if info["error"]:
-            line += f"\n    {info['error']}"
-        print(line)
+        counts = ", ".join(f"{kind}: {len(names)}" for kind, names in info["components"].items()) or "-"
+        rows.append((info["name"], f"{info['distribution']} {info['version']}", info["status"], counts, info["error"]))
+    widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("plugin", "distribution", "status"))]
+    print(f"{'plugin':<{widths[0]}}  {'distribution':<{widths[1]}}  {'status':<{widths[2]}}  components")
+    for name, dist, status, counts, error in rows:
+        print(f"{name:<{widths[0]}}  {dist:<{widths[1]}}  {status:<{widths[2]}}  {counts}")
+        if error:
+            print(f"{'':<{widths[0]}}  {error}")
     return 0
 
 
