@@ -217,3 +217,9 @@ def test_gpu_codes_equal_cpu_codes():
         cpu = descriptor.codes(image) if hasattr(descriptor, "codes") else descriptor(image)
         gpu = descriptor.to("cuda").codes(image.cuda()) if hasattr(descriptor, "codes") else descriptor.to("cuda")(image.cuda())
         torch.testing.assert_close(gpu.cpu(), cpu)
+
+
+def test_compiled_lbp_and_ltp_give_the_same_codes():
+    image = as_tensor(photos()[0][:48, :48])
+    for eager, compiled in [(LBP(8, 1, "uniform"), LBP(8, 1, "uniform", compile=True)), (LTP(8, 1), LTP(8, 1, compile=True))]:
+        torch.testing.assert_close(compiled.codes(image), eager.codes(image))

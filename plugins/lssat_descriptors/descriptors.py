@@ -139,6 +139,9 @@ class CircularParams(BaseModel):
     points: int | list[int] = 8
     #: circle radius R; a list asks for several scales
     radius: float | list[float] = 1.0
+    #: fuse the per-pixel work into one loop with ``torch.compile`` (needs a C++ compiler on the
+    #: CPU; compiles for about 20 s per image shape, then runs about 10× faster; codes unchanged)
+    compile: bool = False
 
     @model_validator(mode="after")
     def _scales(self):
@@ -212,22 +215,26 @@ class LBP(Descriptor):
     One channel per scale: the code divided by the method's largest code, so values lie in [0, 1].
     """
 
-    def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, method: LBPMethod = "default"):
+    def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, method: LBPMethod = "default", compile: bool = False):
         super().__init__()
         self.scales = _scales(points, radius)
         self.method = method
         self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
         self.channels = len(self.scales)
+        self.encode = torch.compile(self.encode_levels) if compile else self.encode_levels
 
     def extra_repr(self) -> str:
         return f"scales={self.scales}, method={self.method!r}"
 
-    def codes(self, images: torch.Tensor) -> torch.Tensor:
-        """Integer codes ``B×S×H×W`` (int64), S scales, identical to scikit-image's."""
-        levels = gray_levels(images, torch.float64)
+    def encode_levels(self, levels: torch.Tensor) -> torch.Tensor:
+        """Codes ``B×S×H×W`` from float64 gray levels ``B×H×W``."""
         return torch.stack(
             [encode_bits((d >= 0 for d in sampler.differences(levels)), sampler.points, self.method) for sampler in self.samplers], dim=1
         )
+
+    def codes(self, images: torch.Tensor) -> torch.Tensor:
+        """Integer codes ``B×S×H×W`` (int64), S scales, identical to scikit-image's."""
+        return self.encode(gray_levels(images, torch.float64))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         codes = self.codes(images)
@@ -249,16 +256,19 @@ class LTP(Descriptor):
     2^P − 1. Neighbours are sampled as for LBP.
     """
 
-    def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, threshold: float = 5.0):
+    def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, threshold: float = 5.0, compile: bool = False):
         super().__init__()
         self.scales = _scales(points, radius)
         self.threshold = float(threshold)
         self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
         self.channels = 2 * len(self.scales)
+        self.encode = torch.compile(self.encode_levels) if compile else self.encode_levels
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×2S×H×W`` int64: upper and lower codes for each scale (float64 decisions)."""
-        levels = gray_levels(images, torch.float64)
+        return self.encode(gray_levels(images, torch.float64))
+
+    def encode_levels(self, levels: torch.Tensor) -> torch.Tensor:
         out = []
         for sampler in self.samplers:
             upper = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
