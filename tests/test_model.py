@@ -101,7 +101,7 @@ def test_every_shipped_configuration_builds_and_trains_one_step(config, backbone
     optimizer.step()
     assert torch.isfinite(loss)
     assert bool(out.losses) == (raw["ssl"]["name"] == "mae")
-    for name, prediction in out.predictions.items():
+    for prediction in out.predictions.values():
         assert prediction.shape[-2:] == images.shape[-2:]
 
 

@@ -113,8 +113,8 @@ class CelebA(DatasetSource):
             self.by_split[split].append(
                 Sample(images / name, {"attributes": [float(values[c]) for c in columns]}, groups={g: values[c] for g, c in group_columns.items()})
             )
-        for split, samples in self.by_split.items():
-            if p.limit is not None:
+        if p.limit is not None:
+            for samples in self.by_split.values():
                 del samples[p.limit :]
         train = [s.labels["attributes"] for s in self.by_split["train"]]
         rates = [sum(column) / len(train) for column in zip(*train)] if train else None

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import lssat_framework as lssat
-from lssat_framework.testing import tiny_spec, train_tiny  # noqa: F401 - fixtures and helpers
+from lssat_framework.testing import tiny_spec, train_tiny  # noqa: F401,F811 - a fixture and a helper
 
 
 def test_the_plugin_is_discovered_with_its_three_components():
@@ -30,7 +30,7 @@ def test_the_backbone_gives_tokens_on_its_grid():
     assert tokens.shape == (2, 16, 64)
 
 
-def test_all_three_train_together(tiny_spec, tmp_path):
+def test_all_three_train_together(tiny_spec, tmp_path):  # noqa: F811 - the imported fixture
     tiny_spec["backbone"] = {"name": "small-convnet", "params": {"width": 8}}
     tiny_spec["data"]["params"]["image_size"] = 32
     tiny_spec["descriptors"] = {"cs": {"name": "cslbp"}}
