@@ -11,7 +11,7 @@ import torch
 from pydantic import Field, model_validator
 
 from lssat_descriptors import LBP
-from lssat_descriptors.descriptors import CircularParams, gray_levels
+from lssat_descriptors.descriptors import CircularParams
 
 
 class CSLBPParams(CircularParams):
@@ -27,12 +27,12 @@ class CSLBPParams(CircularParams):
 
 
 class CentreSymmetricLBP(LBP):
-    def __init__(self, points=8, radius=1.0, threshold: float = 3.0):
-        super().__init__(points, radius, method="default")
+    def __init__(self, points=8, radius=1.0, threshold: float = 3.0, compile: bool = False):
+        super().__init__(points, radius, method="default", compile=compile)
         self.threshold = threshold
 
-    def codes(self, images: torch.Tensor) -> torch.Tensor:
-        levels = gray_levels(images, torch.float64)
+    def encode_levels(self, levels: torch.Tensor) -> torch.Tensor:
+        """Overrides the builtin's encoding only; ``codes()`` (and ``compile``) come with LBP."""
         out = []
         for sampler in self.samplers:
             samples = [difference + levels for difference in sampler.differences(levels)]
