@@ -74,7 +74,7 @@ def expand(resolved: ResolvedSpec) -> list[tuple[str, dict[str, Any], dict[str, 
 
 
 def run_sweep(resolved: ResolvedSpec, out: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
-    from .train import train
+    from .train import find_checkpoint, train
 
     out_dir = Path(out) if out else Path("runs") / resolved.spec.name
     variants = expand(resolved)
@@ -84,7 +84,7 @@ def run_sweep(resolved: ResolvedSpec, out: str | Path | None = None, resume: boo
         if (run_dir / "summary.json").is_file():
             print(f"[{index}/{len(variants)}] {name}: finished, skipped")
         else:
-            started = (run_dir / "checkpoints" / "last").exists()
+            started = find_checkpoint(run_dir / "checkpoints" / "last") is not None
             print(f"[{index}/{len(variants)}] {name}: {'resuming' if started else 'running'}")
             train(validate_spec(raw, source=resolved.source), run_dir, resume=started)
         summary = json.loads((run_dir / "summary.json").read_text())
