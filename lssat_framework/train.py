@@ -133,41 +133,28 @@ def peak_memory_mb(device: torch.device) -> float:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default))
+    tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
 
 
-def _json_default(value):
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float, at any depth, replaced by ``None`` (JSON null)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
-
-
-def _clean(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
-
-
-def _to_device(batch: Any, device: torch.device) -> Any:
-    if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, dict):
-        return {k: _to_device(v, device) for k, v in batch.items()}
-    return batch
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -------------------------------------------------------------- evaluation
 @torch.no_grad()
-def evaluate(accelerator, model, task, loader, max_batches: int | None = None) -> dict[str, float]:
+def evaluate(accelerator, model, task, loader) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
     """Task metrics over the whole split, gathered across processes (padding samples dropped)."""
     model.eval()
     logits_all, targets_all, extras_all = [], [], {}
-    for i, batch in enumerate(loader):
-        if max_batches is not None and i >= max_batches:
-            break
+    for batch in loader:
         logits, _ = model(batch["image"], ssl=False)
         target = batch["labels"][task.label]
         extras = {}
@@ -398,8 +385,9 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
             state["best"] = {"epoch": epoch + 1, "metric": best_metric, "value": value}
         if main:
             with open(out_dir / "metrics.jsonl", "a") as handle:
-                handle.write(json.dumps(_clean(record)) + "\n")
-            task.save_artifacts(logits, target, out_dir, "val_") if hasattr(task, "save_artifacts") else None
+                handle.write(json.dumps(_finite(record)) + "\n")
+            if hasattr(task, "save_artifacts"):  # optional: pictures such as a confusion matrix
+                task.save_artifacts(logits, target, out_dir, "val_")
             if grid_images is not None:
                 save_reconstruction_grid(unwrapped, grid_images, out_dir / "recon" / f"epoch_{epoch + 1:03d}.png")
         if tspec.tensorboard:
@@ -453,7 +441,7 @@ def _finish(accelerator, model, out_dir: Path, resolved: ResolvedSpec, task, sta
             "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
             "skipped_images": len(skipped),
         }
-        write_json_atomic(out_dir / "summary.json", _clean(summary))
+        write_json_atomic(out_dir / "summary.json", _finite(summary))
         accelerator.print(f"done: {out_dir} ({task.headline}={summary['final'].get(task.headline)})")
     accelerator.wait_for_everyone()
     return summary
@@ -476,7 +464,7 @@ def evaluate_checkpoint(resolved: ResolvedSpec, checkpoint: str | Path, split: s
     loader = torch.utils.data.DataLoader(source.split(split), batch_size=resolved.spec.train.eval_batch_size or resolved.spec.train.batch_size)
     model, loader = accelerator.prepare(built.model, loader)
     metrics, _, _ = evaluate(accelerator, model, built.task, loader)
-    return _clean(metrics)
+    return _finite(metrics)
 
 
 def predict(run_dir: str | Path, images: list[str | Path], out_csv: str | Path, batch_size: int = 32) -> int:
