@@ -44,8 +44,9 @@ def axis_kind(key: str, values: Any) -> str:
     return "setting"
 
 
-def expand(resolved: ResolvedSpec) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """``(directory name, {axis: value label}, raw spec)`` for every variant, all validated first."""
+def expand(resolved: ResolvedSpec) -> list[tuple[str, dict[str, Any], ResolvedSpec]]:
+    """``(directory name, {axis: value label}, validated spec)`` for every variant; all are
+    validated before any runs, and every problem of every variant is reported at once."""
     sweep = resolved.spec.sweep or {}
     base = {k: v for k, v in resolved.raw.items() if k != "sweep"}
     axes = []
@@ -64,29 +65,29 @@ def expand(resolved: ResolvedSpec) -> list[tuple[str, dict[str, Any], dict[str, 
         name = "__".join(f"{key.split('.')[-1]}={_slug(label)}" for key, label in choice.items())
         raw["name"] = f"{base['name']}__{name}"
         try:
-            validate_spec(raw)
+            variants.append((name, choice, validate_spec(raw, source=resolved.source)))
         except SpecError as exc:
             problems += [(f"sweep[{name}] {path}", message) for path, message in exc.problems]
-        variants.append((name, choice, raw))
     if problems:
         raise SpecError(problems, source=resolved.source)
     return variants
 
 
-def run_sweep(resolved: ResolvedSpec, out: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
+def run_sweep(resolved: ResolvedSpec, out: str | Path | None = None) -> dict[str, Any]:
+    """Run every variant not finished yet; a variant with a checkpoint resumes from it."""
     from .train import find_checkpoint, train
 
     out_dir = Path(out) if out else Path("runs") / resolved.spec.name
     variants = expand(resolved)
     rows = []
-    for index, (name, choice, raw) in enumerate(variants, start=1):
+    for index, (name, choice, variant) in enumerate(variants, start=1):
         run_dir = out_dir / name
         if (run_dir / "summary.json").is_file():
             print(f"[{index}/{len(variants)}] {name}: finished, skipped")
         else:
             started = find_checkpoint(run_dir / "checkpoints" / "last") is not None
             print(f"[{index}/{len(variants)}] {name}: {'resuming' if started else 'running'}")
-            train(validate_spec(raw, source=resolved.source), run_dir, resume=started)
+            train(variant, run_dir, resume=started)
         summary = json.loads((run_dir / "summary.json").read_text())
         rows.append({"variant": name, **choice, **_row(summary)})
     kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}

@@ -243,7 +243,7 @@ def run_spec(resolved: ResolvedSpec, out: str | Path | None = None, resume: bool
     if resolved.spec.sweep:
         from .sweep import run_sweep
 
-        return run_sweep(resolved, out=out, resume=resume)
+        return run_sweep(resolved, out=out)  # a sweep resumes each started variant by itself
     return train(resolved, Path(out) if out else Path("runs") / resolved.spec.name, resume=resume)
 
 

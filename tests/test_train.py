@@ -356,7 +356,8 @@ def test_the_study_spec_expands_to_its_45_valid_variants():
     assert len(variants) == 3 * 5 * 3
     kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}
     assert kinds == {"backbone.name": "backbone", "configuration": "setting", "task": "task"}
-    name, choice, raw = next(v for v in variants if v[1]["configuration"] == "MLDP-RRGB-CRGB" and v[1]["task"] == "emotion")
+    name, choice, variant = next(v for v in variants if v[1]["configuration"] == "MLDP-RRGB-CRGB" and v[1]["task"] == "emotion")
+    raw = variant.raw
     assert raw["ssl"]["params"]["mask"] == "ldp" and raw["ssl"]["params"]["reconstruct"] == ["rgb"]
     assert raw["data"]["name"] == "affectnet" and raw["task"]["name"] == "emotion"
     assert name == f"name={choice['backbone.name']}__configuration=MLDP-RRGB-CRGB__task=emotion"
