@@ -6,12 +6,12 @@ from lssat_framework import hookimpl
 from .affectnet import AffectNet, AffectNetParams
 from .celeba import CelebA, CelebAParams
 from .ffpp import FaceForensics, FFppParams
-from .files import ImageFiles, Sample, load_image
+from .files import FileSource, ImageFiles, Sample, load_image
 from .generic import ImageCSV, ImageCSVParams, ImageFolder, ImageFolderParams
 from .lfw_sbi import LfwSbi, LfwSbiParams
 from .synthetic import SyntheticFaces, SyntheticFacesParams
 
-__all__ = ["SyntheticFaces", "LfwSbi", "CelebA", "AffectNet", "FaceForensics", "ImageFolder", "ImageCSV", "ImageFiles", "Sample", "load_image"]
+__all__ = ["SyntheticFaces", "LfwSbi", "CelebA", "AffectNet", "FaceForensics", "ImageFolder", "ImageCSV", "FileSource", "ImageFiles", "Sample", "load_image"]
 
 
 @hookimpl

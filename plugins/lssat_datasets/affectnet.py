@@ -21,9 +21,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
-from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import ImageFiles, OnCorrupt, Sample, images_in, require_dir
+from .files import FileSource, OnCorrupt, Sample, images_in, listing, require_dir
 
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger", "Contempt"]
 #: codes AffectNet uses beyond the eight expressions
@@ -43,7 +43,7 @@ class AffectNetParams(BaseModel):
     on_corrupt: OnCorrupt = "error"
 
 
-class AffectNet(DatasetSource):
+class AffectNet(FileSource):
     """AffectNet expressions, 7 or 8 classes."""
 
     splits = ("train", "val", "test")
@@ -56,7 +56,7 @@ class AffectNet(DatasetSource):
         elif (root / "train").is_dir():
             self.by_split = self._folders(root)
         else:
-            found = ", ".join(sorted(x.name for x in root.iterdir())[:12]) or "nothing"
+            found = listing(root)
             raise DataError(
                 f"AffectNet: expected {root / 'training.csv'} with {root / 'Manually_Annotated_Images'}, "
                 f"or class folders under {root / 'train'}; {root} holds: {found}"
@@ -117,6 +117,3 @@ class AffectNet(DatasetSource):
             raise DataError(f"AffectNet: expected {root / 'val'} (or validation) beside {root / 'train'}")
         by_split.setdefault("test", list(by_split["val"]))
         return by_split
-
-    def split(self, name: str) -> ImageFiles:
-        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

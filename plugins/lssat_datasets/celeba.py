@@ -15,9 +15,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
-from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import ImageFiles, OnCorrupt, Sample, require_dir
+from .files import FileSource, OnCorrupt, Sample, listing, require_dir
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
@@ -80,7 +80,7 @@ def _pm1(value: str, path: Path, line: int) -> int:
     return 1 if value == "1" else 0
 
 
-class CelebA(DatasetSource):
+class CelebA(FileSource):
     """CelebA attributes (40 binary labels), train/val/test as the official partition."""
 
     splits = ("train", "val", "test")
@@ -93,7 +93,7 @@ class CelebA(DatasetSource):
         elif (root / "list_attr_celeba.csv").is_file():
             names, rows, partition = _read_csv(root)
         else:
-            found = ", ".join(sorted(x.name for x in root.iterdir())[:12]) or "nothing"
+            found = listing(root)
             raise DataError(f"CelebA: expected {root / 'list_attr_celeba.txt'} (or list_attr_celeba.csv); {root} holds: {found}")
         images = require_dir(root / "img_align_celeba", "CelebA")
         if (images / "img_align_celeba").is_dir():  # the CSV copy nests the folder
@@ -123,6 +123,3 @@ class CelebA(DatasetSource):
             image_size=(p.image_size, p.image_size),
             groups={g: [f"not {g}", g] for g in p.groups},
         )
-
-    def split(self, name: str) -> ImageFiles:
-        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

@@ -17,9 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
-from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import ImageFiles, OnCorrupt, Sample, images_in, require_dir
+from .files import FileSource, OnCorrupt, Sample, evenly, images_in, require_dir
 
 METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter")
 Compression = Literal["raw", "c23", "c40"]
@@ -47,14 +47,7 @@ def frame_folder(base: Path, video: str) -> Path | None:
     return None
 
 
-def evenly(items: list, count: int) -> list:
-    if len(items) <= count:
-        return items
-    step = len(items) / count
-    return [items[int(i * step)] for i in range(count)]
-
-
-class FaceForensics(DatasetSource):
+class FaceForensics(FileSource):
     """FaceForensics++ real/fake frames; each frame knows its video (video-level metrics)."""
 
     splits = ("train", "val", "test")
@@ -105,6 +98,3 @@ class FaceForensics(DatasetSource):
                 except (ValueError, TypeError) as exc:
                     raise DataError(f"{path}: expected a JSON list of [a, b] pairs ({exc})") from None
         raise DataError(f"FaceForensics++: expected the split list {root / (split + '.json')} (or in {root / 'splits'})")
-
-    def split(self, name: str) -> ImageFiles:
-        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

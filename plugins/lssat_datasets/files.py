@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from lssat_framework.errors import DataError
+from lssat_framework.interfaces import DatasetSource
 from lssat_framework.images import IMAGE_SUFFIXES, load_image
 
 OnCorrupt = Literal["error", "skip"]
@@ -26,12 +27,24 @@ class Sample:
     groups: dict[str, int] = field(default_factory=dict)
 
 
+def listing(folder: Path) -> str:
+    """What a folder holds, for error messages: its first dozen names."""
+    return ", ".join(sorted(p.name for p in folder.iterdir())[:12]) or "nothing"
+
+
 def require_dir(path: Path, what: str) -> Path:
     if not path.is_dir():
-        found = sorted(p.name for p in path.parent.iterdir())[:12] if path.parent.is_dir() else []
-        where = f"; {path.parent} holds: {', '.join(found) or 'nothing'}" if path.parent.is_dir() else ""
+        where = f"; {path.parent} holds: {listing(path.parent)}" if path.parent.is_dir() else ""
         raise DataError(f"{what}: expected the folder {path}, which does not exist{where}")
     return path
+
+
+def evenly(items: list, count: int) -> list:
+    """``count`` items evenly spaced over ``items`` (all of them when there are no more)."""
+    if len(items) <= count:
+        return items
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
 
 
 class ImageFiles(Dataset):
@@ -71,3 +84,13 @@ class ImageFiles(Dataset):
 
 def images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+class FileSource(DatasetSource):
+    """A dataset whose readers list ``Sample``s per split in ``by_split``; its params carry
+    ``image_size`` and ``on_corrupt``."""
+
+    by_split: dict[str, list[Sample]]
+
+    def split(self, name: str) -> ImageFiles:
+        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

@@ -8,9 +8,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lssat_framework.errors import DataError
-from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import ImageFiles, OnCorrupt, Sample, images_in, require_dir
+from .files import FileSource, OnCorrupt, Sample, images_in, require_dir
 
 
 class ImageFolderParams(BaseModel):
@@ -22,7 +22,7 @@ class ImageFolderParams(BaseModel):
     on_corrupt: OnCorrupt = "error"
 
 
-class ImageFolder(DatasetSource):
+class ImageFolder(FileSource):
     """Multi-class images, one folder per class; the label is called ``class``."""
 
     def __init__(self, **params):
@@ -43,9 +43,6 @@ class ImageFolder(DatasetSource):
                 samples += [Sample(path, {"class": classes.index(class_dir.name)}) for path in images_in(class_dir)]
             self.by_split[split] = samples
         self.info = DatasetInfo(labels={"class": LabelInfo("multiclass", classes)}, image_size=(p.image_size, p.image_size))
-
-    def split(self, name: str) -> ImageFiles:
-        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)
 
 
 class ImageCSVParams(BaseModel):
@@ -69,7 +66,7 @@ class ImageCSVParams(BaseModel):
         return self
 
 
-class ImageCSV(DatasetSource):
+class ImageCSV(FileSource):
     """Images listed in a CSV, with a class column and/or 0/1 attribute columns."""
 
     def __init__(self, **params):
@@ -106,6 +103,3 @@ class ImageCSV(DatasetSource):
         if p.attribute_columns:
             labels["attributes"] = LabelInfo("multilabel", list(p.attribute_columns))
         self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size))
-
-    def split(self, name: str) -> ImageFiles:
-        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)

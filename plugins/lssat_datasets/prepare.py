@@ -19,6 +19,7 @@ import numpy as np
 from lssat_framework.errors import DataError
 
 from .ffpp import METHODS
+from .files import evenly
 
 
 def find_videos(root: Path, compression: str, methods: list[str]) -> list[Path]:
@@ -42,10 +43,7 @@ def read_frames(path: Path, count: int) -> list[np.ndarray]:
         raise DataError(f"cannot decode video {path}: {exc}") from None
     if not frames:
         raise DataError(f"video {path} has no frames")
-    if len(frames) <= count:
-        return frames
-    step = len(frames) / count
-    return [frames[int(i * step)] for i in range(count)]
+    return evenly(frames, count)
 
 
 class FaceCropper:
