@@ -41,6 +41,12 @@ class Backbone(nn.Module):
             raise ValueError(f"image size {h}x{w} is not a multiple of the patch size {self.patch_size}")
         return h // self.patch_size, w // self.patch_size
 
+    def pixel_mask(self, mask: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+        """The patch mask ``B×N`` spread over the pixels: float ``B×1×H×W``, 1 where hidden."""
+        rows, cols = self.grid_size(tuple(image_size))
+        grid = mask.view(-1, 1, rows, cols).float()
+        return grid.repeat_interleave(self.patch_size, 2).repeat_interleave(self.patch_size, 3)
+
     def export_state_dict(self) -> dict[str, torch.Tensor]:
         """Weights written to ``backbone.safetensors`` at the end of a run."""
         return self.state_dict()

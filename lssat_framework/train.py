@@ -194,9 +194,7 @@ def save_reconstruction_grid(model, images: torch.Tensor, path: Path) -> bool:
     if out.mask is None or not out.predictions:
         return False
     inputs = model.modalities(images, list(dict.fromkeys(objective.modalities)))
-    rows, cols = model.backbone.grid_size(tuple(images.shape[-2:]))
-    patch = model.backbone.patch_size
-    pixel_mask = out.mask.view(-1, 1, rows, cols).float().repeat_interleave(patch, 2).repeat_interleave(patch, 3)
+    pixel_mask = model.backbone.pixel_mask(out.mask, images.shape[-2:])
 
     def shown(x):  # 3-channel picture of any modality: RGB as is, others by their first channel
         x = x.float().clamp(0, 1)

@@ -140,8 +140,7 @@ class TimmBackbone(Backbone):
 
     def _forward_masked_pixels(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         rows, cols = self.grid_size(tuple(x.shape[-2:]))
-        pixel_mask = mask.view(-1, 1, rows, cols).to(x.dtype)
-        pixel_mask = pixel_mask.repeat_interleave(self.patch_size, 2).repeat_interleave(self.patch_size, 3)
+        pixel_mask = self.pixel_mask(mask, x.shape[-2:]).to(x.dtype)
         x = x * (1 - pixel_mask) + self.mask_token.to(x.dtype) * pixel_mask
         features = self.model.forward_features(x)
         if features.ndim != 4:

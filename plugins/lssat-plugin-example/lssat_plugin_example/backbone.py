@@ -32,8 +32,6 @@ class SmallConvNet(Backbone):
         return self.features(x).mean(dim=(2, 3))
 
     def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        rows, cols = self.grid_size(tuple(x.shape[-2:]))
-        hidden = mask.view(-1, 1, rows, cols).to(x.dtype)
-        hidden = hidden.repeat_interleave(self.patch_size, 2).repeat_interleave(self.patch_size, 3)
+        hidden = self.pixel_mask(mask, x.shape[-2:]).to(x.dtype)
         x = x * (1 - hidden) + self.mask_token * hidden  # SimMIM-style pixel masking
         return self.features(x).flatten(2).transpose(1, 2)
