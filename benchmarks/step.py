@@ -3,7 +3,10 @@
 Each configuration runs in its own process (so that peak memory is its own): ViT-Tiny at 224²,
 batch 32, (a) supervised (`ssl: none`) and (b) L-SSAT MRGB-RLDP-CRGB (mask RGB, reconstruct LDP),
 then the same pair for a CNN (ResNet-18, pixel masking). Prints the time per step, images/s, peak
-memory (GPU: max allocated; CPU: peak resident set of the process) and the ratio b/a.
+memory (GPU: max allocated; CPU: peak resident set of the process), the arithmetic of one step
+(forward + backward, counted with ``torch.utils.flop_counter``; attention through the math kernel so
+that it is counted too) and the ratios b/a. Two ViT variants show what the defaults cost: a mask
+ratio of 0.8 and a one-block decoder.
 
     python benchmarks/step.py [--batch 32] [--size 224] [--steps 5]
 """
@@ -23,6 +26,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 CONFIGS = {
     "vit-supervised": ("vit_tiny_patch16_224", {"name": "none"}),
     "vit-lssat": ("vit_tiny_patch16_224", {"name": "mae", "params": {"mask": "rgb", "reconstruct": ["ldp"]}}),
+    "vit-lssat-mask0.8": ("vit_tiny_patch16_224", {"name": "mae", "params": {"mask": "rgb", "reconstruct": ["ldp"], "mask_ratio": 0.8}}),
+    "vit-lssat-decoder1": ("vit_tiny_patch16_224", {"name": "mae", "params": {"mask": "rgb", "reconstruct": ["ldp"], "decoder_depth": 1}}),
     "cnn-supervised": ("resnet18", {"name": "none"}),
     "cnn-lssat": ("resnet18", {"name": "mae", "params": {"mask": "rgb", "reconstruct": ["ldp"]}}),
 }
@@ -30,6 +35,8 @@ CONFIGS = {
 
 def measure(config: str, batch: int, size: int, steps: int) -> dict:
     import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
 
     from lssat_framework.model import build
     from lssat_framework.spec import validate_spec
@@ -62,7 +69,8 @@ def measure(config: str, batch: int, size: int, steps: int) -> dict:
         optimizer.step()
         sync()
 
-    step()  # warm-up
+    with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH):
+        step()  # also the warm-up
     times = []
     for _ in range(steps):
         start = time.perf_counter()
@@ -70,7 +78,8 @@ def measure(config: str, batch: int, size: int, steps: int) -> dict:
         times.append(time.perf_counter() - start)
     seconds = sorted(times)[len(times) // 2]
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"config": config, "step_s": seconds, "images_per_s": batch / seconds, "peak_mb": peak, "device": device.type}
+    gflops = counter.get_total_flops() / 1e9
+    return {"config": config, "step_s": seconds, "images_per_s": batch / seconds, "peak_mb": peak, "gflops": gflops, "device": device.type}
 
 
 def main() -> None:
@@ -89,10 +98,19 @@ def main() -> None:
         out = subprocess.run(command, capture_output=True, text=True, check=True)
         results[config] = json.loads(out.stdout.strip().splitlines()[-1])
         r = results[config]
-        print(f"{config:<16} {r['step_s'] * 1000:8.0f} ms/step {r['images_per_s']:7.1f} img/s  peak {r['peak_mb']:8.0f} MiB  ({r['device']})", flush=True)
-    for family in ("vit", "cnn"):
-        a, b = results[f"{family}-supervised"], results[f"{family}-lssat"]
-        print(f"{family}: L-SSAT / supervised = {b['step_s'] / a['step_s']:.2f}x time, {b['peak_mb'] / a['peak_mb']:.2f}x peak memory")
+        print(
+            f"{config:<20} {r['step_s'] * 1000:8.0f} ms/step {r['images_per_s']:7.1f} img/s  peak {r['peak_mb']:8.0f} MiB"
+            f"  {r['gflops']:6.0f} GFLOP/step  ({r['device']})",
+            flush=True,
+        )
+    for config in results:
+        family, _, variant = config.partition("-")
+        if variant.startswith("lssat"):
+            a, b = results[f"{family}-supervised"], results[config]
+            print(
+                f"{config}: L-SSAT / supervised = {b['step_s'] / a['step_s']:.2f}x time, {b['gflops'] / a['gflops']:.2f}x arithmetic,"
+                f" {b['peak_mb'] / a['peak_mb']:.2f}x peak memory"
+            )
 
 
 if __name__ == "__main__":

@@ -213,13 +213,21 @@ def test_params_are_validated():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_gpu_codes_equal_cpu_codes():
     image = as_tensor(photos()[0])
-    for descriptor in (LBP(16, 2, "nri_uniform"), LTP(), LDP(), HOG()):
-        cpu = descriptor.codes(image) if hasattr(descriptor, "codes") else descriptor(image)
-        gpu = descriptor.to("cuda").codes(image.cuda()) if hasattr(descriptor, "codes") else descriptor.to("cuda")(image.cuda())
-        torch.testing.assert_close(gpu.cpu(), cpu)
+    for descriptor in (LBP(16, 2, "nri_uniform"), LBP(8, 1, "uniform", compile=True), LTP(), LTP(compile=True), LDP(), LDP(compile=True)):
+        torch.testing.assert_close(descriptor.to("cuda").codes(image.cuda()).cpu(), descriptor.to("cpu").codes(image))
+    hog = HOG()
+    torch.testing.assert_close(hog.to("cuda")(image.cuda()).cpu(), hog.to("cpu")(image))
 
 
-def test_compiled_lbp_and_ltp_give_the_same_codes():
-    image = as_tensor(photos()[0][:48, :48])
-    for eager, compiled in [(LBP(8, 1, "uniform"), LBP(8, 1, "uniform", compile=True)), (LTP(8, 1), LTP(8, 1, compile=True))]:
-        torch.testing.assert_close(compiled.codes(image), eager.codes(image))
+def test_compiled_descriptors_give_the_same_codes_as_eager():
+    gray = as_tensor(photos()[1][:48, :48])
+    rgb = torch.from_numpy(data.astronaut()[100:148, 180:228]).permute(2, 0, 1)[None].float().div(255)
+    cases = [  # the table encoding (P ≤ 16), the sign-map encoding (P = 24), LTP, LDP
+        (LBP(8, 1, "uniform"), LBP(8, 1, "uniform", compile=True), (gray, rgb)),
+        (LBP(24, 3, "uniform"), LBP(24, 3, "uniform", compile=True), (gray,)),
+        (LTP(8, 1), LTP(8, 1, compile=True), (gray,)),
+        (LDP(), LDP(compile=True), (gray,)),
+    ]
+    for eager, fused, images in cases:
+        for image in images:
+            torch.testing.assert_close(fused.codes(image), eager.codes(image), msg=f"{eager!r} on {tuple(image.shape)}")

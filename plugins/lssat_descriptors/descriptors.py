@@ -45,19 +45,32 @@ def check_images(images: torch.Tensor) -> None:
 def to_gray(images: torch.Tensor) -> torch.Tensor:
     """``B×1×H×W`` gray in [0, 1] (scikit-image's ``rgb2gray`` weights)."""
     check_images(images)
+    return _gray(images)
+
+
+def _gray(images: torch.Tensor) -> torch.Tensor:
     if images.shape[1] == 1:
         return images
-    weights = images.new_tensor(GRAY_WEIGHTS).view(1, 3, 1, 1)
-    return (images * weights).sum(dim=1, keepdim=True)
+    return (images * images.new_tensor(GRAY_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
 
 
 def gray_levels(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """The 8-bit gray level ``round(255·gray)`` as ``dtype``, shape ``B×H×W``."""
-    return torch.round(to_gray(images)[:, 0].to(torch.float32) * 255).to(dtype)
+    """The 8-bit gray level ``round(255·gray)`` as ``dtype``, shape ``B×H×W`` (inputs checked by the caller)."""
+    return torch.round(_gray(images)[:, 0].to(torch.float32) * 255).to(dtype)
 
 
 def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def compiled(fn, compile: bool):
+    """``fn`` through ``torch.compile`` when asked, else ``fn`` itself.
+
+    Shapes stay static (one specialised loop per image shape, no dynamic-shape fallback), and
+    Triton may not fuse a multiply and an add: that would change the float64 rounding the LBP/LTP
+    codes depend on (the C++ backend never does).
+    """
+    return torch.compile(fn, dynamic=False, options={"emulate_precision_casts": True}) if compile else fn
 
 
 # ----------------------------------------------------------------- identities
@@ -81,6 +94,17 @@ class Gray(Descriptor):
 
 
 # --------------------------------------------------------- circular sampling
+def padded_levels(images: torch.Tensor, pad: int) -> torch.Tensor:
+    """The 8-bit gray levels as float64 ``B×(H+2·pad)×(W+2·pad)``, 0 outside the image
+    (scikit-image's ``mode='C'``, ``cval=0``); inputs checked by the caller."""
+    return F.pad(gray_levels(images, torch.float64), (pad, pad, pad, pad))
+
+
+def edge_padded_levels(images: torch.Tensor, pad: int) -> torch.Tensor:
+    """The 8-bit gray levels as float32 ``B×(H+2·pad)×(W+2·pad)``, edge pixels replicated."""
+    return F.pad(gray_levels(images, torch.float32).unsqueeze(1), (pad, pad, pad, pad), mode="replicate")[:, 0]
+
+
 class CircularNeighbours:
     """Bilinear samples of P points on a circle of radius R around every pixel.
 
@@ -98,18 +122,17 @@ class CircularNeighbours:
         angles = 2 * np.pi * np.arange(points, dtype=np.float64) / points
         self.row_offsets = np.round(-radius * np.sin(angles), 5).tolist()
         self.col_offsets = np.round(radius * np.cos(angles), 5).tolist()
+        #: the zero border ``padded`` needs around the image
         self.pad = int(math.ceil(radius)) + 1
 
-    def differences(self, levels: torch.Tensor):
-        """Yield, point by point, ``sample − centre`` as ``B×H×W`` float64.
+    def samples(self, padded: torch.Tensor, pad: int):
+        """Yield, point by point, the sampled gray level as ``B×H×W`` float64.
 
-        ``levels``: ``B×H×W`` float64 gray levels.
+        ``padded``: gray levels from :func:`padded_levels` with a border ``pad ≥ self.pad``.
         """
-        batch, height, width = levels.shape
-        pad = self.pad
-        padded = F.pad(levels, (pad, pad, pad, pad))  # zeros outside: mode 'C', cval 0
-        rows = torch.arange(height, dtype=torch.float64, device=levels.device)
-        cols = torch.arange(width, dtype=torch.float64, device=levels.device)
+        height, width = padded.shape[1] - 2 * pad, padded.shape[2] - 2 * pad
+        rows = torch.arange(height, dtype=torch.float64, device=padded.device)
+        cols = torch.arange(width, dtype=torch.float64, device=padded.device)
 
         def window(dy: int, dx: int) -> torch.Tensor:
             return padded[:, pad + dy : pad + dy + height, pad + dx : pad + dx + width]
@@ -118,14 +141,20 @@ class CircularNeighbours:
             lo_r, hi_r = math.floor(row_offset), math.ceil(row_offset)
             lo_c, hi_c = math.floor(col_offset), math.ceil(col_offset)
             if lo_r == hi_r and lo_c == hi_c:  # on the pixel grid: (1 - 0)·a + 0·b == a exactly
-                yield window(lo_r, lo_c) - levels
+                yield window(lo_r, lo_c)
                 continue
             r, c = rows + row_offset, cols + col_offset
             dr = (r - torch.floor(r)).view(1, height, 1)
             dc = (c - torch.floor(c)).view(1, 1, width)
             top = (1 - dc) * window(lo_r, lo_c) + dc * window(lo_r, hi_c)
             bottom = (1 - dc) * window(hi_r, lo_c) + dc * window(hi_r, hi_c)
-            yield (1 - dr) * top + dr * bottom - levels
+            yield (1 - dr) * top + dr * bottom
+
+    def differences(self, padded: torch.Tensor, pad: int):
+        """Yield, point by point, ``sample − centre`` as ``B×H×W`` float64."""
+        centre = padded[:, pad : padded.shape[1] - pad, pad : padded.shape[2] - pad].contiguous()
+        for sample in self.samples(padded, pad):
+            yield sample - centre
 
 
 # ------------------------------------------------------------------------ LBP
@@ -139,8 +168,9 @@ class CircularParams(BaseModel):
     points: int | list[int] = 8
     #: circle radius R; a list asks for several scales
     radius: float | list[float] = 1.0
-    #: fuse the per-pixel work into one loop with ``torch.compile`` (needs a C++ compiler on the
-    #: CPU; compiles for about 20 s per image shape, then runs about 10× faster; codes unchanged)
+    #: fuse the per-pixel work into one loop with ``torch.compile``: 15–25× faster than eager on
+    #: the CPU, same codes; needs a C++ compiler (CPU) or Triton (GPU) and compiles for 1–20 s per
+    #: image shape on the first call
     compile: bool = False
 
     @model_validator(mode="after")
@@ -209,32 +239,71 @@ def encode_bits(bits, points: int, method: str) -> torch.Tensor:
     return torch.where(changes <= 2, code, torch.full_like(code, points * (points - 1) + 2))
 
 
-class LBP(Descriptor):
+class CircularDescriptor(Descriptor):
+    """What LBP and LTP share: scales, exact circular sampling, optional compilation.
+
+    A subclass implements :meth:`encode_padded`; ``codes()`` checks the input, builds the padded
+    gray levels and calls it.
+    """
+
+    def __init__(self, points: int | list[int], radius: float | list[float], compile: bool):
+        super().__init__()
+        self.scales = _scales(points, radius)
+        self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
+        self.pad = max(sampler.pad for sampler in self.samplers)
+        # Two compiled functions, not one: with the padded levels materialised, the sampling loop
+        # reads plain windows; fused into it, every neighbour read carries a bounds mask (~5× slower).
+        self._padded_levels = compiled(padded_levels, compile)
+        self._encode_padded = compiled(self.encode_padded, compile)
+
+    def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
+        """Integer codes ``B×C×H×W`` from gray levels zero-padded by ``self.pad`` (float64)."""
+        raise NotImplementedError
+
+    def codes(self, images: torch.Tensor) -> torch.Tensor:
+        check_images(images)
+        return self._encode_padded(self._padded_levels(images, self.pad))
+
+
+#: circles up to this many points encode through a 2^P-entry table (one gather per pixel);
+#: larger ones from the sign maps directly
+TABLE_MAX_POINTS = 16
+
+
+class LBP(CircularDescriptor):
     """Local binary patterns (Ojala et al. 2002), codes identical to ``skimage.feature.local_binary_pattern``.
 
     One channel per scale: the code divided by the method's largest code, so values lie in [0, 1].
     """
 
     def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, method: LBPMethod = "default", compile: bool = False):
-        super().__init__()
-        self.scales = _scales(points, radius)
+        super().__init__(points, radius, compile)
         self.method = method
-        self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
         self.channels = len(self.scales)
-        self.encode = torch.compile(self.encode_levels) if compile else self.encode_levels
+        for i, (p, _) in enumerate(self.scales):
+            table = None
+            if method != "default" and p <= TABLE_MAX_POINTS:
+                default_codes = torch.arange(2**p)
+                table = encode_bits(((default_codes >> j) & 1 == 1 for j in range(p)), p, method)
+            self.register_buffer(f"table{i}", table, persistent=False)
 
     def extra_repr(self) -> str:
         return f"scales={self.scales}, method={self.method!r}"
 
-    def encode_levels(self, levels: torch.Tensor) -> torch.Tensor:
-        """Codes ``B×S×H×W`` from float64 gray levels ``B×H×W``."""
-        return torch.stack(
-            [encode_bits((d >= 0 for d in sampler.differences(levels)), sampler.points, self.method) for sampler in self.samplers], dim=1
-        )
+    def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
+        out = []
+        for i, sampler in enumerate(self.samplers):
+            bits = (d >= 0 for d in sampler.differences(padded, self.pad))
+            table = getattr(self, f"table{i}")
+            if table is None:
+                out.append(encode_bits(bits, sampler.points, self.method))
+            else:
+                out.append(table[encode_bits(bits, sampler.points, "default")])
+        return torch.stack(out, dim=1)
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """Integer codes ``B×S×H×W`` (int64), S scales, identical to scikit-image's."""
-        return self.encode(gray_levels(images, torch.float64))
+        return super().codes(images)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         codes = self.codes(images)
@@ -248,7 +317,7 @@ class LTPParams(CircularParams):
     threshold: float = Field(5.0, ge=0)
 
 
-class LTP(Descriptor):
+class LTP(CircularDescriptor):
     """Local ternary patterns (Tan & Triggs 2010): per scale two channels, upper and lower code.
 
     ``s = +1`` where neighbour ≥ centre + t, ``-1`` where neighbour ≤ centre − t, else 0; the upper
@@ -257,25 +326,21 @@ class LTP(Descriptor):
     """
 
     def __init__(self, points: int | list[int] = 8, radius: float | list[float] = 1.0, threshold: float = 5.0, compile: bool = False):
-        super().__init__()
-        self.scales = _scales(points, radius)
+        super().__init__(points, radius, compile)
         self.threshold = float(threshold)
-        self.samplers = [CircularNeighbours(p, r) for p, r in self.scales]
         self.channels = 2 * len(self.scales)
-        self.encode = torch.compile(self.encode_levels) if compile else self.encode_levels
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×2S×H×W`` int64: upper and lower codes for each scale (float64 decisions)."""
-        return self.encode(gray_levels(images, torch.float64))
+        return super().codes(images)
 
-    def encode_levels(self, levels: torch.Tensor) -> torch.Tensor:
+    def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
         out = []
         for sampler in self.samplers:
-            upper = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
-            lower = torch.zeros_like(upper)
-            for p, diff in enumerate(sampler.differences(levels)):
-                upper |= (diff >= self.threshold).to(torch.int64) << p
-                lower |= (diff <= -self.threshold).to(torch.int64) << p
+            upper = lower = None
+            for p, diff in enumerate(sampler.differences(padded, self.pad)):
+                up, low = (diff >= self.threshold).to(torch.int64) << p, (diff <= -self.threshold).to(torch.int64) << p
+                upper, lower = (up, low) if upper is None else (upper | up, lower | low)
             out += [upper, lower]
         return torch.stack(out, dim=1)
 
@@ -304,6 +369,15 @@ _RING = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
 _KIRSCH_FIVES = tuple(tuple(j for j, (dy, dx) in enumerate(_RING) if mask[dy + 1][dx + 1] == 5) for mask in KIRSCH)
 
 
+def sort8(values: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Eight same-shape tensors sorted elementwise, ascending: a 19-comparator sorting network
+    (min/max only, so it is as fast eager as compiled)."""
+    values = list(values)
+    for a, b in ((0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5), (2, 6), (3, 7), (0, 1), (2, 3), (4, 5), (6, 7), (2, 4), (3, 5), (1, 4), (3, 6), (1, 2), (3, 4), (5, 6)):
+        values[a], values[b] = torch.minimum(values[a], values[b]), torch.maximum(values[a], values[b])
+    return values
+
+
 class LDPParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -311,6 +385,8 @@ class LDPParams(BaseModel):
     k: int = Field(3, ge=1, le=8)
     #: spacing of the 3×3 mask taps (1 = the paper's); a list asks for several scales
     radius: int | list[int] = 1
+    #: fuse the per-pixel work into one loop with ``torch.compile`` (as for LBP; same codes)
+    compile: bool = False
 
 
 class LDP(Descriptor):
@@ -321,33 +397,38 @@ class LDP(Descriptor):
     to [0, 1] as ``code / 255``; one channel per scale.
     """
 
-    def __init__(self, k: int = 3, radius: int | list[int] = 1):
+    def __init__(self, k: int = 3, radius: int | list[int] = 1, compile: bool = False):
         super().__init__()
         self.k = k
         self.radii = _as_list(radius)
         self.channels = len(self.radii)
+        self.pad = max(self.radii)
+        # two compiled functions for the same reason as CircularDescriptor's
+        self._padded_levels = compiled(edge_padded_levels, compile)
+        self._encode_padded = compiled(self.encode_padded, compile)
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×S×H×W`` int64 codes. Responses are small integers, exact in float32."""
-        levels = gray_levels(images, torch.float32)
-        height, width = levels.shape[-2:]
+        check_images(images)
+        return self._encode_padded(self._padded_levels(images, self.pad))
+
+    def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
+        """Codes from gray levels edge-padded by ``self.pad`` (float32)."""
+        pad = self.pad
+        height, width = padded.shape[1] - 2 * pad, padded.shape[2] - 2 * pad
         out = []
         for radius in self.radii:
-            padded = F.pad(levels.unsqueeze(1), (radius,) * 4, mode="replicate")[:, 0]
-            ring = [padded[:, radius + dy * radius : radius + dy * radius + height, radius + dx * radius : radius + dx * radius + width] for dy, dx in _RING]
+            ring = [padded[:, pad + dy * radius : pad + dy * radius + height, pad + dx * radius : pad + dx * radius + width] for dy, dx in _RING]
             total = sum(ring[1:], ring[0])
             # a Kirsch mask weighs three adjacent neighbours 5 and the other five −3: m = 8·S3 − 3·T;
             # |m|·8 + (7 − i) is unique and ranks equal magnitudes by the lower index first
             keys = [(8 * (ring[a] + ring[b] + ring[c]) - 3 * total).abs() * 8 + (7 - i) for i, (a, b, c) in enumerate(_KIRSCH_FIVES)]
-            rank = [torch.zeros(levels.shape, dtype=torch.uint8, device=levels.device) for _ in keys]
+            # the keys are distinct, so exactly the k keys ≥ the k-th largest set their bit
+            kth = sort8(keys)[8 - self.k]
+            code = None
             for i in range(8):
-                for j in range(i + 1, 8):
-                    above = keys[j] > keys[i]
-                    rank[i] += above
-                    rank[j] += ~above
-            code = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
-            for i in range(8):
-                code |= (rank[i] < self.k).to(torch.int64) << i
+                bit = (keys[i] >= kth).to(torch.int64) << i
+                code = bit if code is None else code | bit
             out.append(code)
         return torch.stack(out, dim=1)
 

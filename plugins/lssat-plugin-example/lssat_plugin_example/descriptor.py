@@ -31,13 +31,13 @@ class CentreSymmetricLBP(LBP):
         super().__init__(points, radius, method="default", compile=compile)
         self.threshold = threshold
 
-    def encode_levels(self, levels: torch.Tensor) -> torch.Tensor:
+    def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
         """Overrides the builtin's encoding only; ``codes()`` (and ``compile``) come with LBP."""
         out = []
         for sampler in self.samplers:
-            samples = [difference + levels for difference in sampler.differences(levels)]
+            samples = list(sampler.samples(padded, self.pad))
             half = sampler.points // 2
-            code = torch.zeros(levels.shape, dtype=torch.int64, device=levels.device)
+            code = torch.zeros(samples[0].shape, dtype=torch.int64, device=padded.device)
             for i in range(half):
                 code |= ((samples[i] - samples[i + half]) > self.threshold).to(torch.int64) << i
             out.append(code)
