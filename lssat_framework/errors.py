@@ -39,6 +39,10 @@ class PluginError(LssatError):
     """A plugin failed to load or to register (fatal only under LSSAT_STRICT_PLUGINS=1)."""
 
 
+class ComponentError(LssatError):
+    """A component cannot run as configured on this machine (e.g. ``compile: true`` without a compiler)."""
+
+
 class DataError(LssatError):
     """A dataset is missing, laid out wrongly, or holds an unreadable file or label."""
 

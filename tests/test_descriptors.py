@@ -231,3 +231,13 @@ def test_compiled_descriptors_give_the_same_codes_as_eager():
     for eager, fused, images in cases:
         for image in images:
             torch.testing.assert_close(fused.codes(image), eager.codes(image), msg=f"{eager!r} on {tuple(image.shape)}")
+
+
+def test_compile_without_a_compiler_is_one_clear_error():
+    from torch._inductor import config
+
+    from lssat_framework.errors import ComponentError
+
+    with config.patch({"cpp.cxx": (None, "/nonexistent/c++"), "fx_graph_cache": False}):
+        with pytest.raises(ComponentError, match=r"LDP with compile: true could not be compiled here .*set compile: false"):
+            LDP(compile=True).codes(torch.rand(1, 1, 13, 11))

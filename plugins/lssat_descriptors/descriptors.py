@@ -15,6 +15,7 @@ replicate the edge pixel.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
@@ -22,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lssat_framework.errors import ComponentError
 from lssat_framework.interfaces import Descriptor
 
 GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)  # skimage.color.rgb2gray
@@ -63,14 +65,30 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def compiled(fn, compile: bool):
+def compiled(fn, compile: bool, owner: str):
     """``fn`` through ``torch.compile`` when asked, else ``fn`` itself.
 
     Shapes stay static (one specialised loop per image shape, no dynamic-shape fallback), and
     Triton may not fuse a multiply and an add: that would change the float64 rounding the LBP/LTP
-    codes depend on (the C++ backend never does).
+    codes depend on (the C++ backend never does). A machine that cannot compile gets one clear
+    error instead of the compiler's traceback.
     """
-    return torch.compile(fn, dynamic=False, options={"emulate_precision_casts": True}) if compile else fn
+    if not compile:
+        return fn
+    fast = torch.compile(fn, dynamic=False, options={"emulate_precision_casts": True})
+
+    @functools.wraps(fn)
+    def call(*args):
+        try:
+            return fast(*args)
+        except torch._dynamo.exc.BackendCompilerFailed as error:
+            reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+            raise ComponentError(
+                f"{owner} with compile: true could not be compiled here ({reason}); "
+                "install a C++ compiler (CPU) or Triton (GPU), or set compile: false in the descriptor's params"
+            ) from error
+
+    return call
 
 
 # ----------------------------------------------------------------- identities
@@ -253,8 +271,8 @@ class CircularDescriptor(Descriptor):
         self.pad = max(sampler.pad for sampler in self.samplers)
         # Two compiled functions, not one: with the padded levels materialised, the sampling loop
         # reads plain windows; fused into it, every neighbour read carries a bounds mask (~5× slower).
-        self._padded_levels = compiled(padded_levels, compile)
-        self._encode_padded = compiled(self.encode_padded, compile)
+        self._padded_levels = compiled(padded_levels, compile, type(self).__name__)
+        self._encode_padded = compiled(self.encode_padded, compile, type(self).__name__)
 
     def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
         """Integer codes ``B×C×H×W`` from gray levels zero-padded by ``self.pad`` (float64)."""
@@ -404,8 +422,8 @@ class LDP(Descriptor):
         self.channels = len(self.radii)
         self.pad = max(self.radii)
         # two compiled functions for the same reason as CircularDescriptor's
-        self._padded_levels = compiled(edge_padded_levels, compile)
-        self._encode_padded = compiled(self.encode_padded, compile)
+        self._padded_levels = compiled(edge_padded_levels, compile, type(self).__name__)
+        self._encode_padded = compiled(self.encode_padded, compile, type(self).__name__)
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×S×H×W`` int64 codes. Responses are small integers, exact in float32."""
