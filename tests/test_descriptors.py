@@ -241,3 +241,15 @@ def test_compile_without_a_compiler_is_one_clear_error():
     with config.patch({"cpp.cxx": (None, "/nonexistent/c++"), "fx_graph_cache": False}):
         with pytest.raises(ComponentError, match=r"LDP with compile: true could not be compiled here .*set compile: false"):
             LDP(compile=True).codes(torch.rand(1, 1, 13, 11))
+
+
+def test_a_copied_descriptor_encodes_with_its_own_tables():
+    import copy
+
+    original = LBP(8, 1, "uniform")
+    image = as_tensor(photos()[0])
+    expected = original.codes(image)
+    duplicate = copy.deepcopy(original)
+    duplicate.table0 = torch.zeros_like(duplicate.table0)
+    assert (duplicate.codes(image) == 0).all()
+    torch.testing.assert_close(original.codes(image), expected)

@@ -271,8 +271,9 @@ class CircularDescriptor(Descriptor):
         self.pad = max(sampler.pad for sampler in self.samplers)
         # Two compiled functions, not one: with the padded levels materialised, the sampling loop
         # reads plain windows; fused into it, every neighbour read carries a bounds mask (~5× slower).
+        # Unbound functions, so that a copy of the module calls its own buffers.
         self._padded_levels = compiled(padded_levels, compile, type(self).__name__)
-        self._encode_padded = compiled(self.encode_padded, compile, type(self).__name__)
+        self._encode_padded = compiled(type(self).encode_padded, compile, type(self).__name__)
 
     def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
         """Integer codes ``B×C×H×W`` from gray levels zero-padded by ``self.pad`` (float64)."""
@@ -280,7 +281,7 @@ class CircularDescriptor(Descriptor):
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         check_images(images)
-        return self._encode_padded(self._padded_levels(images, self.pad))
+        return self._encode_padded(self, self._padded_levels(images, self.pad))
 
 
 #: circles up to this many points encode through a 2^P-entry table (one gather per pixel);
@@ -423,12 +424,12 @@ class LDP(Descriptor):
         self.pad = max(self.radii)
         # two compiled functions for the same reason as CircularDescriptor's
         self._padded_levels = compiled(edge_padded_levels, compile, type(self).__name__)
-        self._encode_padded = compiled(self.encode_padded, compile, type(self).__name__)
+        self._encode_padded = compiled(type(self).encode_padded, compile, type(self).__name__)
 
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         """``B×S×H×W`` int64 codes. Responses are small integers, exact in float32."""
         check_images(images)
-        return self._encode_padded(self._padded_levels(images, self.pad))
+        return self._encode_padded(self, self._padded_levels(images, self.pad))
 
     def encode_padded(self, padded: torch.Tensor) -> torch.Tensor:
         """Codes from gray levels edge-padded by ``self.pad`` (float32)."""
