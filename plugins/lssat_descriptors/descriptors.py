@@ -69,8 +69,8 @@ def compiled(fn, compile: bool, owner: str):
     """``fn`` through ``torch.compile`` when asked, else ``fn`` itself.
 
     Shapes stay static (one specialised loop per image shape, no dynamic-shape fallback), and
-    Triton may not fuse a multiply and an add: that would change the float64 rounding the LBP/LTP
-    codes depend on (the C++ backend never does). A machine that cannot compile gets one clear
+    Triton is told not to fuse a multiply and an add into one instruction: that would change the
+    float64 rounding the LBP/LTP codes depend on (the C++ backend never fuses them). A machine that cannot compile gets one clear
     error instead of the compiler's traceback.
     """
     if not compile:
