@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _binary(scores, labels) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Scores as float64, labels as bool, and the counts of positives and negatives."""
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels).astype(bool)
+    return scores, labels, int(labels.sum()), int((~labels).sum())
+
+
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve (Mann–Whitney U, ties counted half). NaN with one class only."""
-    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels).astype(bool)
-    positives, negatives = labels.sum(), (~labels).sum()
+    scores, labels, positives, negatives = _binary(scores, labels)
     if positives == 0 or negatives == 0:
         return float("nan")
     order = np.argsort(scores, kind="mergesort")
@@ -26,13 +31,15 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def equal_error_rate(scores: np.ndarray, labels: np.ndarray) -> float:
     """The error rate where false-positive and false-negative rates meet (interpolated)."""
-    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels).astype(bool)
-    positives, negatives = labels.sum(), (~labels).sum()
+    scores, labels, positives, negatives = _binary(scores, labels)
     if positives == 0 or negatives == 0:
         return float("nan")
     thresholds = np.concatenate([[-np.inf], np.unique(scores), [np.inf]])
-    fpr = np.array([((scores >= t) & ~labels).sum() / negatives for t in thresholds])
-    fnr = np.array([((scores < t) & labels).sum() / positives for t in thresholds])
+    # counts at every threshold by binary search in the sorted scores: O(n log n), not O(n²)
+    negatives_below = np.searchsorted(np.sort(scores[~labels]), thresholds, side="left")
+    positives_below = np.searchsorted(np.sort(scores[labels]), thresholds, side="left")
+    fpr = (negatives - negatives_below) / negatives
+    fnr = positives_below / positives
     diff = fpr - fnr  # decreasing from 1 to -1
     i = int(np.argmax(diff <= 0))
     if diff[i] == 0 or i == 0:
