@@ -278,8 +278,9 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
     lr = tspec.lr or tspec.base_lr * effective_batch / 256
     optimizer = torch.optim.AdamW(param_groups(model, tspec.weight_decay), lr=lr, betas=(0.9, 0.95))
     batches_per_epoch = len(train_loader) if tspec.max_batches is None else min(len(train_loader), tspec.max_batches)
-    # the loader is sharded by prepare(); count steps per process
-    steps_per_epoch = max(1, math.ceil(math.ceil(batches_per_epoch / accelerator.num_processes) / tspec.grad_accum))
+    # the loader is sharded by prepare(); count batches and steps per process
+    per_process = math.ceil(batches_per_epoch / accelerator.num_processes)
+    steps_per_epoch = max(1, math.ceil(per_process / tspec.grad_accum))
     total_steps = steps_per_epoch * tspec.epochs
     warmup = int(tspec.warmup_epochs * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total_steps, warmup, tspec.min_lr / lr))
@@ -313,11 +314,8 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
     for epoch in range(state["epoch"], tspec.epochs):
         sampler.set_epoch(epoch)
         train_loader.set_epoch(epoch)
-        start_batch = state["batch"] if epoch == state["epoch"] else 0
-        if start_batch == 0:
-            state.update(sums={}, seen=0, train_time=0.0)
+        start_batch = state["batch"] if epoch == state["epoch"] else 0  # sums were reset at the last epoch end
         loader = accelerator.skip_first_batches(train_loader, start_batch) if start_batch else train_loader
-        per_process = math.ceil(batches_per_epoch / accelerator.num_processes)
         bar = tqdm(total=per_process, initial=start_batch, desc=f"epoch {epoch + 1}/{tspec.epochs}", disable=not main, leave=False, file=sys.stderr, mininterval=0.1 if sys.stderr.isatty() else 10)
         batch_index = start_batch
         tick = time.perf_counter()
