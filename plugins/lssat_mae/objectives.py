@@ -15,6 +15,7 @@ from timm.models.vision_transformer import Block
 from torch import nn
 
 from lssat_framework.interfaces import Backbone, SSLObjective, SSLOutput, match_channels
+from lssat_framework.model import count_parameters
 
 
 class MAEParams(BaseModel):
@@ -92,7 +93,7 @@ class MaskedAutoencoder(SSLObjective):
         self.norm_target = norm_target
 
     def attach(self, backbone: Backbone, channels: dict[str, int], image_size: tuple[int, int]) -> None:
-        small = sum(p.numel() for p in backbone.parameters()) < SMALL_ENCODER_PARAMETERS
+        small = count_parameters(backbone) < SMALL_ENCODER_PARAMETERS
         dim = self.decoder_size[0] or (128 if small else 512)
         depth = self.decoder_size[1] or (2 if small else 8)
         heads = self.decoder_size[2] or (4 if small else 16)
