@@ -29,9 +29,9 @@ from .spec import ResolvedSpec, set_dotted, validate_spec
 NEAR_BEST_POINTS = 1.0
 
 
-def _slug(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else value
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-") or "x"
+def _slug(label: str) -> str:
+    """A value's label (see :func:`_label`) made safe for a directory name."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", label).strip("-") or "x"
 
 
 def axis_kind(key: str, values: Any) -> str:

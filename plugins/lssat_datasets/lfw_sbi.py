@@ -9,8 +9,6 @@ Faces 0–69 train, 70–84 validate, 85–99 test: a photograph is in one split
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -43,9 +41,9 @@ def self_blend(face: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     source = face * rng.uniform(0.85, 1.15) + rng.uniform(-0.08, 0.08)
     blur = F.avg_pool2d(F.pad(source[None], (1, 1, 1, 1), mode="replicate"), 3, stride=1)[0]
     source = blur if rng.random() < 0.5 else source + rng.uniform(0.5, 1.5) * (source - blur)
-    scale, angle = rng.uniform(0.95, 1.05), 0.0
+    scale = rng.uniform(0.95, 1.05)
     shift = rng.uniform(-0.04, 0.04, 2)
-    theta = torch.tensor([[scale * math.cos(angle), 0.0, shift[0]], [0.0, scale, shift[1]]], dtype=torch.float32)
+    theta = torch.tensor([[scale, 0.0, shift[0]], [0.0, scale, shift[1]]], dtype=torch.float32)
     grid = F.affine_grid(theta[None], [1, 3, size, size], align_corners=False)
     source = F.grid_sample(source[None], grid, padding_mode="border", align_corners=False)[0]
 
