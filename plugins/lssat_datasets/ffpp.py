@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,8 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .files import FileSource, OnCorrupt, Sample, evenly, images_in, require_dir
 
-METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter")
+Method = Literal["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter"]
+METHODS = get_args(Method)
 Compression = Literal["raw", "c23", "c40"]
 
 
@@ -29,7 +30,7 @@ class FFppParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     root: Path
-    methods: list[Literal["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter"]] = Field(
+    methods: list[Method] = Field(
         default_factory=lambda: ["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"], min_length=1
     )
     compression: Compression = "c23"

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
 from lssat_framework.errors import DataError
 
-from .ffpp import METHODS
+from .ffpp import METHODS, Compression
 from .files import evenly
 
 
@@ -115,7 +116,7 @@ def add_commands(subparsers) -> None:
     ffpp = which.add_parser("ffpp", help="extract face frames from the FaceForensics++ videos")
     ffpp.add_argument("root", type=Path)
     ffpp.add_argument("--frames", type=int, default=8, help="frames per video (default 8)")
-    ffpp.add_argument("--compression", default="c23", choices=["raw", "c23", "c40"])
+    ffpp.add_argument("--compression", default="c23", choices=get_args(Compression))
     ffpp.add_argument("--size", type=int, default=256, help="side of the saved face crops (default 256)")
     ffpp.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     ffpp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)

@@ -13,10 +13,10 @@ same on every machine and in every process, at any size, with nothing to downloa
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 import torch
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import Dataset
 
@@ -25,7 +25,8 @@ from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger"]
 ATTRIBUTES = ["Eyeglasses", "Smiling", "No_Beard", "Bangs", "Pale_Skin"]
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
-MANIPULATIONS = ("smooth", "resample", "checker")
+Manipulation = Literal["smooth", "resample", "checker"]
+MANIPULATIONS = get_args(Manipulation)
 
 # per expression: brow tilt (+ = inner end up), brow lift, eye opening, mouth shape, mouth curvature
 _EXPRESSION_SHAPES = {
@@ -50,7 +51,13 @@ class SyntheticFacesParams(BaseModel):
     #: share of fake images
     fake_ratio: float = Field(0.5, ge=0, le=1)
     #: manipulations a fake is drawn from (one per fake, uniformly)
-    manipulations: list[Literal["smooth", "resample", "checker"]] = Field(default_factory=lambda: list(MANIPULATIONS), min_length=1)
+    manipulations: list[Manipulation] = Field(default_factory=lambda: list(MANIPULATIONS), min_length=1)
+
+
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column coordinates of the pixel centres, in [-1, 1]."""
+    coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
+    return np.meshgrid(coords, coords, indexing="ij")
 
 
 def _ellipse(yy, xx, cy, cx, ry, rx, angle=0.0):
@@ -80,8 +87,7 @@ def _paint(img, mask, color):
 
 def draw_face(rng: np.random.Generator, size: int, expression: int, attrs: dict[str, bool], male: bool) -> np.ndarray:
     """A clean face ``size×size×3`` in [0, 1] (no grain yet)."""
-    coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
-    yy, xx = np.meshgrid(coords, coords, indexing="ij")
+    yy, xx = _grid(size)
     j = lambda scale: rng.uniform(-scale, scale)  # noqa: E731 - jitter
 
     top, bottom = rng.uniform(0.2, 0.9, 3), rng.uniform(0.2, 0.9, 3)
@@ -136,8 +142,7 @@ def draw_face(rng: np.random.Generator, size: int, expression: int, attrs: dict[
 
 
 def _inner_face_mask(rng, size):
-    coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
-    yy, xx = np.meshgrid(coords, coords, indexing="ij")
+    yy, xx = _grid(size)
     d = _ellipse(yy, xx, rng.uniform(-0.05, 0.2), rng.uniform(-0.08, 0.08), rng.uniform(0.4, 0.55), rng.uniform(0.35, 0.45))
     return _soft(d, 0.25).astype(np.float32)[..., None]
 
