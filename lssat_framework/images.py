@@ -1,4 +1,5 @@
-"""Reading one image file the way every dataset and ``lssat predict`` read it."""
+"""Images in and out: reading one image file the way every dataset and ``lssat predict`` read it,
+and the plotting module for the PNGs runs and tasks write."""
 
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
     return torch.from_numpy(array.transpose(2, 0, 1).copy())
 
 
-
 def find_images(paths: list[str | Path]) -> list[Path]:
     """The image files among ``paths``; folders are searched recursively."""
     found = []
@@ -45,3 +45,13 @@ def find_images(paths: list[str | Path]) -> list[Path]:
         else:
             raise DataError(f"no such image or folder: {path}")
     return found
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend (no display needed, also on a cluster node)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .images import pyplot
 from .spec import ResolvedSpec, set_dotted, validate_spec
 
 #: a backbone within this many points (headline metric × 100) of the best counts as near-best
@@ -183,11 +184,7 @@ def answers(table: dict[str, dict[str, float]]) -> str:
 
 
 def _plot_per_backbone(table, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     tasks = list(table)
     backbones = sorted({b for scores in table.values() for b in scores})
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(1.5 + 1.2 * len(backbones) * max(1, len(tasks)), 3.5), squeeze=False)
@@ -202,11 +199,7 @@ def _plot_per_backbone(table, path: Path) -> None:
 
 
 def _plot_vs_parameters(rows, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for task in sorted({r["_task"] for r in rows}):
         points = [(r["parameters_m"], r["value"]) for r in rows if r["_task"] == task and r["value"] is not None]

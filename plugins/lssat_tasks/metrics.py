@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lssat_framework.images import pyplot
+
 
 def _binary(scores, labels) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Scores as float64, labels as bool, and the counts of positives and negatives."""
@@ -73,11 +75,7 @@ def macro_f1(matrix: np.ndarray) -> float:
 
 
 def save_confusion_png(matrix: np.ndarray, names: list[str], path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(1 + 0.6 * len(names), 1 + 0.6 * len(names)))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
