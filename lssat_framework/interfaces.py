@@ -21,6 +21,10 @@ class Descriptor(nn.Module):
 
     channels: int = 1
 
+    def check_image_size(self, image_size: tuple[int, int]) -> None:
+        """Raise ``ValueError`` (the message says the fix) when this descriptor cannot encode
+        images of ``image_size`` (H, W), e.g. a HOG cell that does not divide it. Called at
+        validation, before any data is read."""
 
 class Backbone(nn.Module):
     """A feature extractor shared by the task path and the masked (SSL) path.
@@ -85,8 +89,16 @@ class SSLObjective(nn.Module):
 
     modalities: list[str] = []
 
+    #: the modality whose patches are hidden from the backbone (None: the objective masks nothing)
+    mask_modality: str | None = None
+
     def attach(self, backbone: Backbone, channels: dict[str, int], image_size: tuple[int, int]) -> None:
         pass
+
+    def check_grid(self, grid: tuple[int, int]) -> None:
+        """Raise ``ValueError`` (the message says the fix) when the objective cannot work on a
+        patch grid of ``grid`` (rows, cols), e.g. a mask ratio that hides no patch. Called at
+        validation, before any data is read."""
 
     def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
         raise NotImplementedError
@@ -146,6 +158,25 @@ class Task:
 
     def metrics(self, logits: torch.Tensor, target: torch.Tensor, extras: dict[str, Any]) -> dict[str, float]:
         """Metrics over the whole split. ``extras`` may hold ``video`` and ``groups`` tensors."""
+        raise NotImplementedError
+
+    def metric_names(self, info: DatasetInfo) -> list[str] | None:
+        """The metric names :meth:`metrics` reports on this dataset (``auc``, ``auc@Male=1``, ...),
+        so that ``train.best_metric`` is checked before training; None when not known in advance."""
+        return None
+
+    def higher_is_better(self, metric: str) -> bool:
+        """The direction of a metric, for the best checkpoint and leaderboards. By convention,
+        error rates (``eer``), fairness gaps (``*_gap@...``) and losses are better lower."""
+        base = metric.removeprefix("val_").removeprefix("train_").split("@")[0]
+        return not (base in ("eer", "error", "count") or base.endswith("_gap") or base.startswith("loss"))
+
+    def prediction_columns(self) -> list[str]:
+        """The columns ``lssat predict`` writes after ``path``, the same for every image."""
+        raise NotImplementedError
+
+    def prediction_row(self, score: torch.Tensor) -> dict[str, Any]:
+        """One image's values for :meth:`prediction_columns`, from its row of :meth:`scores`."""
         raise NotImplementedError
 
 
