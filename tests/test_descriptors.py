@@ -74,10 +74,54 @@ def test_multi_scale_stacks_channels():
 
 
 def test_rgb_input_uses_rgb2gray_weights():
-    rgb = torch.rand(2, 3, 16, 16)
-    gray = (rgb * torch.tensor([0.2125, 0.7154, 0.0721]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    torch.testing.assert_close(LBP()(rgb), LBP()(gray))
-    torch.testing.assert_close(lssat.create("descriptor", "gray")(rgb), gray)
+    rgb = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    gray = (rgb.double() * torch.tensor([0.2125, 0.7154, 0.0721], dtype=torch.float64).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    torch.testing.assert_close(LBP().codes(rgb), LBP().codes(gray))
+    torch.testing.assert_close(lssat.create("descriptor", "gray")(rgb), gray.float())
+
+
+def exactly_representable_rgb():
+    """A photograph in multiples of 1/256: exact in float16, bfloat16, float32 and float64."""
+    return torch.from_numpy(data.astronaut()[100:148, 180:228]).permute(2, 0, 1)[None].double().div(256).float()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_codes_do_not_depend_on_the_input_floating_type(dtype):
+    """Issue 16 item 21: the gray sum ran in the input's dtype, so half-precision input changed
+    2–15 % of the codes; the same pixel values must give the same codes in any floating type."""
+    rgb = exactly_representable_rgb()
+    assert torch.equal(rgb.to(dtype).float(), rgb)
+    for descriptor in (LBP(8, 1, "uniform"), LBP(16, 2), LTP(), LDP(k=3, radius=[1, 2])):
+        expected = descriptor.codes(rgb)
+        assert torch.equal(descriptor.codes(rgb.to(dtype)), expected), f"{descriptor!r} on {dtype}"
+    for hog in (HOG(cell=8), HOG(cell=8, color="rgb")):
+        assert torch.equal(hog.histograms(rgb.to(dtype)), hog.histograms(rgb)), f"HOG {hog.color} on {dtype}"
+    gray = lssat.create("descriptor", "gray")
+    assert gray(rgb.to(dtype)).dtype == dtype
+
+
+def test_hog_cell_that_does_not_divide_the_image_size_is_refused_with_the_fix():
+    """Issue 16 item 24: such a cell passed validation and failed in run with a raw ValueError;
+    check_image_size refuses it before any data is read, naming the cells and sizes that work."""
+    hog = lssat.create("descriptor", "hog", cell=7)
+    with pytest.raises(ValueError, match=r"cell=7 does not divide the image size 32×32: .* 1, 2, 4, 8, 16, 32 .* \(28 or 35 instead of 32\)"):
+        hog.check_image_size((32, 32))
+    with pytest.raises(ValueError, match=r"one of 1, 2 .*\(24 or 32 instead of 30\)"):
+        HOG(cell=8).histograms(torch.rand(1, 3, 30, 32))
+    HOG(cell=8).check_image_size((32, 48))
+    for name in ("rgb", "gray", "lbp", "ltp", "ldp"):  # no size constraint
+        lssat.create("descriptor", name).check_image_size((7, 5))
+
+
+@pytest.mark.parametrize("name,radius", [("ldp", 0), ("ldp", -1), ("ldp", []), ("ldp", [1, 0]), ("lbp", []), ("ltp", [])])
+def test_radius_zero_negative_or_empty_is_refused_by_the_params(name, radius):
+    """Issue 16 (messages): LDP radius 0 gave a constant code; a negative or empty radius list a
+    raw error at run time."""
+    with pytest.raises(lssat.LssatError, match="radius"):
+        lssat.create("descriptor", name, radius=radius)
+    if name == "ldp":
+        with pytest.raises(ValueError, match="radius"):
+            LDP(radius=radius)
 
 
 # --------------------------------------------------------------- references

@@ -7,7 +7,9 @@ Gray level: RGB is converted with scikit-image's ``rgb2gray`` weights
 (0.2125 R + 0.7154 G + 0.0721 B), then the local patterns (LBP, LTP, LDP) quantise it to the
 8-bit level ``round(255·gray)`` — the image scikit-image sees when it is given a ``uint8`` image.
 
-LBP and LTP sample their circles in float64 to reproduce scikit-image's arithmetic exactly.
+Every input is upcast to float64 before the gray conversion, so that codes do not depend on the
+input's floating type (a half-precision weighted sum rounds differently). LBP and LTP sample their
+circles in float64 to reproduce scikit-image's arithmetic exactly.
 
 Borders: LBP and LTP sample outside the image as 0 (scikit-image's ``mode='C'``); LDP and HOG
 replicate the edge pixel.
@@ -21,7 +23,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lssat_framework.errors import ComponentError
 from lssat_framework.interfaces import Descriptor
@@ -45,20 +47,30 @@ def check_images(images: torch.Tensor) -> None:
 
 
 def to_gray(images: torch.Tensor) -> torch.Tensor:
-    """``B×1×H×W`` gray in [0, 1] (scikit-image's ``rgb2gray`` weights)."""
+    """``B×1×H×W`` gray in [0, 1] (scikit-image's ``rgb2gray`` weights), in the input's dtype."""
     check_images(images)
-    return _gray(images)
+    return gray64(images).to(images.dtype)
 
 
-def _gray(images: torch.Tensor) -> torch.Tensor:
+def gray64(images: torch.Tensor) -> torch.Tensor:
+    """``B×1×H×W`` gray as float64 (inputs checked by the caller).
+
+    Upcast before the weighted sum: in float16 or bfloat16 the sum rounds, and 3 % (float16) to
+    14 % (bfloat16) of the LBP codes of a photograph changed with the input's dtype. Channel by
+    channel, so that no float64 copy of the whole RGB batch is held.
+    """
     if images.shape[1] == 1:
-        return images
-    return (images * images.new_tensor(GRAY_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+        return images.to(torch.float64)
+    gray = None
+    for channel, weight in enumerate(GRAY_WEIGHTS):
+        term = images[:, channel : channel + 1].to(torch.float64) * weight
+        gray = term if gray is None else gray + term
+    return gray
 
 
 def gray_levels(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """The 8-bit gray level ``round(255·gray)`` as ``dtype``, shape ``B×H×W`` (inputs checked by the caller)."""
-    return torch.round(_gray(images)[:, 0].to(torch.float32) * 255).to(dtype)
+    return torch.round(gray64(images)[:, 0] * 255).to(dtype)
 
 
 def _as_list(value):
@@ -196,6 +208,8 @@ class CircularParams(BaseModel):
         points, radii = _as_list(self.points), _as_list(self.radius)
         if len(points) > 1 and len(radii) > 1 and len(points) != len(radii):
             raise ValueError(f"points ({len(points)} values) and radius ({len(radii)} values) must have the same length")
+        if not points or not radii:
+            raise ValueError("points and radius need at least one value each")
         if any(p < 1 or p > 32 for p in points):
             raise ValueError("points must be between 1 and 32")
         if any(r <= 0 for r in radii):
@@ -407,6 +421,17 @@ class LDPParams(BaseModel):
     #: fuse the per-pixel work into one loop with ``torch.compile`` (as for LBP; same codes)
     compile: bool = False
 
+    @field_validator("radius")
+    @classmethod
+    def _positive_radii(cls, radius):
+        radii = _as_list(radius)
+        if not radii:
+            raise ValueError("radius needs at least one value (1 is the paper's 3×3 mask)")
+        if any(r < 1 for r in radii):
+            # radius 0 puts every tap on the centre: the responses are all 0 and the code constant
+            raise ValueError("radius must be 1 or more pixels (1 is the paper's 3×3 mask)")
+        return radius
+
 
 class LDP(Descriptor):
     """Local directional patterns (Jabid, Kabir & Chae 2010).
@@ -418,6 +443,7 @@ class LDP(Descriptor):
 
     def __init__(self, k: int = 3, radius: int | list[int] = 1, compile: bool = False):
         super().__init__()
+        LDPParams(k=k, radius=radius, compile=compile)  # the same checks when built from Python
         self.k = k
         self.radii = _as_list(radius)
         self.channels = len(self.radii)
@@ -481,14 +507,29 @@ class HOG(Descriptor):
         self.bins, self.cell, self.color = bins, cell, color
         self.channels = bins * (3 if color == "rgb" else 1)
 
+    def check_image_size(self, image_size: tuple[int, int]) -> None:
+        height, width = image_size
+        if height % self.cell == 0 and width % self.cell == 0:
+            return
+        common = math.gcd(height, width)
+        cells = [c for c in range(1, common + 1) if common % c == 0]
+        nearest = {
+            side: sorted({max(self.cell, side // self.cell * self.cell), -(-side // self.cell) * self.cell})
+            for side in (height, width) if side % self.cell
+        }
+        instead = "; ".join(f"{' or '.join(map(str, multiples))} instead of {side}" for side, multiples in nearest.items())
+        raise ValueError(
+            f"HOG cell={self.cell} does not divide the image size {height}×{width}: set the HOG param cell to one of "
+            f"{', '.join(map(str, cells))} (the divisors of both sides), or use sides that are multiples of {self.cell} ({instead})"
+        )
+
     def histograms(self, images: torch.Tensor) -> torch.Tensor:
         """Normalised cell histograms ``B×(bins·c)×H/cell×W/cell``."""
         check_images(images)
-        x = to_gray(images) if self.color == "gray" else RGB()(images)
+        self.check_image_size(tuple(images.shape[-2:]))
+        # upcast before the gray sum, so that the histograms do not depend on the input's dtype
+        x = gray64(images).to(torch.float32) if self.color == "gray" else RGB()(images).to(torch.float32)
         height, width = x.shape[-2:]
-        if height % self.cell or width % self.cell:
-            raise ValueError(f"HOG needs H and W divisible by cell={self.cell}, got {height}×{width}")
-        x = x.to(torch.float32)
         padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
         gx = padded[:, :, 1:-1, 2:] - padded[:, :, 1:-1, :-2]
         gy = padded[:, :, 2:, 1:-1] - padded[:, :, :-2, 1:-1]
