@@ -91,11 +91,19 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from pathlib import Path
+
     from .spec import load_spec
-    from .train import run_spec
 
     resolved = load_spec(args.spec, args.overrides)
-    run_spec(resolved, out=args.out, resume=args.resume)
+    if resolved.spec.sweep:  # a grid: the sweep layer runs its variants in turn, each resuming by itself
+        from .sweep import run_sweep
+
+        run_sweep(resolved, out=args.out)
+        return 0
+    from .train import train
+
+    train(resolved, Path(args.out) if args.out else Path("runs") / resolved.spec.name, resume=args.resume)
     return 0
 
 
@@ -104,7 +112,7 @@ def cmd_eval(args) -> int:
     from .train import evaluate_checkpoint
 
     resolved = load_spec(args.spec, args.overrides)
-    metrics = evaluate_checkpoint(resolved, args.checkpoint, split=args.split)
+    metrics = evaluate_checkpoint(resolved, args.checkpoint, split=args.split, overrides=args.overrides)
     print(json.dumps(metrics, indent=2))
     return 0
 

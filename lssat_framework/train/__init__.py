@@ -1,0 +1,14 @@
+"""Training, evaluation and prediction through accelerate.
+
+One concern per module: :mod:`.loop` (a run, epoch by epoch), :mod:`.optim` (optimiser, schedule,
+updates per epoch), :mod:`.checkpoints` (atomic, resumable), :mod:`.augment`, :mod:`.evaluation`
+(metrics, bootstrap interval, chance), :mod:`.pictures` (reconstruction grids), :mod:`.rundir`
+(the run directory's files) and :mod:`.trained` (``lssat eval`` and ``lssat predict``).
+"""
+
+from .augment import augment
+from .checkpoints import find_checkpoint
+from .loop import train
+from .trained import evaluate_checkpoint, predict
+
+__all__ = ["augment", "evaluate_checkpoint", "find_checkpoint", "predict", "train"]

@@ -1,0 +1,127 @@
+"""Evaluation: task metrics over a whole split, gathered across processes, and how sure they are.
+
+``bootstrap_interval`` resamples the evaluated samples (whole videos where the split has videos,
+so that the frames of one video stay together) and recomputes the metric: the percentile interval
+says how much the figure would move on another draw of a split of the same size. ``chance`` is
+the metric of the same predictions shuffled across samples: what a model that learned nothing
+about the inputs scores on this split.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..interfaces import Task
+
+BOOTSTRAP_RESAMPLES = 500
+CHANCE_SHUFFLES = 20
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, float]
+    logits: torch.Tensor
+    target: torch.Tensor
+    #: ``video`` (tensor) and ``groups`` (name -> tensor), as ``Task.metrics`` takes them
+    extras: dict[str, Any] = field(default_factory=dict)
+    #: unreadable files the split skipped while being read (``on_corrupt: skip``)
+    skipped: set[str] = field(default_factory=set)
+
+
+def skipped_paths(batch: dict[str, Any]) -> set[str]:
+    """Paths of unreadable files that a batch's samples replaced (datasets with ``on_corrupt: skip``
+    name them in each item's ``skipped`` string, so that they reach the main process from workers)."""
+    return {path for entry in batch.get("skipped", ()) for path in entry.split("\n") if path}
+
+
+@torch.no_grad()
+def evaluate(accelerator, model, task: Task, loader) -> Evaluation:
+    """Task metrics over the whole split, gathered across processes (padding samples dropped)."""
+    from accelerate.utils import gather_object
+
+    model.eval()
+    logits_all, targets_all, extras_all, skipped = [], [], {}, set()
+    for batch in loader:
+        logits, _ = model(batch["image"], ssl=False)
+        target = batch["labels"][task.label]
+        skipped |= skipped_paths(batch)
+        extras = {}
+        if "video" in batch:
+            extras["video"] = batch["video"]
+        for group, values in batch.get("groups", {}).items():
+            extras[f"group:{group}"] = values
+        logits, target, extras = accelerator.gather_for_metrics((logits, target, extras))
+        logits_all.append(logits.float().cpu())
+        targets_all.append(target.cpu())
+        for key, value in extras.items():
+            extras_all.setdefault(key, []).append(value.cpu())
+    model.train()
+    logits, target = torch.cat(logits_all), torch.cat(targets_all)
+    extras = {k: torch.cat(v) for k, v in extras_all.items() if not k.startswith("group:")}
+    extras["groups"] = {k[len("group:") :]: torch.cat(v) for k, v in extras_all.items() if k.startswith("group:")}
+    metrics = task.metrics(logits, target, extras)
+    metrics["count"] = int(len(target))
+    if accelerator.num_processes > 1:
+        skipped = set().union(*gather_object([skipped]))
+    return Evaluation(metrics, logits, target, extras, skipped)
+
+
+def _take(extras: dict[str, Any], index: torch.Tensor, video: torch.Tensor | None) -> dict[str, Any]:
+    out = {"groups": {k: v[index] for k, v in extras.get("groups", {}).items()}}
+    if video is not None:
+        out["video"] = video
+    return out
+
+
+def _resample(extras: dict[str, Any], count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Sample indices of one bootstrap draw, and their video ids (each drawn video a new id)."""
+    videos = extras.get("video")
+    if videos is None:
+        return torch.randint(count, (count,), generator=generator), None
+    ids, inverse = torch.unique(videos, return_inverse=True)
+    members = [torch.nonzero(inverse == i).flatten() for i in range(len(ids))]
+    drawn = torch.randint(len(ids), (len(ids),), generator=generator).tolist()
+    index = torch.cat([members[v] for v in drawn])
+    new_ids = torch.cat([torch.full((len(members[v]),), draw) for draw, v in enumerate(drawn)])
+    return index, new_ids
+
+
+def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95) -> dict[str, Any] | None:
+    """The percentile interval of ``metric`` over ``resamples`` bootstrap draws of the split."""
+    count = len(evaluation.target)
+    if count < 2:
+        return None
+    generator = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(resamples):
+        index, video = _resample(evaluation.extras, count, generator)
+        value = task.metrics(evaluation.logits[index], evaluation.target[index], _take(evaluation.extras, index, video)).get(metric)
+        if value is not None and math.isfinite(value):
+            values.append(value)
+    if len(values) < resamples / 2:  # mostly undefined (e.g. one class only): no honest interval
+        return None
+    ordered = torch.tensor(values, dtype=torch.float64).sort().values
+    tail = (1 - level) / 2
+    low = float(torch.quantile(ordered, tail))
+    high = float(torch.quantile(ordered, 1 - tail))
+    unit = "video" if "video" in evaluation.extras else "sample"
+    return {"low": low, "high": high, "level": level, "resamples": resamples, "unit": unit}
+
+
+def chance(task: Task, evaluation: Evaluation, metric: str, seed: int = 0, shuffles: int = CHANCE_SHUFFLES) -> float | None:
+    """``metric`` of the same predictions shuffled across samples, averaged over ``shuffles``."""
+    count = len(evaluation.target)
+    if count < 2:
+        return None
+    generator = torch.Generator().manual_seed(seed + 1)
+    values = []
+    for _ in range(shuffles):
+        permutation = torch.randperm(count, generator=generator)
+        value = task.metrics(evaluation.logits[permutation], evaluation.target, evaluation.extras).get(metric)
+        if value is not None and math.isfinite(value):
+            values.append(value)
+    return sum(values) / len(values) if values else None

@@ -1,0 +1,294 @@
+"""One training run through accelerate: resumable, writing everything it measures (see
+:mod:`.rundir` for the files).
+
+A :class:`Run` is set up once (data, model, optimiser, schedule, loaders, checkpoint), then trains
+epoch by epoch: each epoch ends with an evaluation, a line in ``metrics.jsonl`` and a checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from ..errors import DataError, LssatError, SpecError, TrainingError
+from ..model import build, count_parameters
+from ..spec import ResolvedSpec
+from .accelerator import make_accelerator, make_loaders
+from .augment import augment
+from .checkpoints import find_checkpoint, read_state, save_checkpoint, write_json_atomic
+from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
+from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch
+from .pictures import save_reconstruction_grid
+from .rundir import (
+    DATASET_FILE, METRICS_FILE, MODEL_FILE, SPEC_FILE, SUMMARY_FILE,
+    append_metrics, dataset_info_json, finite, read_metrics, truncate_metrics,
+)
+
+
+def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[str, Any]:
+    """Train ``resolved`` into ``out_dir``; with ``resume``, continue from its last checkpoint."""
+    out_dir = Path(out_dir)
+    if resume and (out_dir / SUMMARY_FILE).is_file():
+        print(f"{out_dir} is finished (it holds {SUMMARY_FILE}); nothing to resume", file=sys.stderr)
+        return json.loads((out_dir / SUMMARY_FILE).read_text())
+    last_dir = out_dir / "checkpoints" / "last"
+    checkpoint = find_checkpoint(last_dir) if resume else None
+    if resume and checkpoint is None:
+        raise LssatError(f"--resume: no checkpoint in {last_dir}; run without --resume to start")
+    if not resume and (out_dir / METRICS_FILE).exists():
+        raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
+    run = Run(resolved, out_dir, checkpoint)
+    for epoch in range(run.state["epoch"], resolved.spec.train.epochs):
+        run.train_epoch(epoch)
+        run.end_epoch(epoch)
+    return run.finish()
+
+
+def best_metric_name(name: str | None, task, info) -> str:
+    """``train.best_metric`` as ``Task.metrics`` names it (``val_auc`` and ``auc`` both accepted),
+    checked against the metrics the task reports on this dataset before anything trains."""
+    metric = (name or task.headline).removeprefix("val_")
+    known = task.metric_names(info)
+    if known is not None and metric not in known:
+        raise SpecError([("train.best_metric", f"'{name}' is not a metric of this task on this dataset; it reports {', '.join(sorted(known))}")])
+    return metric
+
+
+def open_splits(source, data_name: str):
+    splits = []
+    for name in ("train", "val"):
+        split = source.split(name)
+        if len(split) == 0:
+            raise DataError(f"data: the '{name}' split of dataset '{data_name}' is empty; nothing to {'train on' if name == 'train' else 'evaluate'}. Check data.params (root, lists, split names)")
+        splits.append(split)
+    return splits
+
+
+class Run:
+    """The set-up of one run and its counters (``state``, saved with every checkpoint)."""
+
+    def __init__(self, resolved: ResolvedSpec, out_dir: Path, checkpoint: Path | None):
+        from accelerate.utils import set_seed
+
+        self.resolved, self.spec, self.tspec, self.out_dir = resolved, resolved.spec, resolved.spec.train, out_dir
+        self.last_dir = out_dir / "checkpoints" / "last"
+        set_seed(self.spec.seed)
+        built = build(resolved)
+        model, self.task, source = built.model, built.task, built.source
+        self.info = source.info
+        self.best_metric = best_metric_name(self.tspec.best_metric, self.task, self.info)
+        self.accelerator = accelerator = make_accelerator(self.tspec, find_unused=not model.objective.modalities, log_dir=out_dir / "tensorboard")
+        if self.tspec.tensorboard:
+            accelerator.init_trackers(self.spec.name)
+        set_seed(self.spec.seed)  # the same stream on every process and on resume
+        self.train_set, self.val_set = open_splits(source, resolved.components["data"].component.name)
+        train_loader, self.sampler, val_loader = make_loaders(self.train_set, self.val_set, self.tspec, self.spec.seed, accelerator.device)
+        lr = peak_lr(self.tspec, accelerator.num_processes)
+        optimizer = make_optimizer(model, self.tspec, lr)
+        self.model, self.optimizer, self.train_loader, self.val_loader = accelerator.prepare(model, optimizer, train_loader, val_loader)
+        self.plan = plan_epoch(len(self.train_loader), accelerator.num_processes, self.tspec)
+        self.scheduler = make_schedule(self.optimizer, self.tspec, self.plan, lr)
+        accelerator.register_for_checkpointing(self.scheduler)  # stepped by this loop, once per update
+        self.unwrapped = accelerator.unwrap_model(self.model)
+        self.main = accelerator.is_main_process
+        self.state = {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None, "skipped": []}
+        if checkpoint is not None:
+            accelerator.load_state(str(checkpoint), load_kwargs={"weights_only": True})  # no pickled code from disk
+            self.state = {**self.state, **read_state(checkpoint)}
+            accelerator.print(f"resuming {out_dir} at epoch {self.state['epoch'] + 1}, batch {self.state['batch']}")
+        self.last_evaluation: Evaluation | None = None
+        self.grid_images = None
+        if self.tspec.recon_grid and self.main and self.unwrapped.objective.modalities:
+            self.grid_images = torch.stack([self.val_set[i]["image"] for i in range(min(8, len(self.val_set)))]).to(accelerator.device)
+        if self.main:
+            self._write_run_files()
+
+    def _write_run_files(self) -> None:
+        from ..plugins import get_plugin_manager
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        (self.out_dir / SPEC_FILE).write_text(yaml.safe_dump(self.resolved.raw, sort_keys=False))
+        write_json_atomic(self.out_dir / DATASET_FILE, dataset_info_json(self.info))
+        plugins = {i.name: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
+        write_json_atomic(self.out_dir / "plugins.json", plugins)
+        truncate_metrics(self.out_dir / METRICS_FILE, self.state["epoch"])
+
+    def _note_skipped(self, paths: set[str]) -> None:
+        """Count unreadable files that the datasets skipped; warn once per file."""
+        new = sorted(paths - set(self.state["skipped"]))
+        for path in new:
+            if self.main:
+                print(f"lssat: warning: unreadable file skipped (on_corrupt: skip): {path}", file=sys.stderr)
+        self.state["skipped"] = sorted(set(self.state["skipped"]) | paths)
+
+    # ------------------------------------------------------------------ one epoch
+    def train_epoch(self, epoch: int) -> None:
+        from tqdm.auto import tqdm
+
+        accelerator, state, plan = self.accelerator, self.state, self.plan
+        self.sampler.set_epoch(epoch)
+        self.train_loader.set_epoch(epoch)
+        start = state["batch"] if epoch == state["epoch"] else 0  # sums were reset at the last epoch end
+        loader = accelerator.skip_first_batches(self.train_loader, start) if start else self.train_loader
+        bar = tqdm(total=plan.batches, initial=start, desc=f"epoch {epoch + 1}/{self.tspec.epochs}", disable=not self.main,
+                   leave=False, file=sys.stderr, mininterval=0.1 if sys.stderr.isatty() else 10)
+        skipped: set[str] = set()
+        batch_index, tick = start, time.perf_counter()
+        for batch in loader:
+            if batch_index >= plan.batches:
+                break
+            skipped |= skipped_paths(batch)
+            terms, count = self._train_batch(batch, epoch, batch_index)
+            for key, value in terms.items():
+                state["sums"][key] = state["sums"].get(key, 0.0) + value * count
+            state["seen"] += count
+            batch_index += 1
+            now = time.perf_counter()
+            state["train_time"] += now - tick
+            tick = now
+            bar.update(1)
+            bar.set_postfix({k: f"{v / state['seen']:.4f}" for k, v in state["sums"].items() if k in ("loss", "loss_task")}, refresh=False)
+            every = self.tspec.checkpoint_every
+            if every and plan.updates_after(batch_index - 1) and state["step"] % every == 0 and batch_index < plan.batches:
+                save_checkpoint(accelerator, self.last_dir, {**state, "epoch": epoch, "batch": batch_index})
+                tick = time.perf_counter()
+        bar.close()
+        self.batches_this_epoch = batch_index
+        if accelerator.num_processes > 1:
+            from accelerate.utils import gather_object
+
+            skipped = set().union(*gather_object([skipped]))
+        self._note_skipped(skipped)
+
+    def _train_batch(self, batch, epoch: int, batch_index: int) -> tuple[dict[str, float], int]:
+        accelerator, model, task, spec = self.accelerator, self.model, self.task, self.spec
+        update = self.plan.updates_after(batch_index)
+        with accelerator.no_sync(model) if not update else contextlib.nullcontext():  # no all-reduce inside a window
+            images = augment(batch["image"], self.tspec)
+            logits, ssl_out = model(images)
+            task_loss = task.loss(logits.float(), batch["labels"][task.label])
+            ssl_loss = sum(ssl_out.losses.values()) if ssl_out.losses else torch.zeros((), device=images.device)
+            loss = spec.loss.task * task_loss + spec.loss.ssl * ssl_loss
+            if not torch.isfinite(loss):
+                terms = {"task": task_loss.item(), **{k: v.item() for k, v in ssl_out.losses.items()}}
+                raise TrainingError(
+                    f"non-finite loss at epoch {epoch + 1}, batch {batch_index} ({terms}); lower train.lr or use precision 'no'. "
+                    f"The last good checkpoint is in {self.last_dir}"
+                )
+            accelerator.backward(loss / self.plan.window_size(batch_index))  # a window's gradient is its mean
+        if update:
+            if self.tspec.clip_grad:
+                accelerator.clip_grad_norm_(model.parameters(), self.tspec.clip_grad)
+            self.optimizer.step()
+            if not self.optimizer.step_was_skipped:  # fp16: an overflowing step is not an update
+                self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.state["step"] += 1
+        terms = {"loss": loss.item(), "loss_task": task_loss.item(), **{f"loss_{k}": v.item() for k, v in ssl_out.losses.items()}}
+        return terms, images.shape[0]
+
+    def end_epoch(self, epoch: int) -> None:
+        accelerator, state, task = self.accelerator, self.state, self.task
+        evaluation = evaluate(accelerator, self.model, task, self.val_loader)
+        self._note_skipped(evaluation.skipped)
+        self.last_evaluation = evaluation
+        metrics = evaluation.metrics
+        record = {
+            "epoch": epoch + 1,
+            "step": state["step"],
+            "lr": self.scheduler.get_last_lr()[0],
+            **{f"train_{k}": v / max(1, state["seen"]) for k, v in state["sums"].items()},
+            **{f"val_{k}": v for k, v in metrics.items()},
+            "images_per_s": state["seen"] * accelerator.num_processes / state["train_time"] if state["train_time"] else None,
+            "step_time_s": state["train_time"] / max(1, self.batches_this_epoch),
+            "peak_mem_mb": _peak_memory_mb(accelerator.device),
+        }
+        improved = self._update_best(epoch, metrics)
+        if self.main:
+            append_metrics(self.out_dir / METRICS_FILE, record)
+            if hasattr(task, "save_artifacts"):  # optional: pictures such as a confusion matrix
+                task.save_artifacts(evaluation.logits, evaluation.target, self.out_dir, "val_")
+            if self.grid_images is not None:
+                save_reconstruction_grid(self.unwrapped, self.grid_images, self.out_dir / "recon" / f"epoch_{epoch + 1:03d}.png")
+        if self.tspec.tensorboard:
+            accelerator.log({k: v for k, v in record.items() if isinstance(v, (int, float)) and v is not None}, step=epoch + 1)
+        shown = {k: v for k, v in record.items() if k in ("epoch", "train_loss", f"val_{task.headline}", "images_per_s")}
+        accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
+        state.update(sums={}, seen=0, train_time=0.0)
+        next_state = {**state, "epoch": epoch + 1, "batch": 0}
+        save_checkpoint(accelerator, self.last_dir, next_state)
+        if improved:
+            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", next_state)
+
+    def _update_best(self, epoch: int, metrics: dict[str, float]) -> bool:
+        """Whether this epoch is the best so far by ``best_metric`` in the task's direction; an
+        undefined (NaN) value never is."""
+        value = metrics.get(self.best_metric)
+        if value is None or value != value:
+            return False
+        best = self.state["best"]
+        higher = self.task.higher_is_better(self.best_metric)
+        if best is not None and not (value > best["value"] if higher else value < best["value"]):
+            return False
+        self.state["best"] = {"epoch": epoch + 1, "metric": self.best_metric, "value": value}
+        return True
+
+    # ------------------------------------------------------------------ the end
+    def finish(self) -> dict[str, Any]:
+        accelerator = self.accelerator
+        if self.last_evaluation is None:  # resumed at the very end: evaluate the final weights again
+            self.last_evaluation = evaluate(accelerator, self.model, self.task, self.val_loader)
+        summary: dict[str, Any] = {}
+        if self.main:
+            summary = self._write_summary()
+            accelerator.print(f"done: {self.out_dir} ({self.task.headline}={summary['final'].get(self.task.headline)})")
+        accelerator.wait_for_everyone()
+        accelerator.end_training()
+        return summary
+
+    def _write_summary(self) -> dict[str, Any]:
+        from safetensors.torch import save_file
+
+        model, task, spec = self.unwrapped, self.task, self.spec
+        records = read_metrics(self.out_dir / METRICS_FILE)
+        final = records[-1]
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(self.out_dir / MODEL_FILE))
+        save_file({k: v.contiguous() for k, v in model.backbone.export_state_dict().items()}, str(self.out_dir / "backbone.safetensors"))
+        components = self.resolved.components
+        summary = {
+            "name": spec.name,
+            "task": components["task"].component.name,
+            "backbone": components["backbone"].component.name,
+            "ssl": components["ssl"].component.name,
+            "classify": spec.classify,
+            "seed": spec.seed,
+            "headline": task.headline,
+            "final": {k[len("val_") :]: v for k, v in final.items() if k.startswith("val_")},
+            "final_interval": bootstrap_interval(task, self.last_evaluation, task.headline, seed=spec.seed),
+            "chance": chance(task, self.last_evaluation, task.headline, seed=spec.seed),
+            "higher_is_better": task.higher_is_better(task.headline),
+            "best": self.state["best"],
+            "epochs": final["epoch"],
+            "parameters": count_parameters(model.backbone) + count_parameters(model.head),
+            "images_per_s": sum(r["images_per_s"] or 0 for r in records) / len(records),
+            "step_time_s": sum(r["step_time_s"] for r in records) / len(records),
+            "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
+            "skipped_images": len(self.state["skipped"]),
+        }
+        write_json_atomic(self.out_dir / SUMMARY_FILE, finite(summary))
+        return summary
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    import resource
+
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

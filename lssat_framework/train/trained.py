@@ -1,0 +1,107 @@
+"""Commands on a trained run: ``lssat eval`` (metrics of its weights on a split) and
+``lssat predict`` (scores of image files). Both read the run directory only; neither writes to it.
+
+The weights: a run directory means its best checkpoint (by ``train.best_metric``) when it has
+one, else its final model; a checkpoint folder or a ``.safetensors`` file means exactly that file.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import LssatError
+from ..model import build
+from ..spec import ResolvedSpec, load_spec
+from .accelerator import make_accelerator
+from .evaluation import evaluate
+from .rundir import SPEC_FILE, TrainedWeights, finite, find_weights, read_dataset_info
+
+#: the spec sections that decide the model's layers: they must match the run's own spec
+MODEL_SECTIONS = ("backbone", "descriptors", "ssl", "classify", "task")
+
+
+def _load_weights(model: torch.nn.Module, weights: TrainedWeights) -> None:
+    from safetensors.torch import load_file
+
+    try:
+        model.load_state_dict(load_file(str(weights.file)))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise LssatError(
+            f"--checkpoint: the weights in {weights.file} do not fit the model this spec builds ({first} ...); "
+            f"evaluate with the run's own spec, {weights.run_dir / SPEC_FILE if weights.run_dir else 'the spec it was trained with'}"
+        ) from None
+
+
+def _run_spec(weights: TrainedWeights, overrides: list[str]) -> ResolvedSpec:
+    if weights.run_dir is None:
+        raise LssatError(f"--checkpoint: {weights.file} is not inside a run directory; give the spec it was trained with")
+    return load_spec(weights.run_dir / SPEC_FILE, overrides)
+
+
+def spec_for_checkpoint(resolved: ResolvedSpec | None, weights: TrainedWeights, overrides: list[str] = ()) -> ResolvedSpec:
+    """The spec to evaluate ``weights`` with: the run's own resolved spec when none is given or the
+    given one is a sweep (a variant's data and model are its own, not the base spec's); otherwise
+    the given spec (e.g. the same model on another dataset), whose model sections must match the run's."""
+    if resolved is None or resolved.spec.sweep:
+        return _run_spec(weights, list(overrides))
+    if weights.run_dir is not None:
+        stored = _run_spec(weights, []).raw
+        differ = [key for key in MODEL_SECTIONS if stored.get(key) != resolved.raw.get(key)]
+        if differ:
+            raise LssatError(
+                f"--checkpoint: the spec's {', '.join(differ)} differ from the run's own ({weights.run_dir / SPEC_FILE}); "
+                f"the weights fit only that model. Evaluate with `lssat eval {weights.run_dir / SPEC_FILE} --checkpoint {weights.run_dir}`"
+            )
+    return resolved
+
+
+def evaluate_checkpoint(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str = "val", overrides: list[str] = ()) -> dict[str, Any]:
+    """Metrics of saved weights on a split of the spec's dataset."""
+    weights = find_weights(checkpoint)
+    resolved = spec_for_checkpoint(resolved, weights, overrides)
+    built = build(resolved)
+    if split not in built.source.splits:
+        raise LssatError(f"--split: the dataset has splits {list(built.source.splits)}, not '{split}'")
+    _load_weights(built.model, weights)
+    tspec = resolved.spec.train
+    accelerator = make_accelerator(tspec, find_unused=False)
+    loader = torch.utils.data.DataLoader(built.source.split(split), batch_size=tspec.eval_batch_size or tspec.batch_size)
+    model, loader = accelerator.prepare(built.model, loader)
+    accelerator.print(f"weights: {weights.description} ({weights.file})")
+    return finite(evaluate(accelerator, model, built.task, loader).metrics)
+
+
+def predict(checkpoint: str | Path, images: list[str | Path], out_csv: str | Path, batch_size: int = 32) -> int:
+    """Scores of the task head for image files, one CSV row per image: ``path`` then the task's
+    :meth:`~lssat_framework.interfaces.Task.prediction_columns`. Needs only the run directory."""
+    from ..images import find_images, load_image
+
+    weights = find_weights(checkpoint)
+    resolved = _run_spec(weights, [])
+    info = read_dataset_info(weights.run_dir)  # runs before dataset.json existed build the dataset
+    built = build(resolved, info=info)
+    model, task = built.model, built.task
+    _load_weights(model, weights)
+    model.eval()
+    paths = find_images(images)
+    if not paths:
+        raise LssatError("predict: no image files given")
+    size = (info or built.source.info).image_size[0]
+    columns = ["path", *task.prediction_columns()]
+    with open(out_csv, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for start in range(0, len(paths), batch_size):
+            chunk = paths[start : start + batch_size]
+            batch = torch.stack([load_image(p, size) for p in chunk])
+            with torch.no_grad():
+                logits, _ = model(batch, ssl=False)
+                scores = task.scores(logits.float())
+            for path, score in zip(chunk, scores):
+                writer.writerow({"path": str(path), **task.prediction_row(score)})
+    return len(paths)
