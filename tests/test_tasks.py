@@ -111,3 +111,116 @@ def test_attribute_balance_weighs_positives_by_the_training_rate():
     assert task.loss(logits, target).item() == pytest.approx((4 * math.log(2) + math.log(2)) / 2)
     with pytest.raises(DataError, match="does not report"):
         bind("attributes", balance=True)
+
+
+# ------------------------------------------------------------ issue 16 items
+def synthetic_info():
+    return lssat.create("dataset", "synthetic-faces", image_size=16, train=4, val=4).info
+
+
+def test_fairness_gap_is_nan_when_a_group_metric_is_undefined(monkeypatch, capsys):
+    """Issue 16 item 5: with every sample of one group fake, auc@Male=1 is NaN and the gap
+    reported 0.0; it must be NaN, and the log says why once."""
+    from lssat_tasks import tasks
+
+    monkeypatch.setattr(tasks, "_EXPLAINED_GAPS", set())
+    task, _ = bind("deepfake", groups=["Male"])
+    logits = torch.tensor([[-2.0], [1.0], [3.0], [-1.0], [0.5], [-0.2]])
+    target = torch.tensor([0, 1, 0, 1, 1, 1])
+    extras = {"groups": {"Male": torch.tensor([0, 0, 0, 1, 1, 1])}}
+    metrics = task.metrics(logits, target, extras)
+    assert metrics["auc@Male=0"] == 0.5 and math.isnan(metrics["auc@Male=1"])
+    assert math.isnan(metrics["auc_gap@Male"])
+    task.metrics(logits, target, extras)
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "auc_gap@Male" in line]
+    assert len(warnings) == 1 and "auc@Male=1 is undefined" in warnings[0] and "3 samples" in warnings[0]
+    # a group value with no sample in the split is reported (NaN), and so the gap is NaN too
+    metrics = task.metrics(logits[:3], torch.tensor([0, 1, 1]), {"groups": {"Male": torch.tensor([0, 0, 0])}})
+    assert math.isnan(metrics["auc@Male=1"]) and math.isnan(metrics["auc_gap@Male"])
+    assert metrics["auc@Male=0"] == 1.0
+
+
+def test_deepfake_reports_balanced_accuracy_beside_accuracy():
+    """Issue 16 (messages): real and fake are imbalanced (FF++ 1:4), so plain accuracy has a
+    high baseline; balanced accuracy is the mean of the real and the fake recall."""
+    task, _ = bind("deepfake")
+    # everything called fake: 4 of 5 right, but real recall 0 and fake recall 1
+    metrics = task.metrics(torch.full((5, 1), 2.0), torch.tensor([0, 1, 1, 1, 1]), {"groups": {}})
+    assert metrics["acc"] == pytest.approx(0.8) and metrics["balanced_acc"] == pytest.approx(0.5)
+    # decisions 0 1 | 1 1 1 1 1 0: real recall 1/2, fake recall 5/6
+    logits = torch.tensor([-1.0, 1, 1, 1, 1, 1, 1, -1]).unsqueeze(1)
+    target = torch.tensor([0, 0, 1, 1, 1, 1, 1, 1])
+    metrics = task.metrics(logits, target, {"video": torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]), "groups": {}})
+    assert metrics["acc"] == pytest.approx(6 / 8)
+    assert metrics["balanced_acc"] == pytest.approx((1 / 2 + 5 / 6) / 2)
+    # per video (mean probability ≥ 0.5 in all four): real recall 0, fake recall 1
+    assert metrics["video_acc"] == pytest.approx(3 / 4) and metrics["video_balanced_acc"] == pytest.approx(0.5)
+
+
+TASKS = [
+    ("deepfake", {"groups": ["Male"]}),
+    ("deepfake", {}),
+    ("attributes", {"attributes": ["Smiling", "Bangs"], "groups": ["Male"]}),
+    ("attributes", {}),
+    ("emotion", {"groups": ["Male"]}),
+    ("classification", {"label": "expression"}),
+    ("multilabel", {"label": "attributes", "groups": ["Male"]}),
+]
+
+
+@pytest.mark.parametrize("name,params", TASKS)
+def test_metric_names_are_the_keys_of_a_real_evaluation(name, params):
+    """Issue 16 (messages, train.best_metric checked at validation): metric_names(info) lists
+    exactly what metrics() reports on the dataset, group metrics included."""
+    source = lssat.create("dataset", "synthetic-faces", image_size=16, train=4, val=12, seed=1)
+    task = lssat.create("task", name, **params)
+    expected = task.metric_names(source.info)
+    assert task.names == []  # asking for the names does not bind the task
+    outputs = task.bind(source.info)
+    batch = next(iter(torch.utils.data.DataLoader(source.split("val"), batch_size=12)))
+    extras = {"groups": batch["groups"]}
+    logits = torch.randn(12, outputs, generator=torch.Generator().manual_seed(0))
+    metrics = task.metrics(logits, batch["labels"][task.label], extras)
+    assert list(metrics) == expected
+    for metric in expected:  # the default direction fits every builtin metric
+        assert task.higher_is_better(metric) == (metric != "eer" and "_gap@" not in metric)
+
+
+def test_metric_names_list_video_metrics_when_the_dataset_says_frames_know_their_video():
+    info = synthetic_info()
+    info.videos = True
+    task = lssat.create("task", "deepfake")
+    task.bind(info)
+    metrics = task.metrics(torch.randn(4, 1), torch.tensor([0, 1, 0, 1]), {"video": torch.tensor([0, 0, 1, 2]), "groups": {}})
+    assert task.metric_names(info) == list(metrics)
+
+
+def test_metric_names_check_the_dataset_like_bind():
+    with pytest.raises(DataError, match="reads the label 'age'"):
+        lssat.create("task", "classification", label="age").metric_names(synthetic_info())
+    with pytest.raises(DataError, match="not in the dataset"):
+        lssat.create("task", "attributes", attributes=["Wavy_Hair"]).metric_names(synthetic_info())
+
+
+@pytest.mark.parametrize("name,params", TASKS)
+def test_prediction_columns_come_from_the_task_and_every_row_has_them(name, params):
+    """Issue 16 item 13: predict guessed a `label` column from rows whose probabilities sum to
+    one, so a multi-label run got it on some rows only and died mid-file."""
+    task = lssat.create("task", name, **params)
+    outputs = task.bind(synthetic_info())
+    logits = torch.randn(5, outputs, generator=torch.Generator().manual_seed(0))
+    scores = task.scores(logits)
+    if task.kind == "multilabel":  # a row that happens to sum to one gets no label either
+        scores[0] = torch.full((outputs,), 1 / outputs)
+    columns = task.prediction_columns()
+    for score in scores:
+        row = task.prediction_row(score)
+        assert list(row) == columns
+    if task.kind == "binary":
+        assert columns == ["p_fake", "label"]
+        assert task.prediction_row(torch.tensor(0.75)) == {"p_fake": 0.75, "label": "fake"}
+    elif task.kind == "multiclass":
+        assert columns == [f"p_{c}" for c in task.names] + ["label"]
+        assert row["label"] == task.names[int(scores[-1].argmax())]
+    else:
+        assert columns == [f"p_{a}" for a in task.names]

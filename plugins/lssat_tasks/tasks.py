@@ -2,11 +2,13 @@
 
 Metrics are computed over the whole split at once (the trainer gathers every process's
 outputs first). Tasks given ``groups`` also report their headline metric per group value and
-the largest gap between groups (fairness).
+the largest gap between groups (fairness); the gap is NaN when one group's metric is undefined.
 """
 
 from __future__ import annotations
 
+import copy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
-from lssat_framework.interfaces import DatasetInfo, Task
+from lssat_framework.interfaces import DatasetInfo, LabelInfo, Task
 
 from . import metrics as M
 
@@ -33,6 +35,10 @@ class LabelledTaskParams(TaskParams):
     label: str
 
 
+#: fairness gaps whose NaN was already explained: the log says why once per gap and process
+_EXPLAINED_GAPS: set[str] = set()
+
+
 class BaseTask(Task):
     kind: str = ""
 
@@ -40,8 +46,11 @@ class BaseTask(Task):
         self.label = label
         self.groups = list(groups or [])
         self.names: list[str] = []
+        #: how many values each reported group has (from the dataset), so every value is reported
+        self.group_sizes: dict[str, int] = {}
 
-    def bind(self, info: DatasetInfo) -> int:
+    def _label_info(self, info: DatasetInfo) -> LabelInfo:
+        """The label this task reads, after checking that the dataset fits the task."""
         if self.label not in info.labels:
             raise DataError(
                 f"task '{type(self).__name__}' reads the label '{self.label}', but the dataset provides "
@@ -53,26 +62,68 @@ class BaseTask(Task):
         missing = [g for g in self.groups if g not in info.groups]
         if missing:
             raise DataError(f"task groups {missing} are not among the dataset's group labels {sorted(info.groups)}")
-        self.names = list(label.names)
+        return label
+
+    def bind(self, info: DatasetInfo) -> int:
+        self.names = list(self._label_info(info).names)
+        self.group_sizes = {g: len(info.groups[g]) for g in self.groups}
         return self.outputs()
 
     def outputs(self) -> int:
         return len(self.names)
 
+    # ------------------------------------------------------------- metrics
+    def metric_names(self, info: DatasetInfo) -> list[str]:
+        bound = copy.copy(self)  # bind a copy: asking for the names must not change this task
+        bound.bind(info)
+        names = bound.split_metric_names(info)
+        for group in self.groups:
+            names += [f"{self.headline}@{group}={value}" for value in range(bound.group_sizes[group])]
+            names.append(f"{self.headline}_gap@{group}")
+        return names
+
+    def split_metric_names(self, info: DatasetInfo) -> list[str]:
+        """The keys of :meth:`split_metrics` for this bound task."""
+        raise NotImplementedError
+
     def metrics(self, logits: torch.Tensor, target: torch.Tensor, extras: dict[str, Any]) -> dict[str, float]:
         logits, target = logits.float().cpu(), target.cpu()
         result = self.split_metrics(logits, target, extras)
         for group in self.groups:
-            values = extras["groups"][group].cpu().numpy()
-            per_group = {}
-            for value in np.unique(values):
-                keep = torch.from_numpy(values == value)
-                sub = {k: v[keep] for k, v in extras.items() if isinstance(v, torch.Tensor)}
-                per_group[int(value)] = self.split_metrics(logits[keep], target[keep], sub)[self.headline]
-                result[f"{self.headline}@{group}={int(value)}"] = per_group[int(value)]
-            finite = [v for v in per_group.values() if np.isfinite(v)]
-            result[f"{self.headline}_gap@{group}"] = float(max(finite) - min(finite)) if finite else float("nan")
+            result.update(self.group_metrics(group, logits, target, extras))
         return result
+
+    def group_metrics(self, group: str, logits, target, extras) -> dict[str, float]:
+        """The headline metric for every value of ``group`` (NaN where a value has no sample) and
+        the gap between the best and the worst value (NaN when one of them is undefined)."""
+        values = extras["groups"][group].cpu()
+        present = {int(v) for v in torch.unique(values)}
+        per_value, sizes = {}, {}
+        for value in sorted(present | set(range(self.group_sizes.get(group, 0)))):
+            keep = values == value
+            sizes[value] = int(keep.sum())
+            sub = {k: v[keep] for k, v in extras.items() if isinstance(v, torch.Tensor)}
+            per_value[value] = self.split_metrics(logits[keep], target[keep], sub)[self.headline] if sizes[value] else float("nan")
+        result = {f"{self.headline}@{group}={value}": metric for value, metric in per_value.items()}
+        gap = f"{self.headline}_gap@{group}"
+        undefined = [value for value, metric in per_value.items() if not np.isfinite(metric)]
+        if undefined:
+            result[gap] = float("nan")
+            self._explain_undefined_gap(gap, group, undefined[0], sizes[undefined[0]])
+        else:
+            result[gap] = float(max(per_value.values()) - min(per_value.values())) if per_value else float("nan")
+        return result
+
+    def _explain_undefined_gap(self, gap: str, group: str, value: int, size: int) -> None:
+        if gap in _EXPLAINED_GAPS:
+            return
+        _EXPLAINED_GAPS.add(gap)
+        why = "no sample of the split has it" if size == 0 else f"it is undefined on its {size} samples (e.g. all of one class)"
+        print(
+            f"lssat: warning: {gap} is NaN: {self.headline}@{group}={value} is undefined ({why}); "
+            "a gap is only reported when every group's metric is defined",
+            file=sys.stderr,
+        )
 
     def split_metrics(self, logits, target, extras) -> dict[str, float]:
         raise NotImplementedError
@@ -80,13 +131,25 @@ class BaseTask(Task):
     def save_artifacts(self, logits: torch.Tensor, target: torch.Tensor, directory: Path, prefix: str) -> list[Path]:
         return []
 
+    # ---------------------------------------------------------- prediction
+    def bound_names(self) -> list[str]:
+        if not self.names:
+            raise RuntimeError(f"{type(self).__name__}: bind the task to a dataset before asking for its prediction columns")
+        return self.names
+
 
 class DeepfakeParams(TaskParams):
     label: str = "fake"
 
 
 class DeepfakeTask(BaseTask):
-    """Binary real (0) / fake (1): accuracy, ROC-AUC, EER; per video too when frames know their video."""
+    """Binary real (0) / fake (1): accuracy, balanced accuracy, ROC-AUC, EER; per video too when
+    frames know their video.
+
+    Balanced accuracy (the mean of the real and the fake recall) because real and fake are rarely
+    balanced: with FF++'s four methods, four frames in five are fake, and plain accuracy has an
+    80 % baseline.
+    """
 
     kind = "binary"
     headline = "auc"
@@ -100,22 +163,41 @@ class DeepfakeTask(BaseTask):
     def scores(self, logits):
         return torch.sigmoid(logits.squeeze(-1))
 
+    def split_metric_names(self, info):
+        """Video metrics are listed when the dataset says its frames know their video
+        (``info.videos``); :class:`DatasetInfo` does not say it otherwise."""
+        names = ["acc", "balanced_acc", "auc", "eer"]
+        return names + (["video_acc", "video_balanced_acc", "video_auc"] if getattr(info, "videos", False) else [])
+
     def split_metrics(self, logits, target, extras):
         scores = self.scores(logits).numpy()
         labels = target.numpy().astype(bool)
-        result = {
-            "acc": float(((scores >= 0.5) == labels).mean()) if len(labels) else float("nan"),
-            "auc": M.roc_auc(scores, labels),
-            "eer": M.equal_error_rate(scores, labels),
-        }
+        result = accuracies(scores, labels, "")
+        result.update(auc=M.roc_auc(scores, labels), eer=M.equal_error_rate(scores, labels))
         if "video" in extras:
             videos = extras["video"].numpy()
             ids = np.unique(videos)
             video_scores = np.array([scores[videos == v].mean() for v in ids])
-            video_labels = np.array([labels[videos == v][0] for v in ids])
-            result["video_acc"] = float(((video_scores >= 0.5) == video_labels).mean())
+            video_labels = np.array([labels[videos == v][0] for v in ids], dtype=bool)
+            result.update(accuracies(video_scores, video_labels, "video_"))
             result["video_auc"] = M.roc_auc(video_scores, video_labels)
         return result
+
+    def prediction_columns(self) -> list[str]:
+        return [f"p_{self.bound_names()[1]}", "label"]
+
+    def prediction_row(self, score: torch.Tensor) -> dict[str, Any]:
+        probability = float(score.reshape(-1)[0])
+        positive_column, _ = self.prediction_columns()
+        return {positive_column: round(probability, 6), "label": self.names[int(probability >= 0.5)]}
+
+
+def accuracies(scores: np.ndarray, labels: np.ndarray, prefix: str) -> dict[str, float]:
+    """Accuracy and balanced accuracy of the decisions ``score ≥ 0.5`` (NaN on no sample)."""
+    if not len(labels):
+        return {f"{prefix}acc": float("nan"), f"{prefix}balanced_acc": float("nan")}
+    matrix = M.confusion_matrix(scores >= 0.5, labels, 2)
+    return {f"{prefix}acc": float(np.trace(matrix) / matrix.sum()), f"{prefix}balanced_acc": M.balanced_accuracy(matrix)}
 
 
 class AttributesParams(TaskParams):
@@ -173,6 +255,16 @@ class AttributesTask(BaseTask):
         result.update({f"acc/{name}": float(value) for name, value in zip(self.names, per_attribute)})
         return result
 
+    def split_metric_names(self, info):
+        return ["mean_acc", *(f"acc/{name}" for name in self.names)]
+
+    def prediction_columns(self) -> list[str]:
+        """Every attribute's probability; no label column (an image can have several or none)."""
+        return [f"p_{name}" for name in self.bound_names()]
+
+    def prediction_row(self, score: torch.Tensor) -> dict[str, Any]:
+        return {column: round(float(p), 6) for column, p in zip(self.prediction_columns(), score, strict=True)}
+
 
 class MulticlassParams(TaskParams):
     label: str = "expression"
@@ -198,6 +290,17 @@ class MulticlassTask(BaseTask):
             "balanced_acc": M.balanced_accuracy(matrix) if total else float("nan"),
             "macro_f1": M.macro_f1(matrix) if total else float("nan"),
         }
+
+    def split_metric_names(self, info):
+        return ["acc", "balanced_acc", "macro_f1"]
+
+    def prediction_columns(self) -> list[str]:
+        """Every class's probability and the most probable class."""
+        return [*(f"p_{name}" for name in self.bound_names()), "label"]
+
+    def prediction_row(self, score: torch.Tensor) -> dict[str, Any]:
+        row = {column: round(float(p), 6) for column, p in zip(self.prediction_columns()[:-1], score, strict=True)}
+        return {**row, "label": self.names[int(score.argmax())]}
 
     def save_artifacts(self, logits, target, directory, prefix):
         matrix = M.confusion_matrix(logits.float().argmax(-1).cpu().numpy(), target.cpu().numpy(), len(self.names))
