@@ -11,7 +11,13 @@ from PIL import Image
 import lssat_framework as lssat
 from lssat_framework.errors import DataError
 from lssat_framework.spec import validate_spec
-from lssat_framework.train import train
+
+
+def train(spec, out_dir):
+    """A run, with the training loop imported only by the tests that train."""
+    from lssat_framework.train import train as run
+
+    return run(spec, out_dir)
 
 
 def write_image(path, size=(24, 20), color=(200, 30, 30), box=None, box_color=(0, 0, 255)):
@@ -74,6 +80,32 @@ def test_celeba_errors_name_the_expected_files(tmp_path):
         lssat.create("dataset", "celeba", root=str(root), attributes=["Wavy"])
 
 
+def test_celeba_rows_without_an_image_are_counted_and_an_empty_split_is_an_error(tmp_path, capsys):
+    """Issue 16 item 7: rows whose image is missing were dropped without a word, leaving an empty
+    split that trained nothing; now a warning counts them and the empty split is an error."""
+    root = celeba_txt(tmp_path / "celeba")
+    for name in ("000003.jpg", "000004.jpg"):  # the whole val split
+        (root / "img_align_celeba" / name).unlink()
+    source = lssat.create("dataset", "celeba", root=str(root), image_size=16)
+    err = capsys.readouterr().err
+    assert "2 listed images are not in" in err and "'000003.jpg'" in err and str(root / "img_align_celeba") in err
+    assert len(source.split("train")) == 2
+    with pytest.raises(DataError, match=r"the val split is empty: none of its 2 images is in .*img_align_celeba .e\.g\. '000003\.jpg'"):
+        source.split("val")
+
+
+def test_celeba_rows_without_a_split_are_counted_and_a_split_with_no_rows_is_an_error(tmp_path, capsys):
+    """Issue 16 item 7: rows the partition file does not name (e.g. written with other file
+    names) were dropped without a word; now counted in a warning, and the empty split is an error."""
+    root = celeba_txt(tmp_path / "celeba")
+    partition = {name.replace(".jpg", ".png") if code == 1 else name: code for name, code in PARTITION.items()}
+    (root / "list_eval_partition.txt").write_text("".join(f"{n} {s}\n" for n, s in partition.items()))
+    source = lssat.create("dataset", "celeba", root=str(root), image_size=16)
+    assert "2 of 6 attribute rows have no split 0, 1 or 2 in" in capsys.readouterr().err
+    with pytest.raises(DataError, match=r"the val split is empty: .*list_eval_partition.txt assigns no image to it .*'000003.jpg'"):
+        source.split("val")
+
+
 # ------------------------------------------------------------------ AffectNet
 def affectnet_csv(root):
     header = "subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal"
@@ -119,6 +151,16 @@ def test_affectnet_bad_label_names_file_and_line(tmp_path):
         lssat.create("dataset", "affectnet", root=str(root))
 
 
+def test_affectnet_split_with_no_image_of_the_kept_expressions_is_an_error(tmp_path):
+    """Issue 16 item 7: an empty split is an error naming the split and why."""
+    root = tmp_path / "affectnet"
+    write_image(root / "train" / "happy" / "x.jpg")
+    write_image(root / "val" / "contempt" / "y.jpg")  # left out with 7 classes
+    source = lssat.create("dataset", "affectnet", root=str(root), classes=7, image_size=16)
+    with pytest.raises(DataError, match=r"AffectNet: the val split is empty: no image of the 7 kept expressions .* holds: contempt"):
+        source.split("val")
+
+
 # ---------------------------------------------------------------- FaceForensics++
 def ffpp_tree(root, frames=4, kind="images"):
     pairs = {"train": [["000", "001"]], "val": [["002", "003"]], "test": [["004", "005"]]}
@@ -156,6 +198,31 @@ def test_ffpp_missing_frames_say_how_to_extract_them(tmp_path):
         lssat.create("dataset", "ffpp", root=str(root), methods=["Deepfakes", "Face2Face"])
 
 
+def test_ffpp_video_with_an_empty_frame_folder_is_an_error_or_a_counted_skip(tmp_path, capsys):
+    """Issue 16 item 20: a listed video whose frame folder is empty was dropped without a word."""
+    root = ffpp_tree(tmp_path / "ffpp")
+    empty = root / "original_sequences" / "youtube" / "c23" / "images" / "001"
+    for frame in empty.iterdir():
+        frame.unlink()
+    with pytest.raises(DataError, match=r"1 videos of the split lists have an empty frame folder .*001; run `lssat prepare ffpp"):
+        lssat.create("dataset", "ffpp", root=str(root), methods=["Deepfakes"], image_size=16)
+    source = lssat.create("dataset", "ffpp", root=str(root), methods=["Deepfakes"], frames_per_video=2, image_size=16, on_corrupt="skip")
+    assert capsys.readouterr().err.count("have no frames and are left out (on_corrupt: skip)") == 1
+    train = source.split("train")
+    assert len(train) == 3 * 2 and train.skipped == {str(empty)}
+    assert train[0]["skipped"] == str(empty) and train[1]["skipped"] == ""  # counted by the trainer like an unreadable image
+    assert not source.split("val").skipped
+
+
+def test_ffpp_split_list_with_no_pair_is_an_error(tmp_path):
+    """Issue 16 item 7: an empty split is an error naming the split and why."""
+    root = ffpp_tree(tmp_path / "ffpp")
+    (root / "val.json").write_text("[]")
+    source = lssat.create("dataset", "ffpp", root=str(root), methods=["Deepfakes"], image_size=16)
+    with pytest.raises(DataError, match=r"FaceForensics\+\+: the val split is empty: .*val.json lists no pair"):
+        source.split("val")
+
+
 # ------------------------------------------------------------- bad images, generic
 def test_corrupt_image_is_an_error_naming_the_file_or_skipped_and_counted(tmp_path, capsys):
     root = tmp_path / "folder"
@@ -169,9 +236,39 @@ def test_corrupt_image_is_an_error_naming_the_file_or_skipped_and_counted(tmp_pa
     skipping = lssat.create("dataset", "image-folder", root=str(root), image_size=16, on_corrupt="skip")
     train = skipping.split("train")
     items = [train[i] for i in range(len(train))]
-    assert len(items) == 3 and len(train.skipped) == 1
-    err = capsys.readouterr().err
-    assert err.count("lssat: warning") == 1 and "broken.png" in err
+    assert len(items) == 3 and train.skipped == {str(root / "train" / "a" / "broken.png")}
+    assert [item["skipped"] for item in items] == [str(root / "train" / "a" / "broken.png"), "", ""]
+    assert "lssat: warning" not in capsys.readouterr().err  # the trainer warns, once per file, in the main process
+
+
+def corrupt_folder(root, broken=("a/broken1.png", "b/broken2.png")):
+    for split in ("train", "val"):
+        for cls in ("a", "b"):
+            for i in range(3):
+                write_image(root / split / cls / f"ok{i}.png")
+    for name in broken:
+        (root / "train" / name).write_bytes(b"not an image")
+    return [str(root / "train" / name) for name in broken]
+
+
+def test_skipped_files_reach_the_main_process_through_dataloader_workers(tmp_path):
+    """Issue 16 item 6: skips made in DataLoader workers were lost; every item now names the
+    unreadable files it replaced, so the batches carry them to the main process."""
+    broken = corrupt_folder(tmp_path / "folder")
+    source = lssat.create("dataset", "image-folder", root=str(tmp_path / "folder"), image_size=16, on_corrupt="skip")
+    loader = torch.utils.data.DataLoader(source.split("train"), batch_size=2, num_workers=2)
+    entries = [entry for batch in loader for entry in batch["skipped"]]
+    assert len(entries) == 8  # one string per item, "" for an image read as listed
+    assert {path for entry in entries if entry for path in entry.split("\n")} == set(broken)
+
+
+def test_an_item_names_every_unreadable_file_it_replaced(tmp_path):
+    """Issue 16 item 6: two unreadable files in a row are both named by the item that replaced them."""
+    root = tmp_path / "folder"
+    broken = corrupt_folder(root, broken=("a/0-broken.png", "a/1-broken.png"))
+    train = lssat.create("dataset", "image-folder", root=str(root), image_size=16, on_corrupt="skip").split("train")
+    assert train[0]["skipped"].split("\n") == broken
+    assert train[2]["skipped"] == ""
 
 
 def test_image_csv_with_class_and_attribute_columns(tmp_path):
@@ -196,6 +293,53 @@ def test_a_run_on_a_folder_counts_skipped_images_in_its_summary(tmp_path, tiny_s
     summary = train(validate_spec(tiny_spec), tmp_path / "run")
     assert summary["skipped_images"] == 1
     assert summary["final"]["count"] == 8
+
+
+def test_image_folder_split_without_images_is_an_error(tmp_path):
+    """Issue 16 item 7: an empty split is an error naming the split and why."""
+    root = tmp_path / "folder"
+    write_image(root / "train" / "a" / "x.png")
+    (root / "val" / "a").mkdir(parents=True)
+    source = lssat.create("dataset", "image-folder", root=str(root), image_size=16)
+    with pytest.raises(DataError, match=r"image-folder: the val split is empty: no image in the class folders of .*val, which holds: a"):
+        source.split("val")
+
+
+def test_image_csv_written_with_a_byte_order_mark_finds_its_columns(tmp_path):
+    """Issue 16, messages: a CSV saved by a spreadsheet starts with a BOM, which hid the path column."""
+    write_image(tmp_path / "a.png")
+    write_image(tmp_path / "b.png")
+    (tmp_path / "labels.csv").write_bytes("path,split,kind\na.png,train,x\nb.png,val,y\n".encode("utf-8-sig"))
+    source = lssat.create("dataset", "image-csv", csv=str(tmp_path / "labels.csv"), label_column="kind", image_size=16)
+    assert len(source.split("train")) == 1
+
+
+def test_integer_class_names_are_ordered_by_number(tmp_path):
+    """Issue 16, messages: class names 1, 2, 10 sorted as text put "2" at index 2 of [1, 10, 2]."""
+    rows = ["path,split,level"]
+    for split in ("train", "val"):
+        for level in ("2", "10", "1"):
+            write_image(tmp_path / split / level / "x.png")
+            rows.append(f"{split}/{level}/x.png,{split},{level}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    by_csv = lssat.create("dataset", "image-csv", csv=str(tmp_path / "labels.csv"), label_column="level", image_size=16)
+    by_folder = lssat.create("dataset", "image-folder", root=str(tmp_path), image_size=16)
+    for source in (by_csv, by_folder):
+        assert source.info.labels["class"].names == ["1", "2", "10"]
+        split = source.split("train")
+        assert {split.samples[i].path.parent.name: int(split[i]["labels"]["class"]) for i in range(3)} == {"1": 0, "2": 1, "10": 2}
+
+
+def test_image_folder_hidden_folders_are_not_classes(tmp_path):
+    """Issue 16, messages: Jupyter's .ipynb_checkpoints folder was counted as a class."""
+    root = tmp_path / "folder"
+    for split in ("train", "val"):
+        write_image(root / split / "cat" / "x.png")
+        write_image(root / split / "dog" / "x.png")
+        write_image(root / split / ".ipynb_checkpoints" / "x-checkpoint.png")
+    source = lssat.create("dataset", "image-folder", root=str(root), image_size=16)
+    assert source.info.labels["class"].names == ["cat", "dog"]
+    assert len(source.split("train")) == 2
 
 
 def test_lfw_sbi_is_deterministic_balanced_and_split_by_photograph():
@@ -240,7 +384,7 @@ def test_prepare_ffpp_extracts_frames_resumably_and_the_dataset_reads_them(tmp_p
                 write_video(root / "manipulated_sequences" / "FaceSwap" / "c23" / "videos" / f"{video}.mp4")
     assert cli.main(["prepare", "ffpp", str(root), "--frames", "3", "--size", "32", "--methods", "FaceSwap"]) == 0
     assert "12 videos extracted, 0 already done" in capsys.readouterr().out
-    frames = sorted((root / "original_sequences" / "youtube" / "c23" / "images" / "000").iterdir())
+    frames = sorted((root / "original_sequences" / "youtube" / "c23" / "images" / "000").glob("*.png"))
     assert [f.name for f in frames] == ["0000.png", "0001.png", "0002.png"]
     assert Image.open(frames[0]).size == (32, 32)
     assert cli.main(["prepare", "ffpp", str(root), "--frames", "3", "--size", "32", "--methods", "FaceSwap"]) == 0

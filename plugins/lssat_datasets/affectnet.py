@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, images_in, listing, require_dir
+from .files import FileSource, OnCorrupt, Sample, images_in, listing, require_dir, subfolders
 
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger", "Contempt"]
 #: codes AffectNet uses beyond the eight expressions
@@ -47,10 +47,12 @@ class AffectNet(FileSource):
     """AffectNet expressions, 7 or 8 classes."""
 
     splits = ("train", "val", "test")
+    title = "AffectNet"
 
     def __init__(self, **params):
         self.params = p = AffectNetParams(**params)
         root = require_dir(Path(p.root), "AffectNet")
+        self.empty_reasons = {}
         if (root / "training.csv").is_file() or (root / "Manually_Annotated_Images").is_dir():
             self.by_split = self._distributed(root)
         elif (root / "train").is_dir():
@@ -70,6 +72,9 @@ class AffectNet(FileSource):
         images = require_dir(root / "Manually_Annotated_Images", "AffectNet")
         train = self._read_list(root / "training.csv", images)
         val = self._read_list(root / "validation.csv", images)
+        kept = f"no row with one of the {self.params.classes} kept expression codes (0–{self.params.classes - 1})"
+        self.empty_reasons = {"train": f"{root / 'training.csv'} has {kept}", "val": f"{root / 'validation.csv'} has {kept}"}
+        self.empty_reasons["test"] = self.empty_reasons["val"]
         return {"train": train, "val": val, "test": list(val)}
 
     def _read_list(self, path: Path, images: Path) -> list[Sample]:
@@ -104,7 +109,8 @@ class AffectNet(FileSource):
             if folder is None:
                 continue
             samples = []
-            for class_dir in sorted(d for d in folder.iterdir() if d.is_dir()):
+            self.empty_reasons[split] = f"no image of the {self.params.classes} kept expressions in the class folders of {folder}, which holds: {listing(folder)}"
+            for class_dir in subfolders(folder):
                 key = class_dir.name.lower()
                 code = int(key) if key.isdigit() else names.get(key)
                 if code is None or code >= len(EXPRESSIONS):
@@ -116,4 +122,5 @@ class AffectNet(FileSource):
         if "val" not in by_split:
             raise DataError(f"AffectNet: expected {root / 'val'} (or validation) beside {root / 'train'}")
         by_split.setdefault("test", list(by_split["val"]))
+        self.empty_reasons.setdefault("test", self.empty_reasons["val"])
         return by_split

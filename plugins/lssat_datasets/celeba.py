@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, listing, require_dir
+from .files import FileSource, OnCorrupt, Sample, listing, require_dir, warn
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
@@ -81,17 +81,22 @@ def _pm1(value: str, path: Path, line: int) -> int:
 
 
 class CelebA(FileSource):
-    """CelebA attributes (40 binary labels), train/val/test as the official partition."""
+    """CelebA attributes (40 binary labels), train/val/test as the official partition. Rows with
+    no split in the partition file, or whose image is not in the image folder, are left out with
+    a warning that counts them."""
 
     splits = ("train", "val", "test")
+    title = "CelebA"
 
     def __init__(self, **params):
         self.params = p = CelebAParams(**params)
         root = require_dir(Path(p.root), "CelebA")
         if (root / "list_attr_celeba.txt").is_file():
             names, rows, partition = _read_txt(root)
+            partition_file = root / "list_eval_partition.txt"
         elif (root / "list_attr_celeba.csv").is_file():
             names, rows, partition = _read_csv(root)
+            partition_file = root / "list_eval_partition.csv"
         else:
             found = listing(root)
             raise DataError(f"CelebA: expected {root / 'list_attr_celeba.txt'} (or list_attr_celeba.csv); {root} holds: {found}")
@@ -104,15 +109,14 @@ class CelebA(FileSource):
             raise DataError(f"CelebA: unknown attributes {unknown}; the file has {names}")
         columns = [names.index(a) for a in wanted]
         group_columns = {g: names.index(g) for g in p.groups}
-        self.by_split: dict[str, list[Sample]] = {s: [] for s in SPLITS}
-        code_to_split = {v: k for k, v in SPLITS.items()}
-        for name, values in rows.items():
-            split = code_to_split.get(partition.get(name, -1))
-            if split is None:
-                continue
-            self.by_split[split].append(
-                Sample(images / name, {"attributes": [float(values[c]) for c in columns]}, groups={g: values[c] for g, c in group_columns.items()})
-            )
+        listed = self._listed(rows, partition, partition_file, images)
+        self.by_split = {
+            split: [
+                Sample(images / name, {"attributes": [float(rows[name][c]) for c in columns]}, groups={g: rows[name][c] for g, c in group_columns.items()})
+                for name in split_names
+            ]
+            for split, split_names in listed.items()
+        }
         if p.limit is not None:
             for samples in self.by_split.values():
                 del samples[p.limit :]
@@ -123,3 +127,34 @@ class CelebA(FileSource):
             image_size=(p.image_size, p.image_size),
             groups={g: [f"not {g}", g] for g in p.groups},
         )
+
+    def _listed(self, rows: dict, partition: dict[str, int], partition_file: Path, images: Path) -> dict[str, list[str]]:
+        """The image names of each split; records why a split is empty and warns of rows left out."""
+        present = {entry.name for entry in images.iterdir()}  # one listing, not a file check per row
+        code_to_split = {v: k for k, v in SPLITS.items()}
+        listed: dict[str, list[str]] = {s: [] for s in SPLITS}
+        absent: dict[str, list[str]] = {s: [] for s in SPLITS}
+        unsplit = []
+        for name in rows:
+            split = code_to_split.get(partition.get(name, -1))
+            if split is None:
+                unsplit.append(name)
+            elif name in present or (images / name).is_file():
+                listed[split].append(name)
+            else:
+                absent[split].append(name)
+        if unsplit:
+            warn(f"CelebA: {len(unsplit)} of {len(rows)} attribute rows have no split 0, 1 or 2 in {partition_file} and are left out, e.g. {unsplit[0]!r}")
+        missing = [name for names in absent.values() for name in names]
+        if missing:
+            warn(f"CelebA: {len(missing)} listed images are not in {images} and are left out, e.g. {missing[0]!r}")
+        self.empty_reasons = {}
+        for split, code in SPLITS.items():
+            if absent[split]:
+                self.empty_reasons[split] = (
+                    f"none of its {len(absent[split])} images is in {images} (e.g. {absent[split][0]!r}; that folder holds: {listing(images)})"
+                )
+            else:
+                unsplit_note = f"; {len(unsplit)} attribute rows have no split there, e.g. {unsplit[0]!r}" if unsplit else ""
+                self.empty_reasons[split] = f"{partition_file} assigns no image to it (partition code {code}){unsplit_note}"
+        return listed

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, evenly, images_in, require_dir
+from .files import FileSource, OnCorrupt, Sample, evenly, images_in, require_dir, warn
 
 Method = Literal["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter"]
 METHODS = get_args(Method)
@@ -49,53 +49,78 @@ def frame_folder(base: Path, video: str) -> Path | None:
 
 
 class FaceForensics(FileSource):
-    """FaceForensics++ real/fake frames; each frame knows its video (video-level metrics)."""
+    """FaceForensics++ real/fake frames; each frame knows its video (video-level metrics). A
+    listed video without frames is an error, or with ``on_corrupt: skip`` left out and counted."""
 
     splits = ("train", "val", "test")
+    title = "FaceForensics++"
 
     def __init__(self, **params):
         self.params = p = FFppParams(**params)
         root = require_dir(Path(p.root), "FaceForensics++")
         real_base = require_dir(root / "original_sequences" / "youtube" / p.compression, "FaceForensics++")
         fake_bases = {m: require_dir(root / "manipulated_sequences" / m / p.compression, "FaceForensics++") for m in p.methods}
-        self.by_split: dict[str, list[Sample]] = {}
+        self.by_split, self.empty_reasons, self.left_out = {}, {}, {}
         video_ids: dict[str, int] = {}
         missing: list[str] = []
         for split in self.splits:
-            pairs = self._pairs(root, split)
+            list_path, pairs = self._pairs(root, split)
             samples: list[Sample] = []
-            for a, b in pairs:
-                videos = [(real_base, a, 0, 0), (real_base, b, 0, 0)]
-                for index, method in enumerate(p.methods, start=1):
-                    videos += [(fake_bases[method], f"{a}_{b}", 1, index), (fake_bases[method], f"{b}_{a}", 1, index)]
-                for base, video, fake, method in videos:
-                    folder = frame_folder(base, video)
-                    if folder is None:
-                        missing.append(str(base / "images" / video))
-                        continue
-                    key = f"{base}/{video}"
-                    vid = video_ids.setdefault(key, len(video_ids))
-                    for frame in evenly(images_in(folder), p.frames_per_video):
-                        samples.append(Sample(frame, {"fake": fake, "method": method}, video=vid))
+            empty: list[str] = []
+            for base, video, fake, method in self._videos(pairs, real_base, fake_bases):
+                folder = frame_folder(base, video)
+                if folder is None:
+                    missing.append(str(base / "images" / video))
+                    continue
+                frames = images_in(folder)
+                if not frames:  # prepare failed or was stopped on this video
+                    empty.append(str(folder))
+                    continue
+                vid = video_ids.setdefault(f"{base}/{video}", len(video_ids))
+                samples += [Sample(frame, {"fake": fake, "method": method}, video=vid) for frame in evenly(frames, p.frames_per_video)]
             self.by_split[split] = samples
+            self.left_out[split] = empty
+            self.empty_reasons[split] = f"{list_path} lists no pair" if not pairs else "every frame folder of its videos is empty (on_corrupt: skip)"
         if missing:
             raise DataError(
                 f"FaceForensics++: {len(missing)} videos of the split lists have no extracted frames, e.g. {missing[0]}; "
                 f"run `lssat prepare ffpp {root}` or choose the methods you have with data.params.methods"
             )
+        self._check_empty_folders(root)
         self.info = DatasetInfo(
             labels={"fake": LabelInfo("binary", ["real", "fake"]), "method": LabelInfo("multiclass", ["real", *p.methods])},
             image_size=(p.image_size, p.image_size),
         )
 
+    def _videos(self, pairs: list[tuple[str, str]], real_base: Path, fake_bases: dict[str, Path]):
+        """(frame base, video, fake, method index) of each video a pair stands for."""
+        for a, b in pairs:
+            yield (real_base, a, 0, 0)
+            yield (real_base, b, 0, 0)
+            for index, method in enumerate(self.params.methods, start=1):
+                yield (fake_bases[method], f"{a}_{b}", 1, index)
+                yield (fake_bases[method], f"{b}_{a}", 1, index)
+
+    def _check_empty_folders(self, root: Path) -> None:
+        empty = [folder for folders in self.left_out.values() for folder in folders]
+        if not empty:
+            return
+        if self.params.on_corrupt == "error":
+            raise DataError(
+                f"FaceForensics++: {len(empty)} videos of the split lists have an empty frame folder (their extraction failed "
+                f"or was stopped), e.g. {empty[0]}; run `lssat prepare ffpp {root}` again, or set data.params.on_corrupt: skip "
+                "to leave them out"
+            )
+        warn(f"FaceForensics++: {len(empty)} videos of the split lists have no frames and are left out (on_corrupt: skip), e.g. {empty[0]}")
+
     @staticmethod
-    def _pairs(root: Path, split: str) -> list[tuple[str, str]]:
+    def _pairs(root: Path, split: str) -> tuple[Path, list[tuple[str, str]]]:
         for folder in (root, root / "splits"):
             path = folder / f"{split}.json"
             if path.is_file():
                 try:
                     pairs = json.loads(path.read_text())
-                    return [(str(a), str(b)) for a, b in pairs]
+                    return path, [(str(a), str(b)) for a, b in pairs]
                 except (ValueError, TypeError) as exc:
                     raise DataError(f"{path}: expected a JSON list of [a, b] pairs ({exc})") from None
         raise DataError(f"FaceForensics++: expected the split list {root / (split + '.json')} (or in {root / 'splits'})")

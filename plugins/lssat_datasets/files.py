@@ -49,48 +49,91 @@ def evenly(items: list, count: int) -> list:
 
 class ImageFiles(Dataset):
     """Samples read from files. A corrupt image is an error naming the file, or with
-    ``on_corrupt='skip'`` a warning (once per file), the next readable sample in its place, and a
-    count in ``skipped`` that the run's summary reports."""
+    ``on_corrupt='skip'`` the next readable sample in its place.
 
-    def __init__(self, samples: list[Sample], image_size: int, on_corrupt: OnCorrupt = "error"):
+    Every item carries ``skipped``: "" when its own file was read, otherwise the unreadable
+    path(s) it replaced, one per line. Items are often made in DataLoader workers, whose copies
+    of this dataset the main process never sees, so the trainer learns of skips from the batches
+    and warns once per path. Item 0 also names what the split's listing left out (``left_out``,
+    e.g. FF++ videos with no frames), so that those are counted the same way. ``skipped`` (the
+    attribute) collects all of them, which is enough when items are made in this process."""
+
+    def __init__(self, samples: list[Sample], image_size: int, on_corrupt: OnCorrupt = "error", split: str = "", left_out=()):
         self.samples = samples
         self.image_size = image_size
         self.on_corrupt = on_corrupt
-        self.skipped: set[str] = set()
+        self.split = split
+        self.left_out = list(left_out)
+        self.skipped: set[str] = set(left_out)
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        replaced: list[str] = list(self.left_out) if index == 0 else []
         for offset in range(len(self.samples)):
             sample = self.samples[(index + offset) % len(self.samples)]
             try:
                 image = load_image(sample.path, self.image_size, sample.box)
-            except DataError as exc:
+            except DataError:
                 if self.on_corrupt == "error":
                     raise
-                if str(sample.path) not in self.skipped:
-                    self.skipped.add(str(sample.path))
-                    print(f"lssat: warning: {exc}; skipped (on_corrupt: skip)", file=sys.stderr)
+                replaced.append(str(sample.path))
                 continue
-            item = {"image": image, "labels": {k: torch.as_tensor(v) for k, v in sample.labels.items()}, "index": index}
-            if sample.video is not None:
-                item["video"] = sample.video
-            if sample.groups:
-                item["groups"] = {k: torch.tensor(v) for k, v in sample.groups.items()}
-            return item
-        raise DataError("no readable image in the split")
+            self.skipped.update(replaced)
+            return self._item(sample, image, index, "\n".join(replaced))
+        where = f"the {self.split} split" if self.split else "the split"
+        raise DataError(f"no readable image in {where}: all {len(self.samples)} files failed to load, e.g. {(replaced or ['none'])[-1]}")
+
+    @staticmethod
+    def _item(sample: Sample, image: torch.Tensor, index: int, skipped: str) -> dict[str, Any]:
+        item = {"image": image, "labels": {k: torch.as_tensor(v) for k, v in sample.labels.items()}, "index": index, "skipped": skipped}
+        if sample.video is not None:
+            item["video"] = sample.video
+        if sample.groups:
+            item["groups"] = {k: torch.tensor(v) for k, v in sample.groups.items()}
+        return item
 
 
 def images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    """The images of a folder; hidden files (e.g. macOS's ``._x.jpg`` copies) are not images."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+
+
+def subfolders(folder: Path) -> list[Path]:
+    """The visible subfolders: hidden ones such as ``.ipynb_checkpoints`` are not classes."""
+    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def class_order(names) -> list[str]:
+    """Class names in index order: by number when all are integers ("2" before "10"), else by text."""
+    names = set(names)
+    try:
+        return sorted(names, key=lambda name: (int(name), name))
+    except ValueError:
+        return sorted(names)
 
 
 class FileSource(DatasetSource):
     """A dataset whose readers list ``Sample``s per split in ``by_split``; its params carry
-    ``image_size`` and ``on_corrupt``."""
+    ``image_size`` and ``on_corrupt``. A reader may record, per split, why it is empty
+    (``empty_reasons``) and the paths its listing left out (``left_out``, counted as skips)."""
 
     by_split: dict[str, list[Sample]]
+    #: the name in messages, e.g. "CelebA"
+    title: str = "dataset"
+    empty_reasons: dict[str, str]
+    left_out: dict[str, list[str]]
 
     def split(self, name: str) -> ImageFiles:
-        return ImageFiles(self.by_split[name], self.params.image_size, self.params.on_corrupt)
+        if name not in self.by_split:
+            raise DataError(f"{self.title}: there is no {name} split; it has {list(self.by_split)}")
+        samples = self.by_split[name]
+        if not samples:
+            why = getattr(self, "empty_reasons", {}).get(name) or "its listing names no image"
+            raise DataError(f"{self.title}: the {name} split is empty: {why}")
+        return ImageFiles(samples, self.params.image_size, self.params.on_corrupt, name, getattr(self, "left_out", {}).get(name, ()))
+
+
+def warn(message: str) -> None:
+    print(f"lssat: warning: {message}", file=sys.stderr)

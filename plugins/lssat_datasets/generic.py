@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, images_in, require_dir
+from .files import FileSource, OnCorrupt, Sample, class_order, images_in, listing, require_dir, subfolders
 
 
 class ImageFolderParams(BaseModel):
@@ -23,7 +23,10 @@ class ImageFolderParams(BaseModel):
 
 
 class ImageFolder(FileSource):
-    """Multi-class images, one folder per class; the label is called ``class``."""
+    """Multi-class images, one folder per class; the label is called ``class``. Hidden folders
+    (``.ipynb_checkpoints``) are not classes; integer class names are ordered by number."""
+
+    title = "image-folder"
 
     def __init__(self, **params):
         self.params = p = ImageFolderParams(**params)
@@ -31,17 +34,18 @@ class ImageFolder(FileSource):
         require_dir(root / "train", "image-folder")
         require_dir(root / "val", "image-folder")
         self.splits = tuple(s for s in ("train", "val", "test") if (root / s).is_dir())
-        classes = sorted(d.name for d in (root / "train").iterdir() if d.is_dir())
+        classes = class_order(d.name for d in subfolders(root / "train"))
         if not classes:
-            raise DataError(f"image-folder: {root / 'train'} has no class folders")
-        self.by_split = {}
+            raise DataError(f"image-folder: {root / 'train'} has no class folders; it holds: {listing(root / 'train')}")
+        self.by_split, self.empty_reasons = {}, {}
         for split in self.splits:
             samples = []
-            for class_dir in sorted(d for d in (root / split).iterdir() if d.is_dir()):
+            for class_dir in subfolders(root / split):
                 if class_dir.name not in classes:
                     raise DataError(f"image-folder: class {class_dir} is not among the training classes {classes}")
                 samples += [Sample(path, {"class": classes.index(class_dir.name)}) for path in images_in(class_dir)]
             self.by_split[split] = samples
+            self.empty_reasons[split] = f"no image in the class folders of {root / split}, which holds: {listing(root / split)}"
         self.info = DatasetInfo(labels={"class": LabelInfo("multiclass", classes)}, image_size=(p.image_size, p.image_size))
 
 
@@ -67,14 +71,17 @@ class ImageCSVParams(BaseModel):
 
 
 class ImageCSV(FileSource):
-    """Images listed in a CSV, with a class column and/or 0/1 attribute columns."""
+    """Images listed in a CSV, with a class column and/or 0/1 attribute columns. Integer class
+    names are ordered by number."""
+
+    title = "image-csv"
 
     def __init__(self, **params):
         self.params = p = ImageCSVParams(**params)
         path = Path(p.csv)
         if not path.is_file():
             raise DataError(f"image-csv: the file {path} does not exist")
-        with open(path, newline="") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's BOM is not part of the first column name
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             wanted = [p.path_column, p.split_column, *([p.label_column] if p.label_column else []), *p.attribute_columns]
@@ -82,7 +89,7 @@ class ImageCSV(FileSource):
             if missing:
                 raise DataError(f"{path}: missing columns {missing}; the header is {header}")
             rows = list(reader)
-        classes = sorted({r[p.label_column] for r in rows}) if p.label_column else []
+        classes = class_order(r[p.label_column] for r in rows) if p.label_column else []
         self.by_split: dict[str, list[Sample]] = {}
         for line, row in enumerate(rows, start=2):
             labels = {}
