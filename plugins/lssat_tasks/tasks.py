@@ -73,18 +73,20 @@ class BaseTask(Task):
         return len(self.names)
 
     # ------------------------------------------------------------- metrics
-    def metric_names(self, info: DatasetInfo) -> list[str]:
+    def metric_names(self, info: DatasetInfo) -> list[str] | None:
         bound = copy.copy(self)  # bind a copy: asking for the names must not change this task
         bound.bind(info)
         names = bound.split_metric_names(info)
+        if names is None:
+            return None
         for group in self.groups:
             names += [f"{self.headline}@{group}={value}" for value in range(bound.group_sizes[group])]
             names.append(f"{self.headline}_gap@{group}")
         return names
 
-    def split_metric_names(self, info: DatasetInfo) -> list[str]:
-        """The keys of :meth:`split_metrics` for this bound task."""
-        raise NotImplementedError
+    def split_metric_names(self, info: DatasetInfo) -> list[str] | None:
+        """The keys of :meth:`split_metrics` for this bound task (None: not known in advance)."""
+        return None
 
     def metrics(self, logits: torch.Tensor, target: torch.Tensor, extras: dict[str, Any]) -> dict[str, float]:
         logits, target = logits.float().cpu(), target.cpu()
@@ -118,12 +120,11 @@ class BaseTask(Task):
         if gap in _EXPLAINED_GAPS:
             return
         _EXPLAINED_GAPS.add(gap)
-        why = "no sample of the split has it" if size == 0 else f"it is undefined on its {size} samples (e.g. all of one class)"
-        print(
-            f"lssat: warning: {gap} is NaN: {self.headline}@{group}={value} is undefined ({why}); "
-            "a gap is only reported when every group's metric is defined",
-            file=sys.stderr,
-        )
+        if size == 0:
+            why = f"no sample of the split has {group}={value}"
+        else:
+            why = f"{self.headline}@{group}={value} is undefined on its {size} samples (all of one class?)"
+        print(f"lssat: warning: {gap} is NaN: {why}; a gap needs the metric of every group", file=sys.stderr)
 
     def split_metrics(self, logits, target, extras) -> dict[str, float]:
         raise NotImplementedError
