@@ -1,12 +1,13 @@
 """Builtin backbones: every timm model, by its timm name.
 
-``lssat list backbone 'vit_*'`` lists them. Weights come only from a local file (``weights:``);
-nothing is ever downloaded.
+``lssat list backbone 'vit_*'`` lists them. Weights come only from a local file (``weights:``),
+loaded strictly; nothing is ever downloaded.
 """
 
 from lssat_framework import hookimpl
 
-from .backbone import TimmBackbone, TimmParams, make_factory
+from .backbone import TimmBackbone, make_factory
+from .params import TimmParams
 
 __all__ = ["TimmBackbone", "TimmParams"]
 

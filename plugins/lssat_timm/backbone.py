@@ -14,42 +14,18 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
 from torch import nn
 
-from lssat_framework.errors import LssatError
+from lssat_framework.errors import ComponentError
 from lssat_framework.interfaces import Backbone
 
+from .params import TimmParams
+from .weights import create_model
 
-class TimmParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: local weights file (.safetensors, .pth, .pt, .bin); timm names, classifier dropped
-    weights: FilePath | None = None
-    #: kept for readers of timm configs: true requires ``weights`` (nothing is downloaded)
-    pretrained: bool = False
-    in_chans: int = Field(3, ge=1)
-    img_size: int | None = Field(None, ge=1)
-    patch_size: int | None = Field(None, ge=1)
-    depth: int | None = Field(None, ge=1)
-    embed_dim: int | None = Field(None, ge=1)
-    num_heads: int | None = Field(None, ge=1)
-    drop_path_rate: float = Field(0.0, ge=0, lt=1)
-    masking: Literal["auto", "tokens", "pixels"] = "auto"
-    #: further keyword arguments for ``timm.create_model``
-    kwargs: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _local_weights_only(self):
-        if self.pretrained and self.weights is None:
-            raise ValueError(
-                "pretrained weights are read from a local file only: set `weights: path/to/file.safetensors` "
-                "(nothing is downloaded), or drop `pretrained`"
-            )
-        return self
+__all__ = ["TimmBackbone", "TimmParams", "make_factory"]
 
 
 def _is_vit(model: nn.Module) -> bool:
@@ -65,7 +41,7 @@ class TimmBackbone(Backbone):
         weights: Path | None = None,
         pretrained: bool = False,
         in_chans: int = 3,
-        img_size: int | None = None,
+        img_size: int | tuple[int, int] | None = None,
         patch_size: int | None = None,
         depth: int | None = None,
         embed_dim: int | None = None,
@@ -75,29 +51,18 @@ class TimmBackbone(Backbone):
         kwargs: dict[str, Any] | None = None,
     ):
         super().__init__()
-        import timm
-
         options = dict(
             in_chans=in_chans, img_size=img_size, patch_size=patch_size, depth=depth, embed_dim=embed_dim,
             num_heads=num_heads, drop_path_rate=drop_path_rate or None, **(kwargs or {}),
         )
         options = {key: value for key, value in options.items() if value is not None}
-        if weights is not None:
-            options.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
-        try:
-            self.model = timm.create_model(model_name, num_classes=0, **options)
-        except TypeError as exc:
-            raise LssatError(f"backbone '{model_name}' rejected its params: {exc}") from None
-        except (RuntimeError, KeyError, ValueError) as exc:
-            if weights is not None:
-                raise LssatError(f"backbone '{model_name}': cannot load weights from {weights}: {exc}") from None
-            raise
+        self.model = create_model(model_name, options, weights)
         self.model_name = model_name
         self.in_chans = in_chans
         self.num_features = self.model.num_features
         vit = _is_vit(self.model)
         if masking == "tokens" and not vit:
-            raise LssatError(f"backbone '{model_name}' has no ViT token sequence: use masking 'pixels' or 'auto'")
+            raise ComponentError(f"backbone '{model_name}' has no ViT token sequence: use masking 'pixels' or 'auto'")
         self.masking = "tokens" if (vit and masking != "pixels") else "pixels"
         if self.masking == "tokens":
             self.patch_size = self.model.patch_embed.patch_size[0]
@@ -105,7 +70,7 @@ class TimmBackbone(Backbone):
         else:
             info = getattr(self.model, "feature_info", None)
             if not info:
-                raise LssatError(f"backbone '{model_name}' exposes neither ViT blocks nor a feature map (feature_info)")
+                raise ComponentError(f"backbone '{model_name}' exposes neither ViT blocks nor a feature map (feature_info)")
             self.patch_size = int(info[-1]["reduction"])
             self.mask_token = nn.Parameter(torch.zeros(1, in_chans, 1, 1))
 
@@ -126,7 +91,9 @@ class TimmBackbone(Backbone):
 
     def _forward_visible_tokens(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         model = self.model
-        tokens = model._pos_embed(model.patch_embed(x))  # positions added before dropping
+        embedded = model._pos_embed(model.patch_embed(x))  # positions added before dropping
+        # EVA-family ViTs (EVA02, RoPE ViTs) also return their rotary embedding of the patch grid
+        tokens, rope = embedded if isinstance(embedded, tuple) else (embedded, None)
         prefix_count = model.num_prefix_tokens
         prefix, patches = tokens[:, :prefix_count], tokens[:, prefix_count:]
         batch, count, dim = patches.shape
@@ -134,9 +101,28 @@ class TimmBackbone(Backbone):
         # stable sort puts the visible (False) positions first, in grid order
         keep = torch.argsort(mask.to(torch.int8), dim=1, stable=True)[:, :visible]
         kept = torch.gather(patches, 1, keep.unsqueeze(-1).expand(-1, -1, dim))
-        encoded = model.norm(model.blocks(model.norm_pre(torch.cat([prefix, kept], dim=1))))
+        tokens = model.norm_pre(torch.cat([prefix, kept], dim=1))
+        encoded = model.norm(self._blocks(tokens, None if rope is None else self._kept_rope(rope, keep, kept)))
         out = encoded.new_zeros(batch, count, dim)
         return out.scatter(1, keep.unsqueeze(-1).expand(-1, -1, dim), encoded[:, prefix_count:])
+
+    def _kept_rope(self, rope: torch.Tensor, keep: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+        """The rotary embedding rows of the kept patches, shaped as timm's own patch dropout leaves them."""
+        from timm.layers import apply_keep_indices_nlc
+
+        rope = apply_keep_indices_nlc(kept, rope, keep)
+        # mixed (per-depth) rope: B×depth×heads×N×d -> depth first; axial: B×N×d -> B×1×N×d (head axis)
+        return rope.transpose(0, 1) if getattr(self.model, "rope_mixed", False) else rope.unsqueeze(1)
+
+    def _blocks(self, tokens: torch.Tensor, rope: torch.Tensor | None) -> torch.Tensor:
+        if rope is None:
+            for block in self.model.blocks:
+                tokens = block(tokens)
+            return tokens
+        per_block = getattr(self.model, "rope_mixed", False)
+        for depth, block in enumerate(self.model.blocks):
+            tokens = block(tokens, rope=rope[depth] if per_block else rope)
+        return tokens
 
     def _forward_masked_pixels(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         rows, cols = self.grid_size(tuple(x.shape[-2:]))
@@ -144,11 +130,11 @@ class TimmBackbone(Backbone):
         x = x * (1 - pixel_mask) + self.mask_token.to(x.dtype) * pixel_mask
         features = self.model.forward_features(x)
         if features.ndim != 4:
-            raise LssatError(f"backbone '{self.model_name}' returned features of shape {tuple(features.shape)}, not a map")
+            raise ComponentError(f"backbone '{self.model_name}' returned features of shape {tuple(features.shape)}, not a map")
         if features.shape[1] != self.num_features and features.shape[-1] == self.num_features:
             features = features.permute(0, 3, 1, 2)  # NHWC (e.g. Swin) -> NCHW
         if features.shape[-2:] != (rows, cols):
-            raise LssatError(
+            raise ComponentError(
                 f"backbone '{self.model_name}' gave a {features.shape[-2]}×{features.shape[-1]} feature map, expected {rows}×{cols}"
             )
         return features.flatten(2).transpose(1, 2)
