@@ -15,6 +15,7 @@ from typing import Sequence
 from .errors import LssatError
 
 EXIT_USER_ERROR = 2
+EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -73,9 +74,48 @@ def build_parser() -> argparse.ArgumentParser:
     _common(lister)
     lister.set_defaults(handler=cmd_list)
 
-    manager = get_plugin_manager()
-    manager._pm.hook.register_commands(subparsers=sub)
+    add_plugin_commands(sub, get_plugin_manager())
     return parser
+
+
+class _PluginSubparsers:
+    """The sub-parser action as one plugin's ``register_commands`` sees it.
+
+    A command name that exists already is skipped with a warning (argparse would raise, and every
+    command would fail); the hook gets a detached parser, so the rest of it still runs.
+    """
+
+    def __init__(self, subparsers, owners: dict[str, str], info, manager):
+        self._subparsers, self._owners, self._info, self._manager = subparsers, owners, info, manager
+        self.added: list[str] = []
+
+    def add_parser(self, name, **kwargs):
+        names = [name, *kwargs.get("aliases", ())]
+        taken = next((n for n in names if n in self._subparsers.choices), None)
+        if taken is not None:
+            self._manager.warn(f"{self._info.label} adds the command '{taken}', which {self._owners[taken]} has already; the plugin's command was skipped")
+            kwargs.pop("aliases", None)
+            kwargs.pop("help", None)
+            return argparse.ArgumentParser(prog=f"lssat {name}", **kwargs)
+        parser = self._subparsers.add_parser(name, **kwargs)
+        self.added += names
+        self._owners.update(dict.fromkeys(names, self._info.label))
+        return parser
+
+    def __getattr__(self, attribute):
+        return getattr(self._subparsers, attribute)
+
+
+def add_plugin_commands(sub, manager) -> None:
+    """Each plugin's ``register_commands``, in load order; a plugin whose hook raises is skipped,
+    and the commands it added before raising are removed."""
+    owners = dict.fromkeys(sub.choices, "lssat")
+    for info in manager.active_plugins():
+        guarded = _PluginSubparsers(sub, owners, info, manager)
+        if not manager.call_hook(info, "register_commands", guarded):
+            for name in guarded.added:  # argparse has no public way to drop a sub-command
+                sub._name_parser_map.pop(name, None)
+            sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest not in guarded.added]
 
 
 def cmd_validate(args) -> int:
@@ -135,7 +175,7 @@ def cmd_plugins(args) -> int:
     rows = []
     for info in report:
         counts = ", ".join(f"{kind}: {len(names)}" for kind, names in info["components"].items()) or "-"
-        rows.append((info["name"], f"{info['distribution']} {info['version']}", info["status"], counts, info["error"]))
+        rows.append((info["qualifier"], f"{info['distribution']} {info['version']}", info["status"], counts, info["error"]))
     widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("plugin", "distribution", "status"))]
     print(f"{'plugin':<{widths[0]}}  {'distribution':<{widths[1]}}  {'status':<{widths[2]}}  components")
     for name, dist, status, counts, error in rows:
@@ -164,7 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "handler", None):
             parser.print_help()
             return EXIT_USER_ERROR
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        return _reader_went_away()
     except LssatError as exc:
         if debug:
             raise
@@ -173,6 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lssat: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_went_away() -> int:
+    """``lssat list backbone | head``: the reader closed the pipe. Stop quietly with the status of
+    a process killed by SIGPIPE, as other Unix tools do; stdout goes to devnull so that Python's
+    flush at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def run_main(argv: Sequence[str] | None = None) -> int:

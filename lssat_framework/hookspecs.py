@@ -18,7 +18,13 @@ same name, both stay reachable as ``plugin/name``.
 
 from __future__ import annotations
 
+import inspect
+from typing import Any, Callable
+
 import pluggy
+from pydantic import BaseModel
+
+from .errors import PluginError
 
 hookspec = pluggy.HookspecMarker("lssat")
 hookimpl = pluggy.HookimplMarker("lssat")
@@ -68,3 +74,52 @@ def register_commands(subparsers):
     ``subparsers`` is the ``argparse`` sub-parser action of ``lssat``; call
     ``subparsers.add_parser(...)`` and set ``handler=callable(args)`` as a default on the parser.
     """
+
+
+# ------------------------------------------------------- checks of a register() call
+def check_registration(kind: str, name: Any, factory: Any, params_model: Any) -> None:
+    """What every ``register`` call must satisfy, checked when the plugin registers (a
+    :class:`~lssat_framework.errors.PluginError` or ``TypeError``/``ValueError`` fails the plugin)."""
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"{kind} name must be a non-empty string without '/', got {name!r}")
+    if not callable(factory):
+        raise TypeError(f"{kind} '{name}': factory must be callable")
+    if params_model is not None and not (inspect.isclass(params_model) and issubclass(params_model, BaseModel)):
+        raise TypeError(f"{kind} '{name}': params_model must be a pydantic BaseModel subclass")
+    _check_factory_takes_params(f"{kind} '{name}'", factory, params_model)
+
+
+def _factory_parameters(factory: Callable[..., Any]) -> list[inspect.Parameter] | None:
+    """The parameters ``factory(**params)`` binds: a class's ``__init__`` without ``self``.
+    None when Python cannot tell (builtins such as ``dict``). Wrappers are not followed: a
+    ``functools.partial`` dressed with ``update_wrapper`` binds fewer than what it wraps."""
+    try:
+        if inspect.isclass(factory) and factory.__init__ is not object.__init__:
+            return list(inspect.signature(factory.__init__).parameters.values())[1:]
+        return list(inspect.signature(factory, follow_wrapped=False).parameters.values())
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_factory_takes_params(what: str, factory: Callable[..., Any], params_model: type[BaseModel] | None) -> None:
+    """The factory is called as ``factory(**fields of params_model)``: check that call can bind,
+    at registration instead of at the first run."""
+    parameters = _factory_parameters(factory)
+    if parameters is None:
+        return
+    factory_name = getattr(factory, "__qualname__", None) or type(factory).__name__
+    model_name = params_model.__name__ if params_model is not None else None
+    fields = list(params_model.model_fields) if params_model is not None else []
+    by_keyword = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+        for name in fields:
+            if name not in by_keyword:
+                takes = ", ".join(by_keyword) or "no keyword arguments"
+                raise PluginError(
+                    f"{what}: params_model {model_name} has the field '{name}', which the factory {factory_name} "
+                    f"does not take (it takes: {takes}); rename the field or add the argument"
+                )
+    for p in parameters:
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in fields:
+            source = f"params_model {model_name} has no field" if model_name else "no params_model gives it"
+            raise PluginError(f"{what}: the factory {factory_name} requires '{p.name}', but {source}; add the field or a default")

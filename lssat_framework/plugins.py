@@ -3,12 +3,19 @@
 Plugins are found through entry points in the group ``lssat``, read with the standard library's
 ``importlib.metadata`` (not ``pluggy``'s ``load_setuptools_entrypoints``, which stops at the first
 plugin that fails to import). A plugin that fails to import or raises in a hook is reported once
-on stderr with its distribution name and skipped; ``LSSAT_STRICT_PLUGINS=1`` makes that fatal.
+on stderr with its distribution name and skipped, with everything it registered;
+``LSSAT_STRICT_PLUGINS=1`` makes that fatal.
+
+A plugin is identified by its distribution and its entry-point name: two distributions may both
+name an entry point ``faces``. Qualified component names spell the plugin by its entry-point name
+(``faces/NAME``), or as ``distribution:entry`` (``lssat-plugin-a:faces/NAME``) when two installed
+distributions use that entry-point name.
 
 Environment variables:
 
 ``LSSAT_DISABLE_PLUGINS=a,b``
-    block plugins by entry-point name or distribution name.
+    block plugins by entry-point name, distribution name (any PEP 503 spelling) or
+    ``distribution:entry``; a name that matches nothing installed is reported.
 ``LSSAT_STRICT_PLUGINS=1``
     a failing plugin is an error instead of a warning.
 ``LSSAT_DISABLE_PLUGIN_AUTOLOAD=1``
@@ -22,8 +29,10 @@ import fnmatch
 import importlib.metadata
 import inspect
 import os
+import re
 import sys
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
 import pluggy
@@ -33,6 +42,10 @@ from . import hookspecs
 from .errors import AmbiguousComponentError, PluginError, UnknownComponentError
 
 ENTRY_POINT_GROUP = "lssat"
+
+#: the framework's own distribution: its plugins load first, so a third-party plugin cannot take
+#: a builtin command name
+CORE_DISTRIBUTION = "lssat-framework"
 
 #: kind name used in specs and on the CLI -> the hook that registers components of that kind
 KINDS: dict[str, str] = {
@@ -52,6 +65,11 @@ def _env_list(name: str) -> set[str]:
     return {item.strip() for item in os.environ.get(name, "").split(",") if item.strip()}
 
 
+def normalise_distribution(name: str) -> str:
+    """PEP 503: ``Lssat_Plugin.X`` and ``lssat-plugin-x`` name the same distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 @dataclass(frozen=True)
 class Component:
     """One registered component: what a spec section's ``name`` resolves to."""
@@ -61,12 +79,13 @@ class Component:
     factory: Callable[..., Any]
     params_model: type[BaseModel] | None
     description: str
-    plugin: str
+    plugin: str  # the entry-point name
     distribution: str
+    qualifier: str = ""  # how qualified names spell the plugin (see PluginInfo.qualifier)
 
     @property
     def qualified_name(self) -> str:
-        return f"{self.plugin}/{self.name}"
+        return f"{self.qualifier or self.plugin}/{self.name}"
 
     def validate(self, params: dict[str, Any] | None) -> dict[str, Any]:
         """Validate ``params``; raises ``pydantic.ValidationError``. Returns the factory's kwargs."""
@@ -84,32 +103,55 @@ class Component:
 
 @dataclass
 class PluginInfo:
-    """What ``lssat plugins`` reports for one plugin."""
+    """What ``lssat plugins`` reports for one plugin: one entry point of one distribution."""
 
-    name: str
+    name: str  # the entry-point name
     distribution: str
     version: str
     status: str = "ok"  # ok | failed | blocked
     error: str | None = None
     hooks: list[str] = field(default_factory=list)
     components: dict[str, list[str]] = field(default_factory=dict)
+    target: str = ""  # what the entry point loads (its value)
+    #: the plugin in qualified names: the entry-point name, or ``distribution:entry`` when several
+    #: installed distributions use that entry-point name
+    qualifier: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{normalise_distribution(self.distribution)}:{self.name}"
+
+    @property
+    def label(self) -> str:
+        return f"plugin '{self.name}' (distribution {self.distribution})"
+
+    def spelled(self, qualifier: str) -> bool:
+        """Whether ``qualifier`` (the part before '/' of a qualified name) names this plugin."""
+        distribution, colon, entry = qualifier.partition(":")
+        if colon:
+            return entry == self.name and normalise_distribution(distribution) == normalise_distribution(self.distribution)
+        return qualifier == self.name
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "status": self.status,
-            "error": self.error,
-            "hooks": self.hooks,
-            "components": self.components,
-        }
+        record = {key: value for key, value in asdict(self).items() if key != "target"}
+        return {**record, "qualifier": self.qualifier or self.name}
+
+
+def _load_order(ep: importlib.metadata.EntryPoint) -> tuple:
+    distribution = _distribution_name(ep)
+    return (normalise_distribution(distribution) != CORE_DISTRIBUTION, ep.name, normalise_distribution(distribution))
+
+
+def _distribution_name(ep: importlib.metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return dist.metadata["Name"] if dist is not None else "unknown"
 
 
 class PluginManager:
     """Loads plugins and holds the registry of their components.
 
     ``entry_points`` replaces the installed entry points (tests use it to simulate plugins).
+    ``plugins`` maps :attr:`PluginInfo.key` (``distribution:entry``) to each plugin's record.
     """
 
     def __init__(
@@ -126,64 +168,82 @@ class PluginManager:
         self._pm = pluggy.PluginManager("lssat")
         self._pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
+        self._objects: dict[str, object] = {}
         self._components: dict[str, list[Component]] = {kind: [] for kind in KINDS}
         self._collected = False
+        self._disabled_checked = False
         if self.autoload:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
-            for ep in sorted(eps, key=lambda e: e.name):
+            for ep in sorted(eps, key=_load_order):
                 self._load_entry_point(ep)
 
     # ----------------------------------------------------------------- loading
-    def _fail(self, info: PluginInfo, message: str) -> None:
-        info.status = "failed"
-        info.error = message
-        text = f"plugin '{info.name}' (distribution {info.distribution}) failed and was skipped: {message}"
+    def warn(self, text: str) -> None:
+        """One warning on stderr; an error under ``LSSAT_STRICT_PLUGINS=1``."""
         if self.strict:
             raise PluginError(text + " [LSSAT_STRICT_PLUGINS=1]")
         print(f"lssat: warning: {text}", file=sys.stderr)
 
+    def fail(self, info: PluginInfo, message: str) -> None:
+        """Mark a plugin failed: it contributes nothing from now on."""
+        info.status, info.error, info.components = "failed", message, {}
+        if self._pm.get_plugin(info.key) is not None:
+            self._pm.unregister(name=info.key)
+        self._collected = False
+        self.warn(f"{info.label} failed and was skipped: {message}")
+
     def _load_entry_point(self, ep: importlib.metadata.EntryPoint) -> None:
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(
-            name=ep.name,
-            distribution=dist.metadata["Name"] if dist is not None else "unknown",
-            version=dist.version if dist is not None else "unknown",
-        )
-        self.plugins[ep.name] = info
-        if ep.name in self.disabled or info.distribution in self.disabled:
-            info.status = "blocked"
-            self._pm.set_blocked(ep.name)
+        info = PluginInfo(ep.name, _distribution_name(ep), dist.version if dist is not None else "unknown", target=ep.value)
+        earlier = self.plugins.get(info.key)
+        if earlier is not None:  # the same line twice is harmless; two targets are a packaging slip
+            if earlier.target != ep.value:
+                self.warn(
+                    f"distribution {info.distribution} declares the entry point '{ep.name}' twice "
+                    f"('{earlier.target}' and '{ep.value}'); the first is used"
+                )
+            return
+        self.plugins[info.key] = info
+        if self._blocked(info):
             return
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken plugin must not take the CLI down
-            self._fail(info, f"import of '{ep.value}' raised {type(exc).__name__}: {exc}")
+            self.fail(info, f"import of '{ep.value}' raised {type(exc).__name__}: {exc}")
             return
         self._register(plugin, info)
 
     def add_plugin(self, plugin: object, name: str, distribution: str = "local", version: str = "0") -> None:
         """Register a plugin object directly (a module, a class instance, ...)."""
-        info = PluginInfo(name=name, distribution=distribution, version=version)
-        self.plugins[name] = info
-        if name in self.disabled or distribution in self.disabled:
-            info.status = "blocked"
-            return
-        self._register(plugin, info)
+        info = PluginInfo(name=name, distribution=distribution, version=version, target=repr(plugin))
+        if info.key in self.plugins:
+            raise PluginError(f"{info.label} is registered already; give the second one another name")
+        self.plugins[info.key] = info
         self._collected = False
+        if not self._blocked(info):
+            self._register(plugin, info)
+
+    def _blocked(self, info: PluginInfo) -> bool:
+        if not any(_disables(item, info) for item in self.disabled):
+            return False
+        info.status = "blocked"
+        self._pm.set_blocked(info.key)
+        return True
 
     def _register(self, plugin: object, info: PluginInfo) -> None:
         try:
-            self._pm.register(plugin, name=info.name)
-        except Exception as exc:
-            self._fail(info, str(exc))
+            self._pm.register(plugin, name=info.key)
+        except Exception as exc:  # e.g. the same module behind two entry points
+            self.fail(info, str(exc))
             return
         try:
             self._pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            self._pm.unregister(name=info.name)
-            self._fail(info, self._explain_unknown_hook(plugin, exc))
+            self._pm.unregister(name=info.key)
+            self.fail(info, self._explain_unknown_hook(plugin, exc))
             return
-        info.hooks = sorted(impl.function.__name__ for caller in self._pm.get_hookcallers(plugin) or [] for impl in caller.get_hookimpls() if impl.plugin is plugin)
+        self._objects[info.key] = plugin
+        info.hooks = sorted({caller.name for caller in self._pm.get_hookcallers(plugin) or []})
 
     def _explain_unknown_hook(self, plugin: object, exc: Exception) -> str:
         known = [name for name in dir(hookspecs) if name.startswith("register_")]
@@ -195,34 +255,79 @@ class PluginManager:
                 return f"hook implementation '{attr}' matches no hook spec{hint}"
         return str(exc)
 
+    def _check_disabled_names(self) -> None:
+        """Warn once about each LSSAT_DISABLE_PLUGINS item that blocks nothing, or more than it says."""
+        if self._disabled_checked or not self.autoload:
+            return
+        self._disabled_checked = True
+        for item in sorted(self.disabled):
+            hits = [info for info in self.plugins.values() if _disables(item, info)]
+            if not hits:
+                self.warn(f"LSSAT_DISABLE_PLUGINS names '{item}', which is no installed plugin{self._installed_hint(item)}")
+            elif len({info.distribution for info in hits}) > 1:
+                both = ", ".join(f"'{info.distribution}:{info.name}'" for info in hits)
+                self.warn(f"LSSAT_DISABLE_PLUGINS: '{item}' blocks {len(hits)} plugins ({both}); name one as distribution:entry")
+
+    def _installed_hint(self, item: str) -> str:
+        spellings = {normalise_distribution(i.distribution): i.distribution for i in self.plugins.values()}
+        spellings.update({i.name: i.name for i in self.plugins.values()})
+        close = difflib.get_close_matches(normalise_distribution(item), list(spellings), n=1, cutoff=0.6)
+        if close:
+            return f"; did you mean '{spellings[close[0]]}'?"
+        names = sorted({f"{i.name} ({i.distribution})" for i in self.plugins.values()})
+        return f"; installed: {', '.join(names) or 'none'}"
+
     # ---------------------------------------------------------------- registry
+    def active_plugins(self) -> list[PluginInfo]:
+        """The plugins that loaded and whose hooks all succeeded, in load order."""
+        self._collect()
+        return [info for info in self.plugins.values() if info.status == "ok"]
+
+    def call_hook(self, info: PluginInfo, hook_name: str, argument: Any) -> bool:
+        """Call ``info``'s implementation of ``hook_name``; a raise fails the plugin (returns False)."""
+        plugin = self._objects[info.key]
+        for impl in getattr(self._pm.hook, hook_name).get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            try:
+                impl.function(**{arg: argument for arg in impl.argnames})
+            except Exception as exc:
+                detail = str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+                self.fail(info, f"{hook_name} raised {detail}")
+                return False
+        return True
+
     def _collect(self) -> None:
         if self._collected:
             return
+        counts = Counter(info.name for info in self.plugins.values())
+        for info in self.plugins.values():
+            info.qualifier = info.name if counts[info.name] == 1 else f"{info.distribution}:{info.name}"
         self._components = {kind: [] for kind in KINDS}
-        for kind, hook_name in KINDS.items():
-            caller = getattr(self._pm.hook, hook_name)
-            for impl in reversed(caller.get_hookimpls()):  # registration order
-                info = self.plugins[self._pm.get_name(impl.plugin)]
-                if info.status != "ok":
-                    continue
-                added: list[Component] = []
-
-                def register(name, factory, params_model=None, description="", _kind=kind, _info=info, _added=added):
-                    _check_registration(_kind, name, factory, params_model, _info)
-                    _added.append(Component(_kind, name, factory, params_model, description or _doc_line(factory), _info.name, _info.distribution))
-
-                try:
-                    impl.function(**{arg: register for arg in impl.argnames})
-                except Exception as exc:
-                    self._fail(info, f"{hook_name} raised {type(exc).__name__}: {exc}")
-                    for other in self._components.values():  # drop what it registered before failing
-                        other[:] = [c for c in other if c.plugin != info.name]
-                    continue
-                self._components[kind].extend(added)
-                if added:
-                    info.components[kind] = [c.name for c in added]
+        for info in [i for i in self.plugins.values() if i.status == "ok"]:
+            found = self._components_of(info)
+            if found is None:  # it failed: nothing it registered stays
+                continue
+            for kind, components in found.items():
+                self._components[kind].extend(components)
+            info.components = {kind: [c.name for c in components] for kind, components in found.items() if components}
         self._collected = True
+        self._check_disabled_names()
+
+    def _components_of(self, info: PluginInfo) -> dict[str, list[Component]] | None:
+        found: dict[str, list[Component]] = {kind: [] for kind in KINDS}
+        for kind, hook_name in KINDS.items():
+
+            def register(name, factory, params_model=None, description="", _kind=kind):
+                hookspecs.check_registration(_kind, name, factory, params_model)
+                if any(c.name == name for c in found[_kind]):
+                    raise PluginError(f"{_kind} '{name}' is registered twice")
+                description = description or _doc_line(factory)
+                found[_kind].append(Component(_kind, name, factory, params_model, description, info.name, info.distribution, info.qualifier))
+
+            if not self.call_hook(info, hook_name, register):
+                return None
+        return found
 
     def components(self, kind: str) -> list[Component]:
         _check_kind(kind)
@@ -234,30 +339,24 @@ class PluginManager:
 
         A name registered by two plugins is listed by its qualified names ``plugin/name``.
         """
-        counts: dict[str, int] = {}
         comps = self.components(kind)
-        for comp in comps:
-            counts[comp.name] = counts.get(comp.name, 0) + 1
+        counts = Counter(comp.name for comp in comps)
         names = {comp.name if counts[comp.name] == 1 else comp.qualified_name for comp in comps}
         return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern) or fnmatch.fnmatchcase(n.split("/")[-1], pattern))
 
     def get(self, kind: str, name: str) -> Component:
         comps = self.components(kind)
         if "/" in name:
-            plugin, _, short = name.partition("/")
-            for comp in comps:
-                if comp.plugin == plugin and comp.name == short:
-                    return comp
-            matches = []
+            qualifier, _, short = name.rpartition("/")
+            owners = [info for info in self.plugins.values() if info.spelled(qualifier)]
+            matches = [c for c in comps if c.name == short and any(c.plugin == o.name and c.distribution == o.distribution for o in owners)]
         else:
             matches = [comp for comp in comps if comp.name == name]
-            if len(matches) == 1:
-                return matches[0]
-            if len(matches) > 1:
-                owners = ", ".join(f"'{c.qualified_name}' (distribution {c.distribution})" for c in matches)
-                raise AmbiguousComponentError(
-                    f"{kind} '{name}' is registered by {len(matches)} plugins: {owners}; use the qualified name"
-                )
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            owners = ", ".join(f"'{c.qualified_name}' (distribution {c.distribution})" for c in matches)
+            raise AmbiguousComponentError(f"{kind} '{name}' is registered by {len(matches)} plugins: {owners}; use the qualified name")
         close = difflib.get_close_matches(name, self.list(kind), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise UnknownComponentError(f"unknown {kind} '{name}'{hint or '.'} Run `lssat list {kind}` to see what is installed.")
@@ -267,7 +366,12 @@ class PluginManager:
 
     def report(self) -> list[PluginInfo]:
         self._collect()
-        return [self.plugins[name] for name in sorted(self.plugins)]
+        return sorted(self.plugins.values(), key=lambda info: (info.name, normalise_distribution(info.distribution)))
+
+
+def _disables(item: str, info: PluginInfo) -> bool:
+    """Whether the LSSAT_DISABLE_PLUGINS item names ``info`` (entry, distribution or distribution:entry)."""
+    return item == info.name or info.spelled(item) or normalise_distribution(item) == normalise_distribution(info.distribution)
 
 
 def _check_kind(kind: str) -> None:
@@ -275,15 +379,6 @@ def _check_kind(kind: str) -> None:
         close = difflib.get_close_matches(kind, list(KINDS), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise UnknownComponentError(f"unknown component kind '{kind}'{hint} Kinds are: {', '.join(KINDS)}.")
-
-
-def _check_registration(kind, name, factory, params_model, info: PluginInfo) -> None:
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"{kind} name must be a non-empty string without '/', got {name!r}")
-    if not callable(factory):
-        raise TypeError(f"{kind} '{name}': factory must be callable")
-    if params_model is not None and not (inspect.isclass(params_model) and issubclass(params_model, BaseModel)):
-        raise TypeError(f"{kind} '{name}': params_model must be a pydantic BaseModel subclass")
 
 
 def _doc_line(obj: Any) -> str:

@@ -4,38 +4,57 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
+import functools  # noqa: E402
+import importlib.metadata  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from lssat_framework.plugins import reset_plugin_manager  # noqa: E402
+from lssat_framework.plugins import ENTRY_POINT_GROUP, PluginManager, reset_plugin_manager  # noqa: E402
 from lssat_framework.testing import tiny_spec  # noqa: E402,F401 - the fixture plugin authors use too
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: the distributions this repository ships; the tests never see a plugin the user installed besides
+SHIPPED_DISTRIBUTIONS = ("lssat-framework", "lssat-plugin-example")
+
+
+@functools.cache
+def shipped_entry_points() -> tuple[importlib.metadata.EntryPoint, ...]:
+    return tuple(
+        ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if ep.dist is not None and ep.dist.metadata["Name"] in SHIPPED_DISTRIBUTIONS
+    )
+
+
+def shipped_plugin_manager() -> PluginManager:
+    """A manager with the plugins of this repository only, whatever else is installed."""
+    return PluginManager(entry_points=shipped_entry_points())
+
+
 @pytest.fixture(autouse=True)
 def _fresh_plugin_manager(monkeypatch):
-    """Each test starts from the installed plugins, with no plugin environment variables."""
+    """Each test starts from the shipped plugins, with no plugin environment variables."""
     for name in ("LSSAT_DISABLE_PLUGINS", "LSSAT_STRICT_PLUGINS", "LSSAT_DISABLE_PLUGIN_AUTOLOAD"):
         monkeypatch.delenv(name, raising=False)
-    reset_plugin_manager()
+    reset_plugin_manager(shipped_plugin_manager())
     yield
     reset_plugin_manager()
 
 
-def make_plugin_distribution(root: Path, dist_name: str, module: str, source: str, entry_name: str | None = None, version: str = "1.0") -> Path:
+def make_plugin_distribution(root: Path, dist_name: str, module: str, source: str, entry_name: str | None = None, version: str = "1.0", entry_points: str | None = None) -> Path:
     """Write an installed-looking distribution (module + .dist-info with an entry point) under ``root``.
 
     Putting ``root`` on ``sys.path`` (or PYTHONPATH) makes ``importlib.metadata`` find it exactly as
-    it finds a pip-installed plugin.
+    it finds a pip-installed plugin. ``entry_points`` replaces the whole ``entry_points.txt``.
     """
     root.mkdir(parents=True, exist_ok=True)
     (root / f"{module}.py").write_text(source)
     info = root / f"{dist_name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[lssat]\n{entry_name or module} = {module}\n")
+    (info / "entry_points.txt").write_text(entry_points or f"[lssat]\n{entry_name or module} = {module}\n")
     return root
 
 

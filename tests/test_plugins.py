@@ -200,3 +200,241 @@ def test_lssat_plugins_json_lists_an_installed_plugin(plugin_path):
     assert plugins["cs"]["components"] == {"descriptor": ["lbp-subclass"]}
     assert plugins["descriptors"]["status"] == "ok"
     reset_plugin_manager()
+
+
+# ------------------------------------------------- a plugin is (distribution, entry-point name)
+def dataset_plugin(names=("my-faces",)):
+    lines = "".join(f'    register("{name}", SyntheticFaces, SyntheticFacesParams, "third-party copy")\n' for name in names)
+    return (
+        "from lssat_framework import hookimpl\n"
+        "from lssat_datasets import SyntheticFaces\n"
+        "from lssat_datasets.synthetic import SyntheticFacesParams\n\n"
+        "@hookimpl\n"
+        "def register_datasets(register):\n" + lines
+    )
+
+
+def test_an_entry_point_named_like_a_builtin_hides_nothing(plugin_path, capsys):
+    """Issue 16 item 17: a third-party entry point named `datasets` erased every builtin dataset."""
+    make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", dataset_plugin(), entry_name="datasets")
+    manager = PluginManager()
+    assert {"synthetic-faces", "my-faces"} <= set(manager.list("dataset"))
+    records = {(i.distribution, i.name): i for i in manager.report()}
+    assert records[("lssat-framework", "datasets")].status == records[("lssat-plugin-faces", "datasets")].status == "ok"
+    assert records[("lssat-plugin-faces", "datasets")].components == {"dataset": ["my-faces"]}
+    assert "warning" not in capsys.readouterr().err
+    assert manager.get("dataset", "lssat-framework:datasets/synthetic-faces").distribution == "lssat-framework"
+    assert manager.get("dataset", "datasets/my-faces").distribution == "lssat-plugin-faces"  # unique: the short form works
+    assert manager.get("dataset", "lssat_plugin_faces:datasets/my-faces").distribution == "lssat-plugin-faces"
+
+
+def test_a_name_registered_under_two_equal_entry_point_names_is_qualified_by_distribution(plugin_path):
+    """Issue 16 item 17: both stay usable by qualified names, as docs/plugins.md promises."""
+    make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", dataset_plugin(["synthetic-faces"]), entry_name="datasets")
+    manager = PluginManager()
+    both = {"lssat-framework:datasets/synthetic-faces", "lssat-plugin-faces:datasets/synthetic-faces"}
+    assert both <= set(manager.list("dataset"))
+    with pytest.raises(AmbiguousComponentError) as err:
+        manager.get("dataset", "datasets/synthetic-faces")
+    assert all(name in str(err.value) for name in both)
+    assert {manager.get("dataset", name).distribution for name in both} == {"lssat-framework", "lssat-plugin-faces"}
+
+
+def test_the_warning_blames_the_distribution_that_failed(plugin_path, capsys):
+    """Issue 16 item 17: the warning blamed whichever plugin of that name loaded second."""
+    source = dataset_plugin() + '    raise RuntimeError("faces boom")\n'
+    make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", source, entry_name="datasets")
+    manager = PluginManager()
+    assert "synthetic-faces" in manager.list("dataset") and "my-faces" not in manager.list("dataset")
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "distribution lssat-plugin-faces" in err and "faces boom" in err
+    assert {(i.distribution, i.name): i.status for i in manager.report()}[("lssat-framework", "datasets")] == "ok"
+
+
+def test_disabling_a_distribution_blocks_only_that_distribution(plugin_path, monkeypatch):
+    """Issue 16 item 17: blocking one distribution also blocked another of the same entry-point name."""
+    make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", dataset_plugin(), entry_name="datasets")
+    monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", "lssat-plugin-faces")
+    manager = PluginManager()
+    status = {(i.distribution, i.name): i.status for i in manager.report()}
+    assert status[("lssat-plugin-faces", "datasets")] == "blocked" and status[("lssat-framework", "datasets")] == "ok"
+    assert "synthetic-faces" in manager.list("dataset") and "my-faces" not in manager.list("dataset")
+
+
+@pytest.mark.parametrize("second", ["lssat_plugin_cs", "lssat_plugin_other"])
+def test_an_entry_point_declared_twice_in_one_distribution_keeps_the_plugin(plugin_path, capsys, second):
+    """Issue 16 item 17: an entry point declared twice in one distribution killed that plugin."""
+    entry_points = f"[lssat]\ncs = lssat_plugin_cs\ncs = {second}\n"
+    make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_points=entry_points)
+    manager = PluginManager()
+    assert {i.name: i.status for i in manager.report()}["cs"] == "ok"
+    assert "lbp-subclass" in manager.list("descriptor")
+    err = capsys.readouterr().err
+    assert ("declares the entry point 'cs' twice" in err) == (second != "lssat_plugin_cs")
+
+
+@pytest.mark.parametrize("spelling", ["lssat_plugin_cs", "LSSAT.Plugin-CS", "lssat_plugin_cs:cs"])
+def test_disabling_accepts_the_normalised_distribution_name(plugin_path, monkeypatch, capsys, spelling):
+    """Issue 16, messages: the underscore spelling of a distribution blocked nothing, silently."""
+    make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
+    monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", spelling)
+    manager = PluginManager()
+    assert {i.name: i.status for i in manager.report()}["cs"] == "blocked"
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_disabling_a_plugin_that_is_not_installed_warns_with_the_close_match(plugin_path, monkeypatch, capsys):
+    """Issue 16, messages: LSSAT_DISABLE_PLUGINS naming nothing installed blocked nothing without a word."""
+    make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
+    monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", "lssat-plugin-sc")
+    manager = PluginManager()
+    assert "lbp-subclass" in manager.list("descriptor")
+    err = capsys.readouterr().err
+    assert err.count("LSSAT_DISABLE_PLUGINS") == 1
+    assert "'lssat-plugin-sc'" in err and "did you mean 'lssat-plugin-cs'" in err
+
+
+def test_a_plugin_failing_in_a_later_hook_lists_no_components(plugin_path, capsys):
+    """Issue 16, messages: a failed plugin still listed the components of its earlier hooks."""
+    source = textwrap.dedent(
+        """
+        from lssat_framework import hookimpl
+
+        @hookimpl
+        def register_descriptors(register):
+            register("before-the-failure", lambda: None)
+
+        @hookimpl
+        def register_tasks(register):
+            raise RuntimeError("boom")
+        """
+    )
+    make_plugin_distribution(plugin_path, "lssat-plugin-later", "lssat_plugin_later", source)
+    manager = PluginManager()
+    info = {i.name: i for i in manager.report()}["lssat_plugin_later"]
+    assert (info.status, info.components) == ("failed", {})
+    assert "before-the-failure" not in manager.list("descriptor")
+    assert capsys.readouterr().err.count("boom") == 1
+
+
+# --------------------------------------------------------- params_model against the factory
+class Widths(__import__("pydantic").BaseModel):
+    width: int = 8
+
+
+class TakesWidth(torch.nn.Module):
+    def __init__(self, width: int = 8):
+        super().__init__()
+        self.width = width
+
+
+class TakesDepth(torch.nn.Module):
+    def __init__(self, depth: int = 2):
+        super().__init__()
+
+
+def takes_anything(**kwargs):
+    return kwargs
+
+
+def needs_size(size, width=8):
+    return size, width
+
+
+def registering(**components):
+    from lssat_framework import hookimpl
+
+    class Plugin:
+        @hookimpl
+        def register_backbones(self, register):
+            for name, (factory, model) in components.items():
+                register(name, factory, model)
+
+    manager = PluginManager(autoload=False)
+    manager.add_plugin(Plugin(), name="widths", distribution="lssat-plugin-widths")
+    return manager
+
+
+def test_params_fields_the_factory_takes_are_accepted():
+    """Issue 16 item 23: classes (their __init__), **kwargs and no-params factories pass."""
+    manager = registering(a=(TakesWidth, Widths), b=(takes_anything, Widths), c=(TakesWidth, None))
+    assert manager.list("backbone") == ["a", "b", "c"]
+    assert manager.create("backbone", "a", width=3).width == 3
+
+
+@pytest.mark.parametrize(
+    "factory, model, words",
+    [(TakesDepth, Widths, ["'width'", "TakesDepth", "depth"]), (needs_size, Widths, ["'size'", "needs_size"]), (needs_size, None, ["'size'"])],
+)
+def test_params_model_not_matching_the_factory_fails_the_plugin_at_registration(capsys, factory, model, words):
+    """Issue 16 item 23: a params field the factory does not take passed validate and died in run."""
+    manager = registering(odd=(factory, model))
+    info = manager.report()[0]
+    assert info.status == "failed" and manager.list("backbone") == []
+    err = capsys.readouterr().err
+    assert "plugin 'widths' (distribution lssat-plugin-widths)" in err and "backbone 'odd'" in err
+    assert all(word in info.error for word in words), info.error
+
+
+# ------------------------------------------------------------------------ the CLI stays up
+class CommandClash:
+    from lssat_framework import hookimpl
+
+    @hookimpl
+    def register_commands(self, subparsers):
+        subparsers.add_parser("run", help="a second run").set_defaults(handler=lambda args: print("hijacked"))
+        greet = subparsers.add_parser("greet-clash")
+        greet.set_defaults(handler=lambda args: print("greetings"))
+
+
+class CommandRaises:
+    from lssat_framework import hookimpl
+
+    @hookimpl
+    def register_descriptors(self, register):
+        register("half-registered", lambda: None)
+
+    @hookimpl
+    def register_commands(self, subparsers):
+        subparsers.add_parser("half-command")
+        raise RuntimeError("commands boom")
+
+
+def test_a_plugin_command_with_an_existing_name_is_skipped_with_one_warning(capsys):
+    """Issue 16 item 22: a plugin adding `run` (or `prepare`) took the whole CLI down."""
+    from lssat_framework import cli
+
+    manager = PluginManager(autoload=False)
+    manager.add_plugin(CommandClash(), name="clash", distribution="lssat-plugin-clash")
+    reset_plugin_manager(manager)
+    assert cli.main(["greet-clash"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "greetings"
+    assert captured.err.count("warning") == 1 and "lssat-plugin-clash" in captured.err and "'run'" in captured.err
+    with pytest.raises(SystemExit):  # the core's `run`: its spec argument is required
+        cli.main(["run"])
+
+
+def test_a_plugin_failing_in_register_commands_contributes_nothing(capsys):
+    """Issue 16 item 22 and messages: a raising command hook crashed the CLI; nothing of the plugin stays."""
+    from lssat_framework import cli
+
+    manager = PluginManager(autoload=False)
+    manager.add_plugin(CommandRaises(), name="raises", distribution="lssat-plugin-raises")
+    reset_plugin_manager(manager)
+    assert cli.main(["plugins", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report[0]["status"] == "failed" and report[0]["components"] == {}
+    assert "commands boom" in report[0]["error"]
+    assert manager.list("descriptor") == []
+    with pytest.raises(SystemExit):
+        cli.main(["half-command"])
+
+
+@pytest.mark.parametrize("kind", ["backbone", "descriptor"])
+def test_lssat_list_into_a_closed_pipe_exits_quietly(kind):
+    """Issue 16, messages: `lssat list backbone | head` ended with a BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "lssat_framework", "list", kind], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line (a large list fails in print, a short one at exit)
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and err == ""
