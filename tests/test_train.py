@@ -11,17 +11,14 @@ import time
 import pytest
 import torch
 import yaml
-from pydantic import BaseModel
-from torch import nn
 
-from lssat_framework import cli, hookimpl
+from lssat_framework import cli
 from lssat_framework.errors import LssatError, TrainingError
-from lssat_framework.interfaces import Backbone, DatasetInfo, DatasetSource, LabelInfo, SSLObjective, SSLOutput, Task
-from lssat_framework.plugins import PluginManager, reset_plugin_manager
 from lssat_framework.spec import validate_spec
 from lssat_framework.train import evaluate_checkpoint, train
 
 from conftest import ROOT
+from every_kind import every_kind, plugin_spec  # noqa: F401 - every_kind is a fixture
 
 
 def read_jsonl(path):
@@ -121,131 +118,6 @@ def test_two_cpu_processes_evaluate_every_sample_exactly_once(tmp_path, tiny_spe
     assert record["val_count"] == 13
     single = train(validate_spec(tiny_spec), tmp_path / "single")
     assert single["final"]["count"] == 13
-
-
-# ------------------------------------------------- a plugin providing every kind
-class StripesParams(BaseModel):
-    size: int = 16
-    count: int = 16
-
-
-class Stripes(DatasetSource):
-    """Horizontal (0) or vertical (1) stripes."""
-
-    def __init__(self, size=16, count=16):
-        self.size, self.count = size, count
-        self.info = DatasetInfo(labels={"orientation": LabelInfo("multiclass", ["horizontal", "vertical"])}, image_size=(size, size))
-
-    def split(self, name):
-        items = []
-        for i in range(self.count):
-            label = i % 2
-            line = (torch.arange(self.size) % 4 < 2).float()
-            image = line.view(-1, 1).expand(self.size, self.size) if label == 0 else line.view(1, -1).expand(self.size, self.size)
-            items.append({"image": image.expand(3, -1, -1).clone(), "labels": {"orientation": torch.tensor(label)}, "index": i})
-        return items
-
-
-class TinyConv(Backbone):
-    """A 4×4-patch convolution: the smallest backbone with both paths."""
-
-    def __init__(self):
-        super().__init__()
-        self.num_features, self.in_chans, self.patch_size = 8, 3, 4
-        self.embed = nn.Conv2d(3, 8, 4, stride=4)
-
-    def forward_pooled(self, x):
-        return self.embed(x).mean(dim=(2, 3))
-
-    def forward_masked(self, x, mask):
-        tokens = self.embed(x).flatten(2).transpose(1, 2)
-        return tokens * (~mask).unsqueeze(-1)
-
-
-class PatchMean(SSLObjective):
-    """Predict each masked patch's mean gray level."""
-
-    def __init__(self):
-        super().__init__()
-        self.modalities = ["gray"]
-
-    def attach(self, backbone, channels, image_size):
-        self.head = nn.Linear(backbone.num_features, 1)
-
-    def forward(self, backbone, inputs):
-        gray = inputs["gray"]
-        count = (gray.shape[-1] // 4) ** 2
-        mask = torch.rand(gray.shape[0], count) < 0.5
-        prediction = self.head(backbone.forward_masked(gray.expand(-1, 3, -1, -1), mask)).squeeze(-1)
-        target = nn.functional.avg_pool2d(gray, 4).flatten(1)
-        loss = (((prediction - target) ** 2) * mask).sum() / mask.sum().clamp_min(1)
-        return SSLOutput(losses={"rec_gray": loss}, mask=mask)
-
-
-class NanTask(Task):
-    label, headline = "orientation", "acc"
-
-    def bind(self, info):
-        return 2
-
-    def loss(self, logits, target):
-        return logits.sum() * float("nan")
-
-    def scores(self, logits):
-        return logits
-
-    def metrics(self, logits, target, extras):
-        return {"acc": 0.0}
-
-
-class EveryKind:
-    @hookimpl
-    def register_datasets(self, register):
-        register("stripes", Stripes, StripesParams)
-
-    @hookimpl
-    def register_backbones(self, register):
-        register("tiny-conv", TinyConv)
-
-    @hookimpl
-    def register_ssl_objectives(self, register):
-        register("patch-mean", PatchMean)
-
-    @hookimpl
-    def register_tasks(self, register):
-        register("nan-task", NanTask)
-
-    @hookimpl
-    def register_descriptors(self, register):
-        from lssat_descriptors import Gray
-
-        register("gray2", Gray)
-
-    @hookimpl
-    def register_commands(self, subparsers):
-        hello = subparsers.add_parser("hello")
-        hello.add_argument("--name", default="world")
-        hello.set_defaults(handler=lambda args: print(f"hello {args.name}"))
-
-
-@pytest.fixture
-def every_kind():
-    manager = PluginManager()
-    manager.add_plugin(EveryKind(), name="every-kind", distribution="lssat-plugin-every-kind")
-    reset_plugin_manager(manager)
-    yield manager
-
-
-def plugin_spec():
-    return {
-        "name": "plugin-run",
-        "data": {"name": "stripes", "params": {"size": 16, "count": 16}},
-        "task": {"name": "classification", "params": {"label": "orientation"}},
-        "backbone": {"name": "tiny-conv"},
-        "ssl": {"name": "patch-mean"},
-        "classify": "gray2",
-        "train": {"epochs": 4, "batch_size": 8, "lr": 0.05, "cpu": True, "augment": {"flip": False}},
-    }
 
 
 def test_components_of_every_kind_from_a_plugin_train_end_to_end(tmp_path, every_kind):

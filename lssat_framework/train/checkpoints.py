@@ -58,3 +58,17 @@ def find_checkpoint(directory: Path) -> Path | None:
 
 def read_state(checkpoint: Path) -> dict[str, Any]:
     return json.loads((checkpoint / STATE_FILE).read_text())
+
+
+def tidy_checkpoint(directory: Path) -> None:
+    """Leave exactly ``<dir>`` behind: the newest complete copy moved into place, the others
+    deleted (a kill inside a swap leaves two; the next save tidies too, but a run resumed at its
+    very end saves nothing more)."""
+    newest = find_checkpoint(directory)
+    if newest is not None and newest != directory:
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(newest, directory)
+    for leftover in (_sibling(directory, ".tmp"), _sibling(directory, ".old")):
+        if leftover.exists():
+            shutil.rmtree(leftover)

@@ -22,7 +22,7 @@ from ..model import build, count_parameters
 from ..spec import ResolvedSpec
 from .accelerator import make_accelerator, make_loaders
 from .augment import augment
-from .checkpoints import find_checkpoint, read_state, save_checkpoint, write_json_atomic
+from .checkpoints import find_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
 from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch
 from .pictures import save_reconstruction_grid
@@ -247,6 +247,8 @@ class Run:
             self.last_evaluation = evaluate(accelerator, self.model, self.task, self.val_loader)
         summary: dict[str, Any] = {}
         if self.main:
+            for directory in (self.last_dir, self.out_dir / "checkpoints" / "best"):
+                tidy_checkpoint(directory)
             summary = self._write_summary()
             accelerator.print(f"done: {self.out_dir} ({self.task.headline}={summary['final'].get(self.task.headline)})")
         accelerator.wait_for_everyone()
