@@ -1,0 +1,149 @@
+"""Status and results of a sweep folder, rebuilt from each variant's own files.
+
+``leaderboard.csv`` has one row per variant of the grid (finished or not, with its state and
+error): the sweep's axes as ``sweep.<axis>`` columns, then the result fields, so that an axis
+named like a result field (``task``) never collides with it. ``leaderboard.md`` lists the
+finished variants with their intervals, the seeds' mean ± std where there is a ``seed`` axis,
+and the variants without a result. Every shared file is written whole and renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from pathlib import Path
+from typing import Any
+
+from .answers import Run, answers, plot_per_backbone, plot_vs_parameters, table
+from .state import VariantStatus, read_json, read_manifest, variant_status, write_atomic
+
+RESULT_COLUMNS = ["state", "task", "metric", "value", "low", "high", "chance", "best_value", "parameters_m", "images_per_s", "peak_mem_mb", "error"]
+
+
+def statuses(out_dir: Path, manifest: dict[str, Any]) -> list[VariantStatus]:
+    """Every variant's status; Slurm's word on jobs that were submitted there."""
+    from ..launchers import slurm_states
+
+    slurm_ids = []
+    for variant in manifest["variants"]:
+        submission = read_json(out_dir / variant["name"] / "submission.json") or {}
+        if submission.get("launcher") == "slurm" and submission.get("job_id"):
+            slurm_ids.append(submission["job_id"])
+    scheduler = slurm_states(slurm_ids)
+    return [variant_status(v["index"], v["name"], out_dir / v["name"], v["raw"], v.get("headline"), scheduler) for v in manifest["variants"]]
+
+
+def _result(summary: dict[str, Any]) -> dict[str, Any]:
+    headline = summary["headline"]
+    interval = summary.get("final_interval") or {}
+    rounded = lambda value, digits: None if value is None else round(value, digits)  # noqa: E731
+    return {
+        "task": summary.get("task"),
+        "metric": headline,
+        "value": summary["final"].get(headline),
+        "low": interval.get("low"),
+        "high": interval.get("high"),
+        "chance": summary.get("chance"),
+        "best_value": (summary.get("best") or {}).get("value"),
+        "parameters_m": None if summary.get("parameters") is None else round(summary["parameters"] / 1e6, 3),
+        "images_per_s": rounded(summary.get("images_per_s"), 1),
+        "peak_mem_mb": rounded(summary.get("peak_mem_mb"), 1),
+    }
+
+
+def rows(out_dir: Path, manifest: dict[str, Any], states: list[VariantStatus]) -> list[dict[str, Any]]:
+    """One row per variant: ``variant``, ``axes`` (axis -> label), ``result`` (result fields)."""
+    found = []
+    for variant, status in zip(manifest["variants"], states):
+        result: dict[str, Any] = {"state": status.state, "error": status.error}
+        if status.state == "done":
+            result.update(_result(read_json(out_dir / variant["name"] / "summary.json") or {}))
+        found.append({"variant": variant["name"], "axes": variant["choice"], "result": result, "higher": variant.get("higher_is_better", True)})
+    return found
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else ("" if value is None else str(value))
+
+
+def leaderboard_csv(axes: list[str], found: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["variant", *[f"sweep.{a}" for a in axes], *RESULT_COLUMNS])
+    for row in found:
+        writer.writerow([row["variant"], *[row["axes"].get(a) for a in axes], *[row["result"].get(c) for c in RESULT_COLUMNS]])
+    return buffer.getvalue()
+
+
+def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str, Any]]) -> str:
+    done = [r for r in found if r["result"]["state"] == "done"]
+    done.sort(key=lambda r: (str(r["result"]["task"]), -(r["result"]["value"] or 0) if r["higher"] else (r["result"]["value"] or 0)))
+    header = ["variant", *[f"sweep.{a}" for a in axes], "metric", "value [95 % interval]", "chance", "parameters_m", "images_per_s", "peak_mem_mb"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in done:
+        r = row["result"]
+        interval = f" [{r['low']:.4f}, {r['high']:.4f}]" if r["low"] is not None and r["high"] is not None else " [no interval]"
+        cells = [row["variant"], *[row["axes"].get(a, "") for a in axes], r["metric"], _fmt(r["value"]) + interval, _fmt(r["chance"]), _fmt(r["parameters_m"]), _fmt(r["images_per_s"]), _fmt(r["peak_mem_mb"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    seed_axes = [a for a in axes if kinds.get(a) == "seed"]
+    if seed_axes and done:
+        lines += ["", "## Averaged over seeds", "", "| " + " | ".join([*[f"sweep.{a}" for a in axes if a not in seed_axes], "metric", "mean ± std", "seeds"]) + " |"]
+        lines.append("|" + "---|" * (len(axes) - len(seed_axes) + 3))
+        groups: dict[tuple, list[float]] = {}
+        for row in done:
+            key = (*[row["axes"].get(a, "") for a in axes if a not in seed_axes], row["result"]["metric"])
+            if row["result"]["value"] is not None:
+                groups.setdefault(key, []).append(row["result"]["value"])
+        for key, values in groups.items():
+            spread = f"{statistics.stdev(values):.4f}" if len(values) > 1 else "n/a"
+            lines.append("| " + " | ".join([*key, f"{statistics.fmean(values):.4f} ± {spread}", str(len(values))]) + " |")
+    missing = [r for r in found if r["result"]["state"] != "done"]
+    if missing:
+        lines += ["", f"## Not finished ({len(missing)} of {len(found)})", ""]
+        lines += [f"- {r['variant']}: {r['result']['state']}" + (f" ({r['result']['error']})" if r["result"]["error"] else "") for r in missing]
+    return "\n".join(lines) + "\n"
+
+
+def runs_for_answers(kinds: dict[str, str], found: list[dict[str, Any]]) -> tuple[list[Run], dict[str, bool]]:
+    """The finished variants as :class:`Run` s, grouped by the axes' kinds; the task label comes
+    from the task axes (the summary's task kind only where no axis varies the task)."""
+    pick = lambda row, kind: " ".join(row["axes"][a] for a in kinds if kinds[a] == kind)  # noqa: E731
+    runs, higher = [], {}
+    for row in found:
+        r = row["result"]
+        if r["state"] != "done" or r["value"] is None:
+            continue
+        task = f"{pick(row, 'task') or r['task']} ({r['metric']})"
+        higher[task] = row["higher"]
+        runs.append(Run(task, pick(row, "backbone") or "backbone", pick(row, "setting"), pick(row, "seed") or None,
+                        r["value"], r["low"], r["high"], r["chance"], row["higher"], r["parameters_m"]))
+    return runs, higher
+
+
+def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None = None) -> list[VariantStatus]:
+    """Rebuild ``leaderboard.csv/.md``, the plots and ``answers.md`` of ``out_dir`` from each
+    variant's files; missing and failed variants are listed. Rebuilt again when a variant
+    finished meanwhile, so that the last writer includes every result it could see.
+    ``manifest``: the grid (default: the folder's ``sweep.json``)."""
+    out_dir = Path(out_dir)
+    manifest = manifest or read_manifest(out_dir)
+    kinds: dict[str, str] = manifest["axes"]
+    axes = list(kinds)
+    for _ in range(3):
+        states = statuses(out_dir, manifest)
+        found = rows(out_dir, manifest, states)
+        write_atomic(out_dir / "leaderboard.csv", leaderboard_csv(axes, found))
+        write_atomic(out_dir / "leaderboard.md", leaderboard_md(axes, kinds, found))
+        runs, higher = runs_for_answers(kinds, found)
+        cells = table(runs)
+        missing = [f"{r['variant']}: {r['result']['state']}" + (f" ({r['result']['error']})" if r["result"]["error"] else "") for r in found if r["result"]["state"] != "done"]
+        plot_per_backbone(cells, out_dir / "metric_per_backbone.png")
+        plot_vs_parameters(runs, out_dir / "metric_vs_parameters.png")
+        write_atomic(out_dir / "answers.md", answers(cells, higher, missing))
+        if [s.state for s in statuses(out_dir, manifest)] == [s.state for s in states]:
+            break
+    if not quiet:
+        done = sum(s.state == "done" for s in states)
+        print(f"{out_dir}: {done} of {len(states)} variants finished; leaderboard.md, answers.md written")
+    return states

@@ -1,0 +1,168 @@
+"""``run_sweep``: expand the grid, refuse stale results, check before the queue, hand the
+unfinished variants to a launcher, and rebuild the shared files from the variants' own."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ..errors import LssatError
+from ..spec import ResolvedSpec
+from .grid import Variant, axis_kinds, expand, pick
+from .state import (
+    JOB_FILE,
+    describe_differences,
+    forget_job,
+    is_main_process,
+    read_json,
+    record_submission,
+    spec_differences,
+    write_manifest,
+)
+from .worker import VariantJob, run_variant
+
+
+def default_out(resolved: ResolvedSpec) -> Path:
+    return Path("runs") / resolved.spec.name
+
+
+def variant_from_environment() -> str:
+    """``--variant auto``: the array index a scheduler gives this job."""
+    for name in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "PBS_ARRAY_INDEX", "PBS_ARRAYID", "SGE_TASK_ID", "LSB_JOBINDEX"):
+        if os.environ.get(name, "").strip():
+            value = os.environ[name].strip()
+            # SGE and LSF count array elements from 1
+            return str(int(value) - 1) if name in ("SGE_TASK_ID", "LSB_JOBINDEX") else value
+    raise LssatError(
+        "--variant auto: no array index in the environment (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, PBS_ARRAY_INDEX, "
+        "SGE_TASK_ID or LSB_JOBINDEX); give the index or name instead, e.g. --variant 0"
+    )
+
+
+def manifest(resolved: ResolvedSpec, variants: list[Variant]) -> dict[str, Any]:
+    """The grid as launched: what status and collection need, without the spec file."""
+    tasks: dict[str, Any] = {}
+    entries = []
+    for index, variant in enumerate(variants):
+        section = json.dumps(variant.resolved.raw.get("task"), sort_keys=True, default=str)
+        if section not in tasks:
+            tasks[section] = variant.resolved.components["task"].build()
+        task = tasks[section]
+        higher = task.higher_is_better(task.headline) if hasattr(task, "higher_is_better") else True
+        entries.append({"index": index, "name": variant.name, "choice": variant.choice, "headline": task.headline,
+                        "higher_is_better": higher, "raw": variant.resolved.raw})
+    return {"name": resolved.spec.name, "source": resolved.source, "axes": axis_kinds(resolved), "variants": entries}
+
+
+def refuse_stale(out_dir: Path, chosen: list[tuple[int, Variant]], rerun_changed: bool) -> None:
+    """A variant counts as finished (or resumable) only if its stored spec is the one asked for
+    now: say which keys differ and refuse, or with ``rerun_changed`` delete its old results."""
+    stale = {v.name: keys for _, v in chosen if (keys := spec_differences(out_dir / v.name, v.resolved.raw))}
+    if not stale:
+        return
+    if not rerun_changed:
+        raw_of = {v.name: v.resolved.raw for _, v in chosen}
+        shown = [f"  {name}: {describe_differences(out_dir / name, raw_of[name], keys)}" for name, keys in list(stale.items())[:5]]
+        more = [f"  ... and {len(stale) - 5} more"] if len(stale) > 5 else []
+        raise LssatError(
+            "\n".join([f"{out_dir}: {len(stale)} variants were run with a different spec; their results would be stale:", *shown, *more,
+                       "Pass --rerun-changed to delete their results and run them again, or choose another --out."])
+        )
+    if is_main_process():
+        for name in stale:
+            print(f"{name}: the spec changed ({', '.join(stale[name][:5])}); its old results are deleted (--rerun-changed)")
+            shutil.rmtree(out_dir / name)
+
+
+def is_done(run_dir: Path) -> bool:
+    return (run_dir / "summary.json").is_file()
+
+
+def run_sweep(
+    resolved: ResolvedSpec,
+    out: str | Path | None = None,
+    launcher: str = "inline",
+    parallel: int | None = None,
+    variant: str | None = None,
+    rerun_changed: bool = False,
+    check_data: bool = True,
+) -> dict[str, Any]:
+    """Run every unfinished variant (or only ``variant``: an index, a name or ``auto``) through
+    ``launcher``; a started variant resumes from its checkpoint. Raises :class:`LssatError`
+    naming the variants that failed, after the others finished and the leaderboard was written."""
+    from ..launchers import LaunchItem, make_launcher
+
+    out_dir = Path(out) if out else default_out(resolved)
+    variants = expand(resolved)
+    if parallel is not None and parallel < 1:
+        raise LssatError(f"--parallel: at least 1 variant at a time, got {parallel}")
+    settings = resolved.spec.launcher.model_copy(update={"parallel": parallel} if parallel else {})
+    if variant is not None:
+        index = pick(variants, variant_from_environment() if variant == "auto" else variant)
+        chosen, launcher = [(index, variants[index])], "inline"
+    else:
+        chosen = list(enumerate(variants))
+    refuse_stale(out_dir, chosen, rerun_changed)
+    runner = make_launcher(launcher, settings, out_dir / ".submitit", job_name=resolved.spec.name)
+    runner.check()
+    if check_data and variant is None:
+        from .preflight import check_before_launch
+
+        check_before_launch([v for _, v in chosen], out_dir)
+    if is_main_process():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_manifest(out_dir, manifest(resolved, variants))
+
+    count, items, positions = len(variants), [], {}
+    for index, v in chosen:
+        run_dir = out_dir / v.name
+        if is_done(run_dir):
+            print(f"[{index}] {v.name}: finished, skipped")
+            continue
+        if is_main_process():
+            forget_job(run_dir)
+        job = functools.partial(run_variant, v.resolved, run_dir) if runner.name == "inline" else \
+            VariantJob(v.resolved.raw, resolved.source, str(run_dir), collect_into=None if runner.waits else str(out_dir))
+        items.append(LaunchItem(v.name, job))
+        positions[v.name] = index
+
+    def on_submit(item, job_id):
+        if runner.name != "inline" and is_main_process():
+            record_submission(out_dir / item.name, runner.name, job_id)
+        resumed = (out_dir / item.name / "checkpoints").exists()
+        where = f" as job {job_id}" if job_id else ""
+        print(f"[{positions[item.name]}] {item.name}: {'resuming' if resumed else 'starting'}{where}", flush=True)
+
+    failures: dict[str, str] = {}
+
+    def on_end(item, error):
+        run_dir = out_dir / item.name
+        if error is None:
+            print(f"[{positions[item.name]}] {item.name}: done", flush=True)
+            return
+        job = read_json(run_dir / JOB_FILE) or {}
+        message = job.get("error") if job.get("state") == "failed" else error
+        if job.get("state") != "failed" and runner.name != "inline" and is_main_process():
+            record_submission(run_dir, runner.name, (read_json(run_dir / "submission.json") or {}).get("job_id"), ended=error)
+        failures[item.name] = message or error
+        print(f"[{positions[item.name]}] {item.name}: failed: {failures[item.name]}", flush=True)
+
+    if items:
+        runner.launch(items, on_submit, on_end)
+    result = {"variants": count, "launched": len(items), "out": str(out_dir)}
+    if not runner.waits:
+        print(f"{len(items)} variants submitted to {runner.name}; follow them with `lssat sweep {resolved.source or 'SPEC'} --out {out_dir} --status`, "
+              "the leaderboard is rebuilt as each one finishes (or with --collect)")
+        return result
+    if is_main_process():
+        from .collect import collect
+
+        collect(out_dir)
+    if failures:
+        listed = "\n".join(f"  {name}: {message}" for name, message in failures.items())
+        raise LssatError(f"{len(failures)} of {len(items)} variants failed (the others finished; `--status` shows them):\n{listed}")
+    return result

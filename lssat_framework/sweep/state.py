@@ -1,0 +1,219 @@
+"""Where each variant stands, read from files that only one writer ever writes.
+
+A variant's directory is its run directory (``spec.yaml``, ``metrics.jsonl``, ``summary.json``,
+checkpoints: the trainer's files) plus two files of the sweep:
+
+``job.json``         written by the job itself (its main process): running, requeued, done or
+                     failed (with the error), its job id, host and process id
+``submission.json``  written by the launcher that submitted it: launcher, job id, and, when the
+                     job ended without a word of its own (killed), why
+
+The sweep folder holds ``sweep.json``, the grid as last launched (every variant's name, axes and
+resolved spec), so that status and collection need only the folder. Nothing is appended to a
+shared file: shared files are rebuilt from these and written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import LssatError
+
+JOB_FILE = "job.json"
+SUBMISSION_FILE = "submission.json"
+MANIFEST_FILE = "sweep.json"
+#: keys of a resolved spec that do not change a variant's results: its name, where it runs, and
+#: how often the last checkpoint is saved (a resumed run ends with the same numbers wherever it
+#: was stopped); any other difference makes stored results stale
+RESULT_NEUTRAL_KEYS = ("name", "launcher", "train.checkpoint_every")
+STATES = ("pending", "running", "requeued", "done", "failed")
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write a whole file under a unique temporary name, then rename it into place: readers and
+    concurrent writers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode() if isinstance(text, str) else text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_main_process() -> bool:
+    """Only the first process of a multi-process run writes the sweep's files."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def mark_job(run_dir: Path, state: str, **fields: Any) -> None:
+    """The job's own word on its state (``job.json``)."""
+    if not is_main_process():
+        return
+    previous = read_json(run_dir / JOB_FILE) or {}
+    record = {"state": state, "job_id": fields.pop("job_id", None) or previous.get("job_id"), "host": socket.gethostname(), "pid": os.getpid(), "updated": time.time(), **fields}
+    write_json(run_dir / JOB_FILE, record)
+
+
+def record_submission(run_dir: Path, launcher: str, job_id: str | None, ended: str | None = None) -> None:
+    """The launcher's word (``submission.json``): what it submitted, and why a job that said
+    nothing itself ended."""
+    record = {"launcher": launcher, "job_id": job_id, "host": socket.gethostname(), "submitted": time.time(), "ended": ended}
+    old = read_json(run_dir / SUBMISSION_FILE)
+    if ended is not None and old and old.get("job_id") == job_id:
+        record["submitted"] = old.get("submitted")
+    write_json(run_dir / SUBMISSION_FILE, record)
+
+
+def forget_job(run_dir: Path) -> None:
+    """Before a new attempt: the previous attempt's state no longer speaks for the variant."""
+    for name in (JOB_FILE, SUBMISSION_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ stale results
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: data}
+
+
+def spec_differences(run_dir: Path, raw: dict[str, Any]) -> list[str]:
+    """The dotted keys in which the spec stored in ``run_dir`` (written by the trainer) differs
+    from ``raw``, the one asked for now; empty when it matches or when nothing is stored yet."""
+    from ..spec import parse_yaml
+
+    stored_path = run_dir / "spec.yaml"
+    if not stored_path.is_file():
+        return []
+    try:
+        stored = parse_yaml(stored_path.read_text()) or {}
+    except yaml.YAMLError:
+        return ["spec.yaml (unreadable)"]
+    old, new = _flatten(stored), _flatten(raw)
+    neutral = lambda key: any(key == k or key.startswith(k + ".") for k in RESULT_NEUTRAL_KEYS)  # noqa: E731
+    return sorted(k for k in set(old) | set(new) if not neutral(k) and old.get(k, "<unset>") != new.get(k, "<unset>"))
+
+
+def describe_differences(run_dir: Path, raw: dict[str, Any], keys: list[str]) -> str:
+    from ..spec import parse_yaml
+
+    old = _flatten(parse_yaml((run_dir / "spec.yaml").read_text()) or {})
+    new = _flatten(raw)
+    shown = [f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in keys[:5]]
+    return "; ".join(shown) + (f"; and {len(keys) - 5} more" if len(keys) > 5 else "")
+
+
+# ------------------------------------------------------------------ status
+@dataclass
+class VariantStatus:
+    index: int
+    name: str
+    state: str
+    epoch: int = 0
+    epochs: int | None = None
+    value: float | None = None
+    job_id: str | None = None
+    error: str | None = None
+
+
+def last_record(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return None
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    try:
+        return json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
+
+
+def variant_status(index: int, name: str, run_dir: Path, raw: dict[str, Any], headline: str | None, scheduler: dict[str, str] | None = None) -> VariantStatus:
+    """A variant's state from its files, corrected by what the scheduler says of its job
+    (``scheduler``: job id -> Slurm-like state) and by whether a local job's process still lives."""
+    job = read_json(run_dir / JOB_FILE) or {}
+    submission = read_json(run_dir / SUBMISSION_FILE) or {}
+    job_id = job.get("job_id") or submission.get("job_id")
+    record = last_record(run_dir) or {}
+    status = VariantStatus(index, name, "pending", record.get("epoch", 0), raw.get("train", {}).get("epochs"), job_id=job_id)
+    status.value = record.get(f"val_{headline}") if headline else None
+    summary = read_json(run_dir / "summary.json")
+    if summary is not None and not spec_differences(run_dir, raw):
+        status.state, status.value = "done", summary.get("final", {}).get(summary.get("headline", headline))
+        return status
+    if summary is not None:
+        status.state, status.error = "failed", "finished with a different spec (stale); run the sweep with --rerun-changed"
+        return status
+    if job.get("state") in ("failed", "running", "requeued"):
+        status.state, status.error = job["state"], job.get("error")
+    elif submission.get("job_id"):
+        status.state = "pending"
+    if status.state in ("running", "requeued", "pending") and submission.get("ended"):
+        status.state, status.error = "failed", submission["ended"]
+    elif status.state in ("running", "pending") and job_id and scheduler and job_id in scheduler:
+        status.state, status.error = _from_scheduler(status.state, scheduler[job_id])
+    elif status.state == "running" and job.get("host") == socket.gethostname() and not _alive(job.get("pid")):
+        status.state, status.error = "failed", f"its process {job.get('pid')} is gone (killed?); launch the sweep again to resume it"
+    return status
+
+
+def _from_scheduler(state: str, scheduler_state: str) -> tuple[str, str | None]:
+    word = scheduler_state.split()[0].upper() if scheduler_state else ""
+    if word in ("PENDING", "CONFIGURING"):
+        return "pending", None
+    if word in ("RUNNING", "COMPLETING"):
+        return "running", None
+    if word in ("REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "PREEMPTED", "SUSPENDED"):
+        return "requeued", None
+    if word in ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "COMPLETED"):
+        return "failed", f"the scheduler reports {word} and the run did not finish; launch the sweep again to resume it"
+    return state, None
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return True  # unknown: trust the job's word
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ------------------------------------------------------------------ manifest
+def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
+    write_json(out_dir / MANIFEST_FILE, manifest)
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    manifest = read_json(Path(out_dir) / MANIFEST_FILE)
+    if manifest is None:
+        raise LssatError(f"{out_dir}: no {MANIFEST_FILE} here; it is written when a sweep is launched into this folder (lssat sweep SPEC --out {out_dir})")
+    return manifest
