@@ -190,6 +190,7 @@ def test_ffpp_frames_and_split_lists(tmp_path, kind):
     assert all(len(v) == 4 for v in videos.values())
     assert not (videos["train"] & videos["val"]) and not (videos["val"] & videos["test"])
     assert train[4]["image"][0].mean() > train[0]["image"][0].mean()  # fakes are the red frames
+    assert source.info.videos  # the deepfake task lists its video metrics
 
 
 def test_ffpp_missing_frames_say_how_to_extract_them(tmp_path):
