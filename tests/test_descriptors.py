@@ -10,7 +10,8 @@ from skimage import color, data, feature
 
 import lssat_framework as lssat
 from lssat_descriptors import HOG, LBP, LDP, LTP
-from lssat_descriptors.descriptors import KIRSCH, lbp_code_count
+from lssat_descriptors.descriptors import lbp_code_count
+from lssat_descriptors.directional import KIRSCH
 
 
 def photos():

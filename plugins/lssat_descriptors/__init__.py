@@ -6,7 +6,8 @@ under a new name; see ``docs/plugins.md``.
 
 from lssat_framework import hookimpl
 
-from .descriptors import HOG, LBP, LDP, LTP, RGB, Gray, HOGParams, LBPParams, LDPParams, LTPParams
+from .descriptors import LBP, LTP, RGB, Gray, LBPParams, LTPParams
+from .directional import HOG, LDP, HOGParams, LDPParams
 
 __all__ = ["RGB", "Gray", "LBP", "LTP", "LDP", "HOG", "LBPParams", "LTPParams", "LDPParams", "HOGParams"]
 
