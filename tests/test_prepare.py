@@ -85,6 +85,22 @@ def test_a_rotated_video_is_read_upright(tmp_path):
     assert frames[0][-16:, :16].mean() > 200 and frames[0][:16, :16].mean() < 50
 
 
+def test_the_rotation_is_read_from_side_data_where_frames_have_no_rotation(tmp_path):
+    """Issue 16 item 25: PyAV before 14 has no ``VideoFrame.rotation``; the side data says it."""
+    from lssat_datasets.video import _rotation
+
+    if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
+        pytest.skip("this PyAV cannot write a display rotation")
+
+    class OlderFrame:
+        def __init__(self, frame):
+            self.side_data = list(frame.side_data)
+
+    with av.open(str(write_video(tmp_path / "rotated.mp4", [0], rotation=-90))) as container:
+        frame = next(container.decode(video=0))
+        assert _rotation(OlderFrame(frame), container.streams.video[0]) == -90
+
+
 def test_upright_turns_a_frame_by_the_display_rotation():
     """Issue 16 item 25: the rotation itself, for PyAV versions that cannot write one."""
     from lssat_datasets.video import upright
@@ -94,6 +110,16 @@ def test_upright_turns_a_frame_by_the_display_rotation():
     np.testing.assert_array_equal(upright(frame, 90), [[2, 5], [1, 4], [0, 3]])
     np.testing.assert_array_equal(upright(frame, -90), [[3, 0], [4, 1], [5, 2]])
     np.testing.assert_array_equal(upright(frame, 180), [[5, 4, 3], [2, 1, 0]])
+
+
+def test_display_matrix_rotation_for_pyav_versions_without_frame_rotation():
+    """Issue 16 item 25: the display matrix's rotation, as FFmpeg reads it (matrices PyAV writes)."""
+    from lssat_datasets.video import matrix_rotation
+
+    assert matrix_rotation([0, -65536, 0, 65536, 0, 0, 0, 0, 1 << 30]) == 90
+    assert matrix_rotation([0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30]) == -90
+    assert abs(matrix_rotation([-65536, 0, 0, 0, -65536, 0, 0, 0, 1 << 30])) == 180
+    assert matrix_rotation([65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30]) == 0
 
 
 def test_a_variable_frame_rate_video_is_sampled_evenly_over_its_duration(tmp_path):

@@ -4,6 +4,7 @@ by the stream's display rotation (a phone's portrait video is stored sideways)."
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from pathlib import Path
 
@@ -41,12 +42,25 @@ def upright(frame: np.ndarray, rotation: float) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(frame, quarter_turns)) if quarter_turns else frame
 
 
+def matrix_rotation(matrix) -> float:
+    """The counter-clockwise rotation in degrees of a display matrix (nine 16.16 / 2.30 fixed-point
+    integers, FFmpeg's ``av_display_rotation_get``)."""
+    m = [float(v) for v in matrix]
+    scale_x, scale_y = math.hypot(m[0], m[3]), math.hypot(m[1], m[4])
+    if not scale_x or not scale_y:
+        return 0.0
+    return -math.degrees(math.atan2(m[1] / scale_y, m[0] / scale_x))
+
+
 def _rotation(frame, stream) -> float:
-    """The counter-clockwise display rotation: PyAV ≥ 14 reads it from the display matrix; older
-    versions expose FFmpeg's clockwise ``rotate`` tag."""
+    """The counter-clockwise display rotation of ``frame``: PyAV ≥ 14 reads it from the display
+    matrix; older versions expose the matrix as side data, or FFmpeg's clockwise ``rotate`` tag."""
     rotation = getattr(frame, "rotation", None)
     if rotation is not None:
         return float(rotation)
+    for side_data in getattr(frame, "side_data", ()):
+        if "DISPLAYMATRIX" in str(getattr(side_data, "type", "")):
+            return matrix_rotation(np.frombuffer(bytes(side_data), dtype=np.int32)[:9])
     try:
         return -float(stream.metadata.get("rotate", 0))
     except ValueError:
