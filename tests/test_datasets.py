@@ -355,63 +355,6 @@ def test_lfw_sbi_is_deterministic_balanced_and_split_by_photograph():
     assert difference[:, :3, :3].max() < 1e-6  # ... but not in the corner, outside the blend mask
 
 
-def write_video(path, frames=12, size=(96, 72)):
-    import av
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        for i in range(frames):
-            array = np.full((size[1], size[0], 3), 20 * (i % 10), np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(array, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-
-
-def test_prepare_ffpp_extracts_frames_resumably_and_the_dataset_reads_them(tmp_path, capsys):
-    from lssat_framework import cli
-
-    root = tmp_path / "ffpp"
-    pairs = {"train": [["000", "001"]], "val": [["002", "003"]], "test": [["004", "005"]]}
-    for split, split_pairs in pairs.items():
-        root.mkdir(exist_ok=True)
-        (root / f"{split}.json").write_text(json.dumps(split_pairs))
-        for a, b in split_pairs:
-            for video in (a, b):
-                write_video(root / "original_sequences" / "youtube" / "c23" / "videos" / f"{video}.mp4")
-            for video in (f"{a}_{b}", f"{b}_{a}"):
-                write_video(root / "manipulated_sequences" / "FaceSwap" / "c23" / "videos" / f"{video}.mp4")
-    assert cli.main(["prepare", "ffpp", str(root), "--frames", "3", "--size", "32", "--methods", "FaceSwap"]) == 0
-    assert "12 videos extracted, 0 already done" in capsys.readouterr().out
-    frames = sorted((root / "original_sequences" / "youtube" / "c23" / "images" / "000").glob("*.png"))
-    assert [f.name for f in frames] == ["0000.png", "0001.png", "0002.png"]
-    assert Image.open(frames[0]).size == (32, 32)
-    assert cli.main(["prepare", "ffpp", str(root), "--frames", "3", "--size", "32", "--methods", "FaceSwap"]) == 0
-    assert "0 videos extracted, 12 already done" in capsys.readouterr().out
-    source = lssat.create("dataset", "ffpp", root=str(root), methods=["FaceSwap"], frames_per_video=3, image_size=16)
-    assert len(source.split("train")) == 4 * 3
-
-
-def test_prepare_ffpp_without_videos_says_where_they_belong(tmp_path, capsys):
-    from lssat_framework import cli
-
-    (tmp_path / "empty").mkdir()
-    assert cli.main(["prepare", "ffpp", str(tmp_path / "empty")]) == 2
-    assert "original_sequences/youtube/c23/videos" in capsys.readouterr().err
-
-
-def test_face_cropper_finds_the_face_of_a_real_portrait_and_falls_back_to_the_centre():
-    from skimage import data
-
-    from lssat_datasets.prepare import FaceCropper
-
-    top, left, side = FaceCropper().box(data.astronaut())  # the face spans rows ~80-180, columns ~170-280
-    assert 80 < top + side / 2 < 180 and 170 < left + side / 2 < 280
-    assert FaceCropper().box(np.zeros((100, 120, 3), np.uint8)) == (0, 10, 100)
-
-
 @pytest.mark.parametrize("task,metric,chance", [("deepfake", "auc", 0.5), ("emotion", "acc", 1 / 7), ("attributes", "mean_acc", None)])
 def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task, metric, chance):
     spec = {

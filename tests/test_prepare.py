@@ -1,11 +1,15 @@
-"""`lssat prepare ffpp` on generated videos: its arguments, when a video counts as done, and
-which frames it takes (by time, upright)."""
+"""`lssat prepare ffpp` on generated videos: frames extracted, cropped to the face and read back
+by the dataset; its arguments; when a video counts as done; which frames it takes (by time,
+upright)."""
 
+import json
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from PIL import Image
 
+import lssat_framework as lssat
 from lssat_framework import cli
 
 av = pytest.importorskip("av")
@@ -37,6 +41,47 @@ def write_video(path, levels, times_ms=None, size=(96, 72), rotation=None, marke
 
 def real_video(root, name="000"):
     return root / "original_sequences" / "youtube" / "c23" / "videos" / f"{name}.mp4"
+
+
+TWELVE_LEVELS = [20 * (i % 10) for i in range(12)]
+
+
+def test_prepare_ffpp_extracts_frames_resumably_and_the_dataset_reads_them(tmp_path, capsys):
+    root = tmp_path / "ffpp"
+    pairs = {"train": [["000", "001"]], "val": [["002", "003"]], "test": [["004", "005"]]}
+    for split, split_pairs in pairs.items():
+        root.mkdir(exist_ok=True)
+        (root / f"{split}.json").write_text(json.dumps(split_pairs))
+        for a, b in split_pairs:
+            for video in (a, b):
+                write_video(real_video(root, video), TWELVE_LEVELS)
+            for video in (f"{a}_{b}", f"{b}_{a}"):
+                write_video(root / "manipulated_sequences" / "FaceSwap" / "c23" / "videos" / f"{video}.mp4", TWELVE_LEVELS)
+    assert cli.main(["prepare", "ffpp", str(root), "--frames", "3", "--size", "32", "--methods", "FaceSwap"]) == 0
+    assert "12 videos extracted, 0 already done" in capsys.readouterr().out
+    frames = sorted((root / "original_sequences" / "youtube" / "c23" / "images" / "000").glob("*.png"))
+    assert [f.name for f in frames] == ["0000.png", "0001.png", "0002.png"]
+    assert Image.open(frames[0]).size == (32, 32)
+    assert cli.main(["prepare", "ffpp", str(root), "--frames", "3", "--size", "32", "--methods", "FaceSwap"]) == 0
+    assert "0 videos extracted, 12 already done" in capsys.readouterr().out
+    source = lssat.create("dataset", "ffpp", root=str(root), methods=["FaceSwap"], frames_per_video=3, image_size=16)
+    assert len(source.split("train")) == 4 * 3
+
+
+def test_prepare_ffpp_without_videos_says_where_they_belong(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["prepare", "ffpp", str(tmp_path / "empty")]) == 2
+    assert "original_sequences/youtube/c23/videos" in capsys.readouterr().err
+
+
+def test_face_cropper_finds_the_face_of_a_real_portrait_and_falls_back_to_the_centre():
+    from skimage import data
+
+    from lssat_datasets.prepare import FaceCropper
+
+    top, left, side = FaceCropper().box(data.astronaut())  # the face spans rows ~80-180, columns ~170-280
+    assert 80 < top + side / 2 < 180 and 170 < left + side / 2 < 280
+    assert FaceCropper().box(np.zeros((100, 120, 3), np.uint8)) == (0, 10, 100)
 
 
 @pytest.mark.parametrize("frames", ["0", "-1", "two"])
