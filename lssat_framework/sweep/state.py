@@ -72,8 +72,10 @@ def mark_job(run_dir: Path, state: str, **fields: Any) -> None:
     """The job's own word on its state (``job.json``)."""
     if not is_main_process():
         return
-    previous = read_json(run_dir / JOB_FILE) or {}
-    record = {"state": state, "job_id": fields.pop("job_id", None) or previous.get("job_id"), "host": socket.gethostname(), "pid": os.getpid(), "updated": time.time(), **fields}
+    previous = {k: v for k, v in (read_json(run_dir / JOB_FILE) or {}).items() if k not in ("error", "traceback")}
+    attempt = previous.get("attempt", 0) + (state == "running")
+    job_id = fields.pop("job_id", None) or previous.get("job_id")
+    record = {**previous, "state": state, "job_id": job_id, "attempt": attempt, "host": socket.gethostname(), "pid": os.getpid(), "updated": time.time(), **fields}
     write_json(run_dir / JOB_FILE, record)
 
 

@@ -1,0 +1,131 @@
+"""The launchers for real: submitit's local executor (parallel variants, the time-limit requeue
+path, a killed job resumed by the next launch) against the inline sweep of the same spec, and the
+Slurm path through stand-in sbatch/srun/squeue/sacct/scancel executables."""
+
+import csv
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import yaml
+
+from lssat_framework import sweep_cli
+
+TIMING = {"images_per_s", "peak_mem_mb"}
+
+
+def sweep(spec_path, out, *extra, env=None):
+    command = [sys.executable, "-m", "lssat_framework.sweep_cli", str(spec_path), "--out", str(out), *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def results(out):
+    with open(out / "leaderboard.csv") as handle:
+        return {row["variant"]: {k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)}
+
+
+def wait_mid_run(run_dir, process, deadline):
+    """The pid of the variant's training process once it has checkpointed inside its second epoch."""
+    while time.time() < deadline and process.poll() is None:
+        job = read(run_dir / "job.json")
+        state = read(run_dir / "checkpoints" / "last" / "trainer_state.json")
+        if job and job.get("state") == "running" and state and state["epoch"] == 1 and state["batch"] >= 1:
+            return job["pid"]
+        time.sleep(0.02)
+    raise AssertionError(f"{run_dir.name} never reached the middle of its second epoch")
+
+
+def read(path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(tmp_path, tiny_spec):
+    """Issue 11: 4 variants, 2 at a time through submitit's LocalExecutor. Variant 0 gets the
+    time-limit signal (USR2, what the executor sends before its timeout) mid-epoch and resumes in
+    its requeued job; variant 1's process is killed outright, marked failed, and resumes when the
+    sweep is launched again. The leaderboard equals the inline sweep's, metric for metric; the two
+    backbones are the same model under two names, so the answers call them not separable."""
+    tiny_spec["data"]["params"].update(train=24, val=13)
+    tiny_spec["train"].update(epochs=2, checkpoint_every=1, recon_grid=False)
+    tiny_spec["sweep"] = {"backbone": {"a": {"backbone.params.depth": 1}, "b": {"backbone.params.depth": 1}},
+                          "task.name": ["deepfake", "emotion"]}
+    spec_path = tmp_path / "sweep.yaml"
+    spec_path.write_text(yaml.safe_dump(tiny_spec))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+
+    inline = sweep(spec_path, tmp_path / "inline", env=env)
+    assert inline.wait(timeout=600) == 0, inline.stderr.read()[-3000:]
+    answers = (tmp_path / "inline" / "answers.md").read_text()
+    assert "not separable at this size" in answers and "is the best on every task" not in answers
+
+    out = tmp_path / "local"
+    local = sweep(spec_path, out, "--launcher", "local", "--parallel", "2", env=env)
+    deadline = time.time() + 300
+    first, second = out / "backbone=a__task=deepfake", out / "backbone=a__task=emotion"
+    os.kill(wait_mid_run(first, local, deadline), signal.SIGUSR2)
+    os.kill(wait_mid_run(second, local, deadline), signal.SIGKILL)
+    _, err = local.communicate(timeout=600)
+    assert local.returncode == 2, err[-3000:]
+    assert "1 of 4 variants failed" in err and "backbone=a__task=emotion" in err
+    requeued = read(first / "job.json")
+    assert requeued["state"] == "done" and requeued["attempt"] == 2 and requeued["resumed"] is True
+
+    status = subprocess.run([sys.executable, "-m", "lssat_framework.sweep_cli", "status", str(out)], capture_output=True, text=True, env=env)
+    assert "3 done, 1 failed" in status.stdout, status.stdout + status.stderr
+
+    again = sweep(spec_path, out, "--launcher", "local", "--parallel", "2", env=env)
+    output, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err[-3000:]
+    assert output.count("finished, skipped") == 3 and "backbone=a__task=emotion: resuming" in output
+    assert results(out) == results(tmp_path / "inline")
+
+
+STAND_INS = {
+    "sbatch": 'cp "$1" "$LOG/script.sh"; echo "sbatch $*" >> "$LOG/calls"; echo "Submitted batch job 4242"',
+    "srun": 'echo "srun $*" >> "$LOG/calls"',
+    "squeue": 'echo "squeue $*" >> "$LOG/calls"; echo "JOBID STATE"',
+    "scancel": 'echo "scancel $*" >> "$LOG/calls"',
+    "sacct": 'echo "sacct $*" >> "$LOG/calls"; printf "JobID|State\\n4242_0|RUNNING\\n4242_1|OUT_OF_MEMORY\\n4242_[2-3%%2]|PENDING\\n"',
+}
+
+
+def test_slurm_launcher_submits_one_array_and_status_reads_the_job_ids_back(tmp_path, tiny_spec, monkeypatch, capsys):
+    """Issue 11: the sbatch script carries --array with the %N limit, the GPU, task, time and
+    partition settings and the USR2 signal; the job ids and Slurm's states come back in --status."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "log"
+    bin_dir.mkdir()
+    log.mkdir()
+    for name, body in STAND_INS.items():
+        path = bin_dir / name
+        path.write_text(f"#!/bin/sh\n{body}\n")
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("LOG", str(log))
+    tiny_spec["sweep"] = {"backbone.params.depth": [1, 2], "task.name": ["deepfake", "emotion"]}
+    spec_path = tmp_path / "sweep.yaml"
+    spec_path.write_text(yaml.safe_dump(tiny_spec))
+    out = tmp_path / "out"
+    settings = ["--set", "launcher.partition=gpu", "--set", "launcher.gpus_per_node=2", "--set", "launcher.timeout_min=30",
+                "--set", "launcher.account=lab", "--set", "launcher.sbatch={mail-type: END}"]
+    assert sweep_cli.main([str(spec_path), "--out", str(out), "--launcher", "slurm", "--parallel", "2", *settings]) == 0
+    assert "4 variants submitted to slurm" in capsys.readouterr().out
+    script = (log / "script.sh").read_text()
+    for line in ("--array=0-3%2", "--gpus-per-node=2", "--ntasks-per-node=2", "--time=30", "--partition=gpu",
+                 "--account=lab", "--signal=USR2@120", "--mail-type=END", "--nodes=1"):
+        assert f"#SBATCH {line}" in script, line
+    assert "srun" in script and "submitit.core._submit" in script
+    assert read(out / "backbone.depth=1__task=emotion" / "submission.json")["job_id"] == "4242_1"
+
+    assert sweep_cli.main([str(spec_path), "--out", str(out), "--status"]) == 0
+    rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:5]}
+    assert "running" in rows["backbone.depth=1__task=deepfake"] and "4242_0" in rows["backbone.depth=1__task=deepfake"]
+    assert "failed" in rows["backbone.depth=1__task=emotion"] and "OUT_OF_MEMORY" in rows["backbone.depth=1__task=emotion"]
+    assert "pending" in rows["backbone.depth=2__task=emotion"] and "4242_3" in rows["backbone.depth=2__task=emotion"]
+    assert "sacct -o JobID,State --parsable2 -j 4242" in (log / "calls").read_text()
