@@ -11,9 +11,11 @@ Every ``register`` callback has the same signature::
     register(name, factory, params_model=None, description="")
 
 ``factory(**params)`` builds the component; ``params_model`` is a pydantic model that validates
-the ``params`` mapping of the spec before ``factory`` is called (its fields are the factory's
-keyword arguments). Names only need to be unique within a plugin: when two plugins register the
-same name, both stay reachable as ``plugin/name``.
+the ``params`` mapping of the spec before ``factory`` is called. Its fields are the factory's
+keyword arguments: :func:`check_registration` compares them with the factory's signature when the
+plugin registers. Names only need to be unique within a plugin: when two plugins register the
+same name, both stay reachable as ``plugin/name`` (``distribution:entry/name`` when two
+distributions use the same entry-point name).
 """
 
 from __future__ import annotations

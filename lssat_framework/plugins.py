@@ -125,21 +125,23 @@ class PluginInfo:
     def label(self) -> str:
         return f"plugin '{self.name}' (distribution {self.distribution})"
 
-    def spelled(self, qualifier: str) -> bool:
-        """Whether ``qualifier`` (the part before '/' of a qualified name) names this plugin."""
-        distribution, colon, entry = qualifier.partition(":")
-        if colon:
-            return entry == self.name and normalise_distribution(distribution) == normalise_distribution(self.distribution)
-        return qualifier == self.name
-
     def as_dict(self) -> dict[str, Any]:
         record = {key: value for key, value in asdict(self).items() if key != "target"}
         return {**record, "qualifier": self.qualifier or self.name}
 
 
+def _names_plugin(qualifier: str, entry: str, distribution: str) -> bool:
+    """Whether ``qualifier`` (what comes before '/' in a qualified name) is ``entry`` or
+    ``distribution:entry``, the distribution in any PEP 503 spelling."""
+    named_distribution, colon, named_entry = qualifier.partition(":")
+    if colon:
+        return named_entry == entry and normalise_distribution(named_distribution) == normalise_distribution(distribution)
+    return qualifier == entry
+
+
 def _load_order(ep: importlib.metadata.EntryPoint) -> tuple:
-    distribution = _distribution_name(ep)
-    return (normalise_distribution(distribution) != CORE_DISTRIBUTION, ep.name, normalise_distribution(distribution))
+    distribution = normalise_distribution(_distribution_name(ep))
+    return (distribution != CORE_DISTRIBUTION, ep.name, distribution)
 
 
 def _distribution_name(ep: importlib.metadata.EntryPoint) -> str:
@@ -292,8 +294,8 @@ class PluginManager:
             try:
                 impl.function(**{arg: argument for arg in impl.argnames})
             except Exception as exc:
-                detail = str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
-                self.fail(info, f"{hook_name} raised {detail}")
+                detail = f": {exc}" if isinstance(exc, PluginError) else f" raised {type(exc).__name__}: {exc}"
+                self.fail(info, hook_name + detail)
                 return False
         return True
 
@@ -348,8 +350,7 @@ class PluginManager:
         comps = self.components(kind)
         if "/" in name:
             qualifier, _, short = name.rpartition("/")
-            owners = [info for info in self.plugins.values() if info.spelled(qualifier)]
-            matches = [c for c in comps if c.name == short and any(c.plugin == o.name and c.distribution == o.distribution for o in owners)]
+            matches = [c for c in comps if c.name == short and _names_plugin(qualifier, c.plugin, c.distribution)]
         else:
             matches = [comp for comp in comps if comp.name == name]
         if len(matches) == 1:
@@ -371,7 +372,7 @@ class PluginManager:
 
 def _disables(item: str, info: PluginInfo) -> bool:
     """Whether the LSSAT_DISABLE_PLUGINS item names ``info`` (entry, distribution or distribution:entry)."""
-    return item == info.name or info.spelled(item) or normalise_distribution(item) == normalise_distribution(info.distribution)
+    return _names_plugin(item, info.name, info.distribution) or normalise_distribution(item) == normalise_distribution(info.distribution)
 
 
 def _check_kind(kind: str) -> None:

@@ -1,12 +1,20 @@
 """The README and the docs stay true to the code."""
 
+import argparse
 import re
+import runpy
+import tomllib
+import types
 
+import pytest
+import torch
 import yaml
 
+from lssat_framework import cli
+from lssat_framework.plugins import KINDS, PluginManager, reset_plugin_manager
 from lssat_framework.spec import load_spec
 
-from conftest import ROOT
+from conftest import ROOT, make_plugin_distribution, shipped_plugin_manager
 
 
 def readme():
@@ -74,3 +82,93 @@ def test_runnable_doc_blocks_run_as_written(tmp_path):
     for name, block in runnable_blocks():
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
         assert result.returncode == 0, f"{name}:\n{block}\n{result.stderr[-2000:]}"
+
+
+# ----------------------------------------------------------------------- Python blocks
+def python_blocks():
+    """(page, marker, code) of every Python block in the docs; the marker is the HTML comment
+    right above it: `runnable`, `fragment` or `excerpt: PATH`."""
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        for marker, code in re.findall(r"(?:<!-- ([^>]*?) -->\s*)?```python\n(.*?)```", page.read_text(), flags=re.DOTALL):
+            yield page.name, marker, code
+
+
+def test_every_python_block_says_whether_it_is_complete():
+    """Issue 16 item 29: a block meant to be complete runs in a test; the rest say they are not."""
+    for page, marker, code in python_blocks():
+        assert marker in ("runnable", "fragment") or marker.startswith("excerpt: "), f"{page}: unmarked block\n{code}"
+    assert {page for page, marker, _ in python_blocks() if marker == "runnable"} >= {"plugins.md", "hooks.md"}
+
+
+@pytest.mark.parametrize("index", range(sum(marker == "runnable" for _, marker, _ in python_blocks())))
+def test_runnable_python_blocks_run_and_register(tmp_path, index):
+    """Issue 16 item 29: hooks.md's TinyConv lacked `import torch` and refused its own `width`."""
+    page, _, code = [block for block in python_blocks() if block[1] == "runnable"][index]
+    script = tmp_path / "block.py"
+    script.write_text(code)
+    namespace = runpy.run_path(str(script), run_name="__main__")  # runs a `__main__` try-it section too
+    manager = PluginManager(autoload=False, strict=True)  # any failing registration raises
+    manager.add_plugin(types.SimpleNamespace(**namespace), name="docs-block", distribution="lssat-plugin-docs")
+    assert [info.status for info in manager.report()] == ["ok"], page
+    assert manager.report()[0].hooks, f"{page}: the block implements no hook"
+    reset_plugin_manager(manager)
+    cli.build_parser()  # its commands join the CLI's without a clash
+
+
+def test_excerpts_match_the_files_they_quote():
+    for page, marker, code in python_blocks():
+        if marker.startswith("excerpt: "):
+            source = {line.split("  #")[0].rstrip() for line in (ROOT / marker.removeprefix("excerpt: ")).read_text().splitlines()}
+            for line in code.splitlines():
+                assert line.split("  #")[0].rstrip() in source, f"{page}: {line!r} is not in {marker}"
+
+
+def test_docs_say_where_plugin_manager_lives():
+    """Issue 16 item 29: plugins.md used PluginManager without saying where it is."""
+    for page in (ROOT / "docs").glob("*.md"):
+        text = page.read_text()
+        if "PluginManager" in text:
+            assert "from lssat_framework.plugins import PluginManager" in text or "`lssat_framework.plugins`" in text, page.name
+
+
+def registered_names(text: str) -> set[str]:
+    return set(re.findall(r"(?:register|add_parser)\(\s*\"([^\"{]+)\"", text))
+
+
+def test_doc_examples_use_names_no_shipped_or_test_plugin_uses():
+    """Issue 16 item 28: following docs/plugins.md registered `cslbp` a second time, and hooks.md's
+    names were those of the tests' plugin, so a user installing them broke the page and the tests."""
+    in_docs = set().union(*(registered_names(code) for _, _, code in python_blocks()))
+    sources = [*(ROOT / "tests").rglob("*.py"), *(ROOT / "plugins").rglob("*.py"), *(ROOT / "lssat_framework").rglob("*.py")]
+    taken = set().union(*(registered_names(path.read_text()) for path in sources))
+    manager = shipped_plugin_manager()
+    taken |= {component.name for kind in KINDS for component in manager.components(kind)}
+    assert {"cslbp-3x3", "patch-conv", "greet"} <= in_docs
+    assert not in_docs & taken
+
+
+def test_the_smallest_plugin_installs_and_computes_centre_symmetric_lbp(plugin_path):
+    """Issue 16 item 28: the "smallest" CS-LBP was plain LBP under the example plugin's name."""
+    page = (ROOT / "docs" / "plugins.md").read_text()
+    project = tomllib.loads(re.search(r"```toml\n(.*?)```", page, flags=re.DOTALL).group(1))["project"]
+    ((entry, module),) = project["entry-points"]["lssat"].items()
+    source = re.search(rf"`{module}\.py`:\s*(?:<!-- [^>]*-->\s*)?```python\n(.*?)```", page, flags=re.DOTALL).group(1)
+    make_plugin_distribution(plugin_path, project["name"], module, source, entry_name=entry, version=project["version"])
+    manager = shipped_plugin_manager(plugin_path, strict=True)
+    assert "cslbp-3x3" in manager.list("descriptor", "cslbp*")  # the page's next step, beside the example's cslbp
+
+    hand = torch.tensor([[10, 20, 30], [40, 50, 60], [70, 80, 90]], dtype=torch.float32).div(255)[None, None]
+    codes = lambda image: (manager.create("descriptor", "cslbp-3x3")(image) * 15).round().long()[0, 0]  # noqa: E731
+    assert codes(hand)[1, 1] == 0b0001  # only east (60) outshines its opposite, west (40)
+
+    image = torch.rand(1, 3, 5, 6)
+    gray = manager.create("descriptor", "gray")(image)[0, 0]
+    ring = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]  # neighbour i + 4 faces i
+
+    def level(y, x):  # edge pixels replicated
+        return gray[min(max(y, 0), 4), min(max(x, 0), 5)]
+
+    expected = torch.tensor([[
+        sum(2**i for i in range(4) if level(y + ring[i][0], x + ring[i][1]) - level(y + ring[i + 4][0], x + ring[i + 4][1]) > 0.01)
+        for x in range(6)] for y in range(5)])
+    assert torch.equal(codes(image), expected)

@@ -14,7 +14,7 @@ from lssat_framework.errors import AmbiguousComponentError, PluginError, Unknown
 from lssat_framework.plugins import KINDS, PluginManager, reset_plugin_manager
 from lssat_framework.spec import validate_spec
 
-from conftest import ROOT, make_plugin_distribution
+from conftest import ROOT, make_plugin_distribution, shipped_plugin_manager
 
 CENTRE_SYMMETRIC = textwrap.dedent(
     """
@@ -32,7 +32,7 @@ CENTRE_SYMMETRIC = textwrap.dedent(
 
 
 def test_builtins_are_registered_through_entry_points():
-    report = {info.name: info for info in PluginManager().report()}
+    report = {info.name: info for info in shipped_plugin_manager().report()}
     assert {"descriptors", "timm", "mae", "tasks", "datasets"} <= set(report)
     for name in ("descriptors", "timm", "mae", "tasks", "datasets"):
         assert report[name].status == "ok"
@@ -66,16 +66,16 @@ def test_create_validates_params():
 
 def test_unknown_name_suggests_close_matches_and_the_list_command():
     with pytest.raises(UnknownComponentError) as err:
-        PluginManager().get("descriptor", "lbpp")
+        shipped_plugin_manager().get("descriptor", "lbpp")
     assert "did you mean 'lbp'" in str(err.value)
     assert "lssat list descriptor" in str(err.value)
     with pytest.raises(UnknownComponentError, match="Kinds are"):
-        PluginManager().get("descriptors", "lbp")
+        shipped_plugin_manager().get("descriptors", "lbp")
 
 
 def test_third_party_plugin_is_discovered_listed_and_usable_from_a_spec(plugin_path, tiny_spec):
     make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     info = {i.name: i for i in manager.report()}["cs"]
     assert (info.distribution, info.version, info.status) == ("lssat-plugin-cs", "1.0", "ok")
     assert info.components == {"descriptor": ["lbp-subclass"]}
@@ -90,7 +90,7 @@ def test_third_party_plugin_is_discovered_listed_and_usable_from_a_spec(plugin_p
 def test_plugin_can_be_blocked_by_entry_point_or_distribution(plugin_path, monkeypatch, blocked):
     make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
     monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", f"other,{blocked}")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     assert {i.name: i.status for i in manager.report()}["cs"] == "blocked"
     assert "lbp-subclass" not in manager.list("descriptor")
     assert "lssat_plugin_cs" not in sys.modules
@@ -98,7 +98,7 @@ def test_plugin_can_be_blocked_by_entry_point_or_distribution(plugin_path, monke
 
 def test_broken_import_is_reported_once_and_skipped(plugin_path, capsys):
     make_plugin_distribution(plugin_path, "lssat-plugin-broken", "lssat_plugin_broken", "import not_a_module_anywhere\n")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     err = capsys.readouterr().err
     assert err.count("lssat-plugin-broken") == 1
     assert "ModuleNotFoundError" in err
@@ -118,7 +118,7 @@ def test_exception_in_a_hook_is_reported_and_skipped(plugin_path, capsys):
         """
     )
     make_plugin_distribution(plugin_path, "lssat-plugin-raises", "lssat_plugin_raises", source)
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     assert "lbp" in manager.list("descriptor")
     assert "halfway" not in manager.list("descriptor")
     assert "boom" in capsys.readouterr().err
@@ -129,7 +129,7 @@ def test_strict_mode_makes_a_broken_plugin_fatal(plugin_path, monkeypatch):
     make_plugin_distribution(plugin_path, "lssat-plugin-broken", "lssat_plugin_broken", "raise ImportError('nope')\n")
     monkeypatch.setenv("LSSAT_STRICT_PLUGINS", "1")
     with pytest.raises(PluginError, match="lssat-plugin-broken"):
-        PluginManager()
+        shipped_plugin_manager(plugin_path)
 
 
 def test_misspelled_hook_implementation_is_a_clear_error(plugin_path, capsys):
@@ -143,7 +143,7 @@ def test_misspelled_hook_implementation_is_a_clear_error(plugin_path, capsys):
         """
     )
     make_plugin_distribution(plugin_path, "lssat-plugin-typo", "lssat_plugin_typo", source)
-    PluginManager()
+    shipped_plugin_manager(plugin_path)
     assert "did you mean 'register_descriptors'" in capsys.readouterr().err
 
 
@@ -162,7 +162,7 @@ def test_duplicate_names_name_both_distributions_and_stay_reachable(plugin_path)
         """
     )
     make_plugin_distribution(plugin_path, "lssat-plugin-dup", "lssat_plugin_dup", source, entry_name="dup")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     with pytest.raises(AmbiguousComponentError) as err:
         manager.get("descriptor", "lbp")
     assert "lssat-plugin-dup" in str(err.value) and "lssat-framework" in str(err.value)
@@ -179,14 +179,14 @@ def test_plugin_added_in_python_without_entry_point():
         def register_tasks(self, register):
             register("my-task", dict, description="local")
 
-    manager = PluginManager()
+    manager = shipped_plugin_manager()
     manager.add_plugin(Local(), name="local")
     assert manager.get("task", "my-task").plugin == "local"
 
 
 def test_autoload_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("LSSAT_DISABLE_PLUGIN_AUTOLOAD", "1")
-    manager = PluginManager()
+    manager = shipped_plugin_manager()
     assert manager.report() == []
     assert all(manager.list(kind) == [] for kind in KINDS)
 
@@ -195,15 +195,14 @@ def test_lssat_plugins_json_lists_an_installed_plugin(plugin_path):
     make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run([sys.executable, "-m", "lssat_framework", "plugins", "--json"], capture_output=True, text=True, env=env, check=True)
-    plugins = {p["name"]: p for p in json.loads(out.stdout)}
-    assert plugins["cs"]["distribution"] == "lssat-plugin-cs"
-    assert plugins["cs"]["components"] == {"descriptor": ["lbp-subclass"]}
-    assert plugins["descriptors"]["status"] == "ok"
+    plugins = {(p["distribution"], p["name"]): p for p in json.loads(out.stdout)}
+    assert plugins[("lssat-plugin-cs", "cs")]["components"] == {"descriptor": ["lbp-subclass"]}
+    assert plugins[("lssat-framework", "descriptors")]["status"] == "ok"
     reset_plugin_manager()
 
 
 # ------------------------------------------------- a plugin is (distribution, entry-point name)
-def dataset_plugin(names=("my-faces",)):
+def dataset_plugin(names=("third-party-faces",)):
     lines = "".join(f'    register("{name}", SyntheticFaces, SyntheticFacesParams, "third-party copy")\n' for name in names)
     return (
         "from lssat_framework import hookimpl\n"
@@ -217,21 +216,21 @@ def dataset_plugin(names=("my-faces",)):
 def test_an_entry_point_named_like_a_builtin_hides_nothing(plugin_path, capsys):
     """Issue 16 item 17: a third-party entry point named `datasets` erased every builtin dataset."""
     make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", dataset_plugin(), entry_name="datasets")
-    manager = PluginManager()
-    assert {"synthetic-faces", "my-faces"} <= set(manager.list("dataset"))
+    manager = shipped_plugin_manager(plugin_path)
+    assert {"synthetic-faces", "third-party-faces"} <= set(manager.list("dataset"))
     records = {(i.distribution, i.name): i for i in manager.report()}
     assert records[("lssat-framework", "datasets")].status == records[("lssat-plugin-faces", "datasets")].status == "ok"
-    assert records[("lssat-plugin-faces", "datasets")].components == {"dataset": ["my-faces"]}
+    assert records[("lssat-plugin-faces", "datasets")].components == {"dataset": ["third-party-faces"]}
     assert "warning" not in capsys.readouterr().err
     assert manager.get("dataset", "lssat-framework:datasets/synthetic-faces").distribution == "lssat-framework"
-    assert manager.get("dataset", "datasets/my-faces").distribution == "lssat-plugin-faces"  # unique: the short form works
-    assert manager.get("dataset", "lssat_plugin_faces:datasets/my-faces").distribution == "lssat-plugin-faces"
+    assert manager.get("dataset", "datasets/third-party-faces").distribution == "lssat-plugin-faces"  # unique: the short form works
+    assert manager.get("dataset", "lssat_plugin_faces:datasets/third-party-faces").distribution == "lssat-plugin-faces"
 
 
 def test_a_name_registered_under_two_equal_entry_point_names_is_qualified_by_distribution(plugin_path):
     """Issue 16 item 17: both stay usable by qualified names, as docs/plugins.md promises."""
     make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", dataset_plugin(["synthetic-faces"]), entry_name="datasets")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     both = {"lssat-framework:datasets/synthetic-faces", "lssat-plugin-faces:datasets/synthetic-faces"}
     assert both <= set(manager.list("dataset"))
     with pytest.raises(AmbiguousComponentError) as err:
@@ -244,8 +243,8 @@ def test_the_warning_blames_the_distribution_that_failed(plugin_path, capsys):
     """Issue 16 item 17: the warning blamed whichever plugin of that name loaded second."""
     source = dataset_plugin() + '    raise RuntimeError("faces boom")\n'
     make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", source, entry_name="datasets")
-    manager = PluginManager()
-    assert "synthetic-faces" in manager.list("dataset") and "my-faces" not in manager.list("dataset")
+    manager = shipped_plugin_manager(plugin_path)
+    assert "synthetic-faces" in manager.list("dataset") and "third-party-faces" not in manager.list("dataset")
     err = capsys.readouterr().err
     assert err.count("warning") == 1 and "distribution lssat-plugin-faces" in err and "faces boom" in err
     assert {(i.distribution, i.name): i.status for i in manager.report()}[("lssat-framework", "datasets")] == "ok"
@@ -255,10 +254,10 @@ def test_disabling_a_distribution_blocks_only_that_distribution(plugin_path, mon
     """Issue 16 item 17: blocking one distribution also blocked another of the same entry-point name."""
     make_plugin_distribution(plugin_path, "lssat-plugin-faces", "lssat_plugin_faces", dataset_plugin(), entry_name="datasets")
     monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", "lssat-plugin-faces")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     status = {(i.distribution, i.name): i.status for i in manager.report()}
     assert status[("lssat-plugin-faces", "datasets")] == "blocked" and status[("lssat-framework", "datasets")] == "ok"
-    assert "synthetic-faces" in manager.list("dataset") and "my-faces" not in manager.list("dataset")
+    assert "synthetic-faces" in manager.list("dataset") and "third-party-faces" not in manager.list("dataset")
 
 
 @pytest.mark.parametrize("second", ["lssat_plugin_cs", "lssat_plugin_other"])
@@ -266,7 +265,7 @@ def test_an_entry_point_declared_twice_in_one_distribution_keeps_the_plugin(plug
     """Issue 16 item 17: an entry point declared twice in one distribution killed that plugin."""
     entry_points = f"[lssat]\ncs = lssat_plugin_cs\ncs = {second}\n"
     make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_points=entry_points)
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     assert {i.name: i.status for i in manager.report()}["cs"] == "ok"
     assert "lbp-subclass" in manager.list("descriptor")
     err = capsys.readouterr().err
@@ -278,7 +277,7 @@ def test_disabling_accepts_the_normalised_distribution_name(plugin_path, monkeyp
     """Issue 16, messages: the underscore spelling of a distribution blocked nothing, silently."""
     make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
     monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", spelling)
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     assert {i.name: i.status for i in manager.report()}["cs"] == "blocked"
     assert "warning" not in capsys.readouterr().err
 
@@ -287,7 +286,7 @@ def test_disabling_a_plugin_that_is_not_installed_warns_with_the_close_match(plu
     """Issue 16, messages: LSSAT_DISABLE_PLUGINS naming nothing installed blocked nothing without a word."""
     make_plugin_distribution(plugin_path, "lssat-plugin-cs", "lssat_plugin_cs", CENTRE_SYMMETRIC, entry_name="cs")
     monkeypatch.setenv("LSSAT_DISABLE_PLUGINS", "lssat-plugin-sc")
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     assert "lbp-subclass" in manager.list("descriptor")
     err = capsys.readouterr().err
     assert err.count("LSSAT_DISABLE_PLUGINS") == 1
@@ -310,7 +309,7 @@ def test_a_plugin_failing_in_a_later_hook_lists_no_components(plugin_path, capsy
         """
     )
     make_plugin_distribution(plugin_path, "lssat-plugin-later", "lssat_plugin_later", source)
-    manager = PluginManager()
+    manager = shipped_plugin_manager(plugin_path)
     info = {i.name: i for i in manager.report()}["lssat_plugin_later"]
     assert (info.status, info.components) == ("failed", {})
     assert "before-the-failure" not in manager.list("descriptor")
@@ -438,3 +437,10 @@ def test_lssat_list_into_a_closed_pipe_exits_quietly(kind):
     proc.stdout.close()  # the reader is gone before the first line (a large list fails in print, a short one at exit)
     err = proc.stderr.read().decode()
     assert proc.wait() == 141 and err == ""
+
+
+def test_the_tests_plugin_manager_ignores_other_installed_plugins(plugin_path):
+    """Issue 16 item 28: tests listed the whole environment, so a user's plugin broke them."""
+    make_plugin_distribution(plugin_path, "lssat-plugin-users", "lssat_plugin_users", CENTRE_SYMMETRIC.replace("lbp-subclass", "lsp"))
+    assert "lsp" in shipped_plugin_manager(plugin_path).list("descriptor", "l?p")  # it is installed ...
+    assert shipped_plugin_manager().list("descriptor", "l?p") == ["lbp", "ldp", "ltp"]  # ... and the tests do not see it
