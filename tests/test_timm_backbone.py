@@ -158,3 +158,108 @@ def test_backbones_build_on_the_meta_device_without_reading_weights(tmp_path):
     assert (huge.num_features, huge.in_chans, huge.patch_size, huge.image_size) == (1280, 3, 14, (224, 224))
     assert (cnn.num_features, cnn.in_chans, cnn.patch_size, cnn.masking) == (512, 4, 32, "pixels")
     assert (eva.patch_size, eva.image_size) == (14, (28, 56))
+
+
+# --- Issue 13 item 1: pretrained weights the timm way, through the Hugging Face cache ----------------
+
+DEFAULT_TAG = "vit_tiny_patch16_224.augreg_in21k_ft_in1k"  # timm's default tag of vit_tiny_patch16_224
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache, offline: nothing can reach the network."""
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # huggingface_hub reads both variables once, at import
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return cache
+
+
+def cache_weights(cache, model_with_tag, state):
+    """Lay ``state`` out as `hf download timm/<model_with_tag>` leaves it in the cache."""
+    commit = "3f2a9c1b5d7e8f0a1b2c3d4e5f6a7b8c9d0e1f2a"
+    repo = cache / f"models--timm--{model_with_tag}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    save_file(state, str(snapshot / "model.safetensors"))
+
+
+@pytest.mark.parametrize(
+    "name, pretrained, cached",
+    [
+        ("vit_tiny_patch16_224", True, DEFAULT_TAG),
+        ("vit_tiny_patch16_224", "augreg_in21k", "vit_tiny_patch16_224.augreg_in21k"),
+        ("vit_tiny_patch16_224.augreg_in21k", None, "vit_tiny_patch16_224.augreg_in21k"),
+    ],
+    ids=["default-tag", "tag", "name.tag"],
+)
+def test_pretrained_loads_the_cached_weights_offline(hub_cache, name, pretrained, cached):
+    """Issue 13 item 1: `pretrained: true`, a tag, or `name.tag` load through timm's hub cache."""
+    state = timm_state(num_classes=1000)  # as timm ships them: with the ImageNet classifier
+    cache_weights(hub_cache, cached, state)
+    assert_holds(tiny_vit(name, pretrained=pretrained), state)
+
+
+def test_a_run_starts_from_the_cached_pretrained_weights(hub_cache, tiny_spec):
+    """Issue 13 item 1: the spec's backbone holds exactly the cached file's weights, its input
+    conv adapted as timm does when in_chans differs."""
+    state = timm_state(num_classes=1000)
+    cache_weights(hub_cache, DEFAULT_TAG, state)
+    tiny_spec["backbone"]["params"]["pretrained"] = True
+    assert_holds(build(validate_spec(tiny_spec)).model.backbone, state)
+    gray = tiny_vit(pretrained=True, in_chans=1).model.patch_embed.proj.weight
+    torch.testing.assert_close(gray, state["patch_embed.proj.weight"].sum(dim=1, keepdim=True))
+
+
+def test_an_offline_cache_miss_names_the_tag_the_cache_and_the_command(hub_cache):
+    """Issue 13 item 1: nothing cached and offline is one clear error."""
+    with pytest.raises(ComponentError) as info:
+        tiny_vit(pretrained=True)
+    message = str(info.value)
+    assert f"'{DEFAULT_TAG}'" in message and str(hub_cache) in message
+    assert f"`hf download timm/{DEFAULT_TAG}`" in message and "weights:" in message
+
+
+def test_an_offline_cache_miss_exits_2_without_a_traceback(tmp_path, tiny_spec):
+    """Issue 13 item 1: the same error from `lssat run`, with HF_HUB_CACHE set before any import."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    tiny_spec["backbone"]["params"]["pretrained"] = True
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(tiny_spec))
+    cache = tmp_path / "empty-cache"
+    env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "lssat_framework", "run", str(spec), "--out", str(tmp_path / "run")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"hf download timm/{DEFAULT_TAG}" in result.stderr and str(cache) in result.stderr
+
+
+def test_pretrained_tags_are_checked_by_name(tmp_path):
+    """Issue 13 item 1: an unknown tag lists the known ones; two sources of weights are refused."""
+    with pytest.raises(ComponentError, match=r"its tags \(the default first\): augreg_in21k_ft_in1k, augreg_in21k$"):
+        tiny_vit(pretrained="in1k")
+    with pytest.raises(ComponentError, match="names the tag 'augreg_in21k' but pretrained says"):
+        tiny_vit("vit_tiny_patch16_224.augreg_in21k", pretrained="augreg_in21k_ft_in1k")
+    path = tmp_path / "weights.safetensors"
+    save_file(timm_state(num_classes=0), str(path))
+    with pytest.raises(SpecError, match="two sources of weights"):
+        tiny_vit(weights=str(path), pretrained="augreg_in21k")
+
+
+def test_pretrained_weights_are_not_fetched_on_the_meta_device(hub_cache):
+    """Issue 13 item 1 with validation's meta build: metadata only, the cache is not read."""
+    with torch.device("meta"):
+        backbone = tiny_vit(pretrained=True)
+    assert backbone.num_features == 32 and next(backbone.parameters()).is_meta

@@ -39,7 +39,7 @@ class TimmBackbone(Backbone):
         self,
         model_name: str,
         weights: Path | None = None,
-        pretrained: bool = False,
+        pretrained: bool | str | None = None,
         in_chans: int = 3,
         img_size: int | tuple[int, int] | None = None,
         patch_size: int | None = None,
@@ -56,7 +56,7 @@ class TimmBackbone(Backbone):
             num_heads=num_heads, drop_path_rate=drop_path_rate or None, **(kwargs or {}),
         )
         options = {key: value for key, value in options.items() if value is not None}
-        self.model = create_model(model_name, options, weights)
+        self.model = create_model(model_name, options, weights, pretrained)
         self.model_name = model_name
         self.in_chans = in_chans
         self.num_features = self.model.num_features

@@ -24,8 +24,12 @@ class TimmParams(BaseModel):
     #: head and objective ignored). Loaded strictly: only the classifier may be left out and the
     #: input conv adapted to in_chans; any other missing, unexpected or misshaped tensor is an error
     weights: FilePath | None = None
-    #: kept for readers of timm configs: true requires ``weights`` (nothing is downloaded)
-    pretrained: bool = False
+    #: timm's pretrained weights through the Hugging Face cache (HF_HUB_CACHE or HF_HOME; offline with
+    #: HF_HUB_OFFLINE=1): true takes the model's default tag, a string names the tag
+    #: (`augreg2_in21k_ft_in1k`), false starts from random weights; null (the default) loads them
+    #: when the model name carries a tag (`vit_base_patch16_224.augreg2_in21k_ft_in1k`). `weights`
+    #: takes precedence over true
+    pretrained: bool | str | None = None
     #: input channels; pretrained input convs are adapted as timm does
     in_chans: int = Field(3, ge=1)
     #: ViT input size: one side, or [height, width]
@@ -47,6 +51,16 @@ class TimmParams(BaseModel):
             raise ValueError(f"img_size must be positive, got {list(sides) if isinstance(size, tuple) else size}")
         return size
 
+    @field_validator("pretrained")
+    @classmethod
+    def _tag_is_a_name(cls, pretrained):
+        if isinstance(pretrained, str) and (not pretrained.strip() or "." in pretrained):
+            raise ValueError(
+                f"pretrained takes true, false or a timm tag such as 'augreg2_in21k_ft_in1k', got {pretrained!r}; "
+                "a full 'name.tag' goes into the backbone's name"
+            )
+        return pretrained
+
     @field_validator("kwargs")
     @classmethod
     def _no_named_param_in_kwargs(cls, kwargs):
@@ -60,10 +74,9 @@ class TimmParams(BaseModel):
         return kwargs
 
     @model_validator(mode="after")
-    def _local_weights_only(self):
-        if self.pretrained and self.weights is None:
+    def _one_weights_source(self):
+        if self.weights is not None and isinstance(self.pretrained, str):
             raise ValueError(
-                "pretrained weights are read from a local file only: set `weights: path/to/file.safetensors` "
-                "(nothing is downloaded), or drop `pretrained`"
+                f"`weights` and `pretrained: {self.pretrained}` name two sources of weights: keep the file or the tag"
             )
         return self

@@ -1,4 +1,4 @@
-"""Building the timm model with its weights from a local file, loaded strictly.
+"""Building the timm model with its weights: a local file or timm's pretrained tag, loaded strictly.
 
 timm drops the classifier of pretrained weights when the model is headless and then loads the
 rest non-strictly, only logging what did not match: a wrong file leaves the backbone random.
@@ -23,22 +23,53 @@ from lssat_framework.errors import ComponentError
 RUN_FILE_PREFIX = "backbone.model."
 
 
-def create_model(model_name: str, options: dict[str, Any], weights: Path | None) -> nn.Module:
-    """The headless timm model ``model_name`` built with ``options``, holding the weights of ``weights``.
+def create_model(model_name: str, options: dict[str, Any], weights: Path | None, pretrained: bool | str | None) -> nn.Module:
+    """The headless timm model ``model_name`` built with ``options``, holding the asked weights.
 
     On the meta device (metadata only, e.g. to validate a spec) no weights are read.
     """
-    if weights is None or torch.empty(()).is_meta:
-        return _create(model_name, options)
-    source = f"weights file {weights}"
-    overlay = dict(state_dict=read_weights_file(weights, model_name))
+    name, cfg = pretrained_name(model_name, None if weights is not None else pretrained)
+    if torch.empty(()).is_meta or (weights is None and cfg is None):
+        return _create(model_name, name, options)
+    if weights is not None:
+        source = f"weights file {weights}"
+        overlay = dict(state_dict=read_weights_file(weights, model_name))
+    else:
+        source, overlay = f"pretrained weights '{name}'", None
     try:
         with _checked_loads(model_name, source):
-            model = _create(model_name, dict(options, pretrained=True, pretrained_cfg_overlay=overlay))
+            model = _create(model_name, name, dict(options, pretrained=True, pretrained_cfg_overlay=overlay))
+    except OSError as exc:
+        if weights is None:
+            raise ComponentError(_fetch_failure(model_name, name, cfg, exc)) from None
+        raise ComponentError(f"backbone '{model_name}': cannot load {source}: {exc}") from None
     except (RuntimeError, KeyError, ValueError) as exc:
         raise ComponentError(f"backbone '{model_name}': cannot load {source}: {exc}") from None
     model.pretrained_cfg.pop("state_dict", None)  # timm keeps its cfg on the model: not a second copy of the weights
     return model
+
+
+def pretrained_name(model_name: str, pretrained: bool | str | None):
+    """The timm name to build (``arch.tag`` when a tag is given) and the pretrained cfg to load, or None."""
+    from timm.models import get_arch_pretrained_cfgs, get_pretrained_cfg, split_model_name_tag
+
+    arch, tag = split_model_name_tag(model_name)
+    if isinstance(pretrained, str):
+        if tag and tag != pretrained:
+            raise ComponentError(f"backbone '{model_name}' names the tag '{tag}' but pretrained says '{pretrained}': keep one")
+        tag = pretrained
+    name = f"{arch}.{tag}" if tag else arch
+    if pretrained is False or (pretrained is None and not tag):
+        return name, None
+    try:
+        cfg = get_pretrained_cfg(name)
+    except RuntimeError:  # an unknown tag
+        cfg = None
+    if cfg is None or not (cfg.hf_hub_id or cfg.url or cfg.file):
+        tags = [known.tag for known in get_arch_pretrained_cfgs(arch).values() if known.hf_hub_id or known.url or known.file]
+        known = f"its tags (the default first): {', '.join(tags)}" if tags else f"'{arch}' has none: set pretrained: false, or weights: to a file"
+        raise ComponentError(f"backbone '{model_name}': timm has no pretrained weights '{name}'; {known}")
+    return f"{arch}.{cfg.tag}" if cfg.tag else arch, cfg
 
 
 def read_weights_file(path: Path, model_name: str) -> dict[str, torch.Tensor]:
@@ -110,10 +141,28 @@ def _checked_loads(model_name: str, source: str):
         _builder.load_pretrained = original
 
 
-def _create(model_name: str, options: dict[str, Any]) -> nn.Module:
+def _create(model_name: str, name: str, options: dict[str, Any]) -> nn.Module:
     import timm
 
     try:
-        return timm.create_model(model_name, num_classes=0, **options)
+        return timm.create_model(name, num_classes=0, **options)
     except TypeError as exc:
         raise ComponentError(f"backbone '{model_name}' rejected its params: {exc}") from None
+
+
+def _fetch_failure(model_name: str, name: str, cfg, exc: OSError) -> str:
+    from huggingface_hub import constants
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    if cfg is None or not cfg.hf_hub_id:
+        where = cfg.url if cfg is not None else name
+        return f"backbone '{model_name}': cannot fetch the pretrained weights '{name}' from {where}: {exc}; put the file on disk and set weights: to it"
+    if not isinstance(exc, LocalEntryNotFoundError):
+        return f"backbone '{model_name}': cannot fetch the pretrained weights '{name}' ({cfg.hf_hub_id}): {exc}"
+    why = "HF_HUB_OFFLINE=1" if constants.HF_HUB_OFFLINE else "no connection to the Hugging Face hub"
+    return (
+        f"backbone '{model_name}': the pretrained weights '{name}' are not in the Hugging Face cache {constants.HF_HUB_CACHE} "
+        f"and cannot be downloaded ({why}). Fetch them once where there is network: `hf download {cfg.hf_hub_id}` "
+        "(it fills the cache HF_HUB_CACHE or HF_HOME points to; copy that cache here from another machine), "
+        "or set weights: to a local file"
+    )
