@@ -1,8 +1,13 @@
 """The timm backbone: strict weights, EVA/RoPE ViTs, its params, building on the meta device."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import timm
 import torch
+import yaml
 from safetensors.torch import save_file
 
 import lssat_framework as lssat
@@ -229,12 +234,6 @@ def test_an_offline_cache_miss_names_the_tag_the_cache_and_the_command(hub_cache
 
 def test_an_offline_cache_miss_exits_2_without_a_traceback(tmp_path, tiny_spec):
     """Issue 13 item 1: the same error from `lssat run`, with HF_HUB_CACHE set before any import."""
-    import os
-    import subprocess
-    import sys
-
-    import yaml
-
     tiny_spec["backbone"]["params"]["pretrained"] = True
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(tiny_spec))
