@@ -26,6 +26,7 @@ from .checkpoints import find_checkpoint, read_state, save_checkpoint, tidy_chec
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
 from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch
 from .pictures import save_reconstruction_grid
+from .writer import writing
 from .rundir import (
     DATASET_FILE, METRICS_FILE, MODEL_FILE, SPEC_FILE, SUMMARY_FILE,
     append_metrics, dataset_info_json, finite, read_metrics, truncate_metrics,
@@ -33,22 +34,33 @@ from .rundir import (
 
 
 def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[str, Any]:
-    """Train ``resolved`` into ``out_dir``; with ``resume``, continue from its last checkpoint."""
+    """Train ``resolved`` into ``out_dir``; with ``resume``, continue from its last checkpoint.
+    Only one process at a time writes a run directory (:mod:`lssat_framework.lock`)."""
     out_dir = Path(out_dir)
     if resume and (out_dir / SUMMARY_FILE).is_file():
         print(f"{out_dir} is finished (it holds {SUMMARY_FILE}); nothing to resume", file=sys.stderr)
         return json.loads((out_dir / SUMMARY_FILE).read_text())
+    starting_checkpoint(out_dir, resume)  # refuse at once, before the model is built
+    run = Run(resolved, out_dir)
+    with writing(run.accelerator, out_dir):
+        run.start(starting_checkpoint(out_dir, resume))  # again: another writer may have just ended
+        for epoch in range(run.state["epoch"], resolved.spec.train.epochs):
+            run.train_epoch(epoch)
+            run.end_epoch(epoch)
+        return run.finish()
+
+
+def starting_checkpoint(out_dir: Path, resume: bool) -> Path | None:
+    """The checkpoint a run starts from (None: from scratch), or the error that it cannot start."""
+    if not resume:
+        if (out_dir / METRICS_FILE).exists():
+            raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
+        return None
     last_dir = out_dir / "checkpoints" / "last"
-    checkpoint = find_checkpoint(last_dir) if resume else None
-    if resume and checkpoint is None:
+    checkpoint = find_checkpoint(last_dir)
+    if checkpoint is None:
         raise LssatError(f"--resume: no checkpoint in {last_dir}; run without --resume to start")
-    if not resume and (out_dir / METRICS_FILE).exists():
-        raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
-    run = Run(resolved, out_dir, checkpoint)
-    for epoch in range(run.state["epoch"], resolved.spec.train.epochs):
-        run.train_epoch(epoch)
-        run.end_epoch(epoch)
-    return run.finish()
+    return checkpoint
 
 
 def best_metric_name(name: str | None, task, info) -> str:
@@ -74,7 +86,8 @@ def open_splits(source, data_name: str):
 class Run:
     """The set-up of one run and its counters (``state``, saved with every checkpoint)."""
 
-    def __init__(self, resolved: ResolvedSpec, out_dir: Path, checkpoint: Path | None):
+    def __init__(self, resolved: ResolvedSpec, out_dir: Path):
+        """Build everything a run needs; write nothing (the writer lock is not held yet)."""
         from accelerate.utils import set_seed
 
         self.resolved, self.spec, self.tspec, self.out_dir = resolved, resolved.spec, resolved.spec.train, out_dir
@@ -99,14 +112,17 @@ class Run:
         self.unwrapped = accelerator.unwrap_model(self.model)
         self.main = accelerator.is_main_process
         self.state = {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None, "skipped": []}
-        if checkpoint is not None:
-            accelerator.load_state(str(checkpoint), load_kwargs={"weights_only": True})  # no pickled code from disk
-            self.state = {**self.state, **read_state(checkpoint)}
-            accelerator.print(f"resuming {out_dir} at epoch {self.state['epoch'] + 1}, batch {self.state['batch']}")
         self.last_evaluation: Evaluation | None = None
         self.grid_images = None
         if self.tspec.recon_grid and self.main and self.unwrapped.objective.modalities:
             self.grid_images = torch.stack([self.val_set[i]["image"] for i in range(min(8, len(self.val_set)))]).to(accelerator.device)
+
+    def start(self, checkpoint: Path | None) -> None:
+        """Restore ``checkpoint`` (if any) and write the run's own files (the lock is held)."""
+        if checkpoint is not None:
+            self.accelerator.load_state(str(checkpoint), load_kwargs={"weights_only": True})  # no pickled code from disk
+            self.state = {**self.state, **read_state(checkpoint)}
+            self.accelerator.print(f"resuming {self.out_dir} at epoch {self.state['epoch'] + 1}, batch {self.state['batch']}")
         if self.main:
             self._write_run_files()
 

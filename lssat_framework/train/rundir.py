@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import LssatError
 from ..interfaces import DatasetInfo, LabelInfo
-from .checkpoints import STATE_FILE, read_state
+from .checkpoints import find_checkpoint, read_state
 
 SPEC_FILE = "spec.yaml"
 DATASET_FILE = "dataset.json"
@@ -89,15 +89,16 @@ def find_weights(checkpoint: str | Path) -> TrainedWeights:
         run_dir = path.parent if (path.parent / SPEC_FILE).is_file() else None
         return TrainedWeights(path, run_dir, f"the file {path}")
     if (path / SPEC_FILE).is_file():  # a run directory
-        best = path / "checkpoints" / "best"
-        if (best / MODEL_FILE).is_file() and (best / STATE_FILE).is_file():
+        best = find_checkpoint(path / "checkpoints" / "best")  # complete, even while the run swaps it
+        if best is not None:
             chosen = read_state(best).get("best") or {}
             what = f"best (epoch {chosen.get('epoch')}, {chosen.get('metric')} {chosen.get('value')})" if chosen else "best"
             return TrainedWeights(best / MODEL_FILE, path, what)
         if (path / MODEL_FILE).is_file():
             return TrainedWeights(path / MODEL_FILE, path, "final")
         raise LssatError(f"--checkpoint: {path} holds no weights yet (no checkpoints/best and no {MODEL_FILE})")
-    if (path / MODEL_FILE).is_file():  # a checkpoint folder: <run>/checkpoints/<name>
+    folder = find_checkpoint(path)  # a checkpoint folder: <run>/checkpoints/<name>
+    if folder is not None:
         run_dir = path.parent.parent if (path.parent.parent / SPEC_FILE).is_file() else None
-        return TrainedWeights(path / MODEL_FILE, run_dir, f"checkpoint {path.name}")
+        return TrainedWeights(folder / MODEL_FILE, run_dir, f"checkpoint {path.name}")
     raise LssatError(f"--checkpoint: {path} is neither a run directory, a checkpoint folder nor a .safetensors file")
