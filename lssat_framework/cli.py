@@ -1,7 +1,8 @@
 """The ``lssat`` and ``lssat-run`` commands.
 
 User errors print one clear message on stderr and exit with status 2; ``--debug`` shows the
-traceback instead.
+traceback instead. Output into a pipe whose reader has gone (``lssat list backbone | head``) ends
+quietly with status 141, like a Unix tool killed by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class _PluginSubparsers:
 def add_plugin_commands(sub, manager) -> None:
     """Each plugin's ``register_commands``, in load order; a plugin whose hook raises is skipped,
     and the commands it added before raising are removed."""
-    owners = dict.fromkeys(sub.choices, "lssat")
+    owners = dict.fromkeys(sub.choices, "lssat itself")
     for info in manager.active_plugins():
         guarded = _PluginSubparsers(sub, owners, info, manager)
         if not manager.call_hook(info, "register_commands", guarded):
@@ -223,8 +224,10 @@ def _reader_went_away() -> int:
     """``lssat list backbone | head``: the reader closed the pipe. Stop quietly with the status of
     a process killed by SIGPIPE, as other Unix tools do; stdout goes to devnull so that Python's
     flush at exit does not raise again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (replaced in-process): nothing is left to flush
+        pass
     return EXIT_BROKEN_PIPE
 
 
