@@ -293,3 +293,16 @@ def test_the_study_spec_expands_to_its_45_valid_variants_named_by_their_axes():
     assert raw["data"]["name"] == "affectnet" and raw["task"]["name"] == "emotion"
     assert name == f"backbone={choice['backbone.name']}__configuration=MLDP-RRGB-CRGB__task=emotion"
     assert resolved.spec.launcher.gpus_per_node >= 1 and resolved.spec.launcher.timeout_min > 60
+
+
+def test_check_data_of_a_single_spec_and_of_every_variant(tmp_path, tiny_spec):
+    """What ``lssat validate --check-data`` runs: the dataset opened, no image decoded."""
+    from lssat_framework.errors import DataError
+    from lssat_framework.spec import validate_spec
+    from lssat_framework.sweep.preflight import check_spec_data
+
+    check_spec_data(validate_spec(tiny_spec))
+    tiny_spec["sweep"] = {"data": {"synthetic": {"data.params.val": 13},
+                                   "mine": {"data": {"name": "image-folder", "params": {"root": str(tmp_path / "nowhere"), "image_size": 32}}}}}
+    with pytest.raises(DataError, match="data=mine.*nowhere"):
+        check_spec_data(validate_spec(tiny_spec))

@@ -15,6 +15,7 @@ from ..spec import ResolvedSpec
 from .grid import Variant, axis_kinds, expand, pick
 from .state import (
     JOB_FILE,
+    SUBMISSION_FILE,
     describe_differences,
     forget_job,
     is_main_process,
@@ -82,6 +83,53 @@ def is_done(run_dir: Path) -> bool:
     return (run_dir / "summary.json").is_file()
 
 
+class Progress:
+    """What the launcher reports, printed and recorded in each variant's ``submission.json``."""
+
+    def __init__(self, out_dir: Path, launcher: str, positions: dict[str, int]):
+        self.out_dir, self.launcher, self.positions = out_dir, launcher, positions
+        self.failures: dict[str, str] = {}
+
+    def say(self, name: str, what: str) -> None:
+        print(f"[{self.positions[name]}] {name}: {what}", flush=True)
+
+    def on_submit(self, item, job_id: str | None) -> None:
+        if self.launcher != "inline" and is_main_process():
+            record_submission(self.out_dir / item.name, self.launcher, job_id)
+        resumed = (self.out_dir / item.name / "checkpoints").exists()
+        self.say(item.name, ("resuming" if resumed else "starting") + (f" as job {job_id}" if job_id else ""))
+
+    def on_end(self, item, error: str | None) -> None:
+        if error is None:
+            self.say(item.name, "done")
+            return
+        run_dir = self.out_dir / item.name
+        job = read_json(run_dir / JOB_FILE) or {}
+        if job.get("state") != "failed" and self.launcher != "inline" and is_main_process():
+            # the job ended without a word of its own (killed): the launcher records why
+            record_submission(run_dir, self.launcher, (read_json(run_dir / SUBMISSION_FILE) or {}).get("job_id"), ended=error)
+        self.failures[item.name] = (job.get("error") if job.get("state") == "failed" else None) or error
+        self.say(item.name, f"failed: {self.failures[item.name]}")
+
+
+def _launch_items(resolved: ResolvedSpec, out_dir: Path, chosen: list[tuple[int, Variant]], inline: bool, collect_into: str | None):
+    """The unfinished variants as launch items (finished ones are said and skipped)."""
+    from ..launchers import LaunchItem
+
+    items, positions = [], {}
+    for index, v in chosen:
+        run_dir = out_dir / v.name
+        if is_done(run_dir):
+            print(f"[{index}] {v.name}: finished, skipped")
+            continue
+        if is_main_process():
+            forget_job(run_dir)
+        job = functools.partial(run_variant, v.resolved, run_dir) if inline else VariantJob(v.resolved.raw, resolved.source, str(run_dir), collect_into)
+        items.append(LaunchItem(v.name, job))
+        positions[v.name] = index
+    return items, positions
+
+
 def run_sweep(
     resolved: ResolvedSpec,
     out: str | Path | None = None,
@@ -94,14 +142,14 @@ def run_sweep(
     """Run every unfinished variant (or only ``variant``: an index, a name or ``auto``) through
     ``launcher``; a started variant resumes from its checkpoint. Raises :class:`LssatError`
     naming the variants that failed, after the others finished and the leaderboard was written."""
-    from ..launchers import LaunchItem, make_launcher
+    from ..launchers import make_launcher
 
     out_dir = Path(out) if out else default_out(resolved)
     variants = expand(resolved)
     if parallel is not None and parallel < 1:
         raise LssatError(f"--parallel: at least 1 variant at a time, got {parallel}")
     settings = resolved.spec.launcher.model_copy(update={"parallel": parallel} if parallel else {})
-    if variant is not None:
+    if variant is not None:  # one variant, in this process (a scheduler's array job)
         index = pick(variants, variant_from_environment() if variant == "auto" else variant)
         chosen, launcher = [(index, variants[index])], "inline"
     else:
@@ -117,52 +165,22 @@ def run_sweep(
         out_dir.mkdir(parents=True, exist_ok=True)
         write_manifest(out_dir, manifest(resolved, variants))
 
-    count, items, positions = len(variants), [], {}
-    for index, v in chosen:
-        run_dir = out_dir / v.name
-        if is_done(run_dir):
-            print(f"[{index}] {v.name}: finished, skipped")
-            continue
-        if is_main_process():
-            forget_job(run_dir)
-        job = functools.partial(run_variant, v.resolved, run_dir) if runner.name == "inline" else \
-            VariantJob(v.resolved.raw, resolved.source, str(run_dir), collect_into=None if runner.waits else str(out_dir))
-        items.append(LaunchItem(v.name, job))
-        positions[v.name] = index
-
-    def on_submit(item, job_id):
-        if runner.name != "inline" and is_main_process():
-            record_submission(out_dir / item.name, runner.name, job_id)
-        resumed = (out_dir / item.name / "checkpoints").exists()
-        where = f" as job {job_id}" if job_id else ""
-        print(f"[{positions[item.name]}] {item.name}: {'resuming' if resumed else 'starting'}{where}", flush=True)
-
-    failures: dict[str, str] = {}
-
-    def on_end(item, error):
-        run_dir = out_dir / item.name
-        if error is None:
-            print(f"[{positions[item.name]}] {item.name}: done", flush=True)
-            return
-        job = read_json(run_dir / JOB_FILE) or {}
-        message = job.get("error") if job.get("state") == "failed" else error
-        if job.get("state") != "failed" and runner.name != "inline" and is_main_process():
-            record_submission(run_dir, runner.name, (read_json(run_dir / "submission.json") or {}).get("job_id"), ended=error)
-        failures[item.name] = message or error
-        print(f"[{positions[item.name]}] {item.name}: failed: {failures[item.name]}", flush=True)
-
+    # jobs that nobody waits for (Slurm's) rebuild the shared files themselves when they finish
+    collect_into = None if runner.waits else str(out_dir)
+    items, positions = _launch_items(resolved, out_dir, chosen, runner.name == "inline", collect_into)
+    progress = Progress(out_dir, runner.name, positions)
     if items:
-        runner.launch(items, on_submit, on_end)
-    result = {"variants": count, "launched": len(items), "out": str(out_dir)}
+        runner.launch(items, progress.on_submit, progress.on_end)
+    result = {"variants": len(variants), "launched": len(items), "out": str(out_dir)}
     if not runner.waits:
-        print(f"{len(items)} variants submitted to {runner.name}; follow them with `lssat sweep {resolved.source or 'SPEC'} --out {out_dir} --status`, "
-              "the leaderboard is rebuilt as each one finishes (or with --collect)")
+        print(f"{len(items)} variants submitted to {runner.name}; follow them with `lssat sweep {resolved.source or 'SPEC'} --out {out_dir} --status`; "
+              "each job rebuilds the leaderboard when it finishes (or run --collect)")
         return result
     if is_main_process():
         from .collect import collect
 
         collect(out_dir)
-    if failures:
-        listed = "\n".join(f"  {name}: {message}" for name, message in failures.items())
-        raise LssatError(f"{len(failures)} of {len(items)} variants failed (the others finished; `--status` shows them):\n{listed}")
+    if progress.failures:
+        listed = "\n".join(f"  {name}: {message}" for name, message in progress.failures.items())
+        raise LssatError(f"{len(progress.failures)} of {len(items)} variants failed (the others finished; `--status` shows them):\n{listed}")
     return result

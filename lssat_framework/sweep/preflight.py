@@ -44,10 +44,9 @@ def check_writable(out_dir: Path) -> None:
         raise LssatError(f"--out {out_dir}: cannot write there ({exc.strerror}); choose another folder") from None
 
 
-def check_before_launch(variants: list, out_dir: Path) -> None:
-    """Every distinct dataset of ``variants`` (see :func:`check_data`) and the output folder;
-    every problem reported at once."""
-    check_writable(out_dir)
+def check_grid_data(variants: list) -> None:
+    """Every distinct dataset (and task) of ``variants`` (see :func:`check_data`); every problem
+    reported at once."""
     problems, checked = [], set()
     for variant in variants:
         raw = variant.resolved.raw
@@ -58,6 +57,21 @@ def check_before_launch(variants: list, out_dir: Path) -> None:
         try:
             check_data(variant.resolved)
         except (LssatError, OSError, ValueError) as exc:
-            problems.append(f"  {variant.name}: {exc}")
+            problems.append(f"  {variant.name}: {exc}" if variant.name else f"  {exc}")
     if problems:
         raise DataError("the data of some variants cannot be used (nothing was launched):\n" + "\n".join(problems))
+
+
+def check_before_launch(variants: list, out_dir: Path) -> None:
+    check_writable(out_dir)
+    check_grid_data(variants)
+
+
+def check_spec_data(resolved: ResolvedSpec) -> None:
+    """``lssat validate --check-data``: the data of a spec, or of every variant of its sweep."""
+    from .grid import expand
+
+    if resolved.spec.sweep:
+        check_grid_data(expand(resolved))
+    else:
+        check_data(resolved)
