@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .compat import compatibility_problems
 from .errors import SpecError
 from .interfaces import Backbone, DatasetInfo, SSLObjective, SSLOutput, Task, match_channels
 from .spec import ResolvedSpec
@@ -61,7 +62,9 @@ class BuiltRun:
 
 
 def build(resolved: ResolvedSpec) -> BuiltRun:
-    """Build the dataset, task and model of a validated spec."""
+    """Build the dataset, task and model of a validated spec; refuse parts that do not fit
+    together (:func:`~lssat_framework.compat.compatibility_problems`, the checks ``lssat
+    validate`` runs without data)."""
     spec = resolved.spec
     source = resolved.components["data"].build()
     task = resolved.components["task"].build()
@@ -71,23 +74,7 @@ def build(resolved: ResolvedSpec) -> BuiltRun:
     objective = resolved.components["ssl"].build()
     descriptors = {name: rc.build() for name, rc in resolved.modalities.items()}
 
-    problems = []
-    for name in dict.fromkeys([spec.classify, *objective.modalities]):
-        channels = descriptors[name].channels
-        if channels > backbone.in_chans:
-            problems.append(
-                ("backbone.params.in_chans", f"modality '{name}' has {channels} channels but the backbone takes {backbone.in_chans}; set in_chans: {channels}")
-            )
-    fixed = getattr(backbone, "image_size", None)  # e.g. a ViT's position table
-    if fixed is not None and tuple(fixed) != tuple(info.image_size):
-        problems.append(
-            ("backbone.params.img_size", f"the backbone is built for {fixed[0]}×{fixed[1]} images but the data gives {info.image_size[0]}×{info.image_size[1]}; set img_size: {info.image_size[0]}")
-        )
-    if objective.modalities:  # masking works on the patch grid
-        try:
-            backbone.grid_size(info.image_size)
-        except ValueError as exc:
-            problems.append(("data.params.image_size", f"{exc}; pick an image size divisible by {backbone.patch_size}"))
+    problems = compatibility_problems(spec, backbone, objective, descriptors, tuple(info.image_size))
     if problems:
         raise SpecError(problems, source=resolved.source)
     model = LSSATModel(backbone, objective, descriptors, spec.classify, num_outputs, info.image_size)

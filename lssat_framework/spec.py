@@ -7,6 +7,11 @@ where the YAML file is known, its line:
 2. each component section (``data``, ``task``, ``backbone``, ``ssl``, ``descriptors.*``): its
    ``name`` is resolved in the registry and its ``params`` validated against the params model the
    plugin registered; then the modalities the SSL objective and the task head read must exist.
+
+The YAML itself is read safely: no tags that build Python objects, no duplicate keys, no recursive
+aliases, and aliases may add at most :data:`MAX_ALIAS_VALUES` values. What only building the
+parts can tell (image size against the patch grid, channels, ...) is checked by
+:mod:`lssat_framework.compat`.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import difflib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import AmbiguousComponentError, LssatError, SpecError, UnknownComponentError
 from .plugins import Component, PluginManager, get_plugin_manager
@@ -59,6 +65,11 @@ class AugmentSpec(_Strict):
     randaugment: tuple[int, int] | None = None
 
 
+def task_metric_name(name: str) -> str:
+    """A metric as :meth:`Task.metrics` names it: ``val_auc`` (its name in ``metrics.jsonl``) is ``auc``."""
+    return name.removeprefix("val_")
+
+
 class TrainSpec(_Strict):
     """Optimisation and run settings."""
 
@@ -85,7 +96,10 @@ class TrainSpec(_Strict):
     #: data-loading worker processes
     num_workers: int = Field(0, ge=0)
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
-    #: metric that picks the best checkpoint; default: the task's headline metric
+    #: metric that picks the best checkpoint; default: the task's headline metric. Written as the
+    #: task names it (``auc``, ``auc@Male=1``) or as ``metrics.jsonl`` shows it (``val_auc``): the
+    #: ``val_`` prefix is dropped here, once, and the name is checked against the task's metrics
+    #: at validation
     best_metric: str | None = None
     #: stop each epoch after this many batches (smoke tests); null = the whole split
     max_batches: int | None = Field(None, ge=1)
@@ -97,6 +111,37 @@ class TrainSpec(_Strict):
     recon_grid: bool = True
     #: also log every epoch's record to TensorBoard (needs the tensorboard package)
     tensorboard: bool = False
+
+    @field_validator("best_metric")
+    @classmethod
+    def _as_the_task_names_it(cls, name: str | None) -> str | None:
+        return task_metric_name(name) if name else name
+
+
+SWEEP_AXIS_FORMS = (
+    "a sweep axis is a list of values (train.lr: [1.0e-3, 3.0e-4]) or a mapping of named variants, "
+    "each a mapping of dotted keys to values (arch: {small: {backbone.params.depth: 6}, large: {backbone.params.depth: 12}})"
+)
+
+
+def _sweep_axis(values: Any) -> Any:
+    """One axis of ``sweep:``, checked here so that a mistake reads in words, not as the
+    alternatives of a pydantic union."""
+    if isinstance(values, list) and values:
+        return values
+    if isinstance(values, dict) and values:
+        for name, variant in values.items():
+            if not isinstance(variant, dict) or not all(isinstance(key, str) for key in variant):
+                raise PydanticCustomError(
+                    "sweep_axis", f"variant '{name}' must be a mapping of dotted keys to values, e.g. {name}: {{train.lr: 1.0e-3}}; got {variant!r}"
+                )
+        return values
+    if isinstance(values, (list, dict)):
+        raise PydanticCustomError("sweep_axis", f"the axis has no values; {SWEEP_AXIS_FORMS}")
+    raise PydanticCustomError("sweep_axis", SWEEP_AXIS_FORMS)
+
+
+SweepAxis = Annotated[Any, AfterValidator(_sweep_axis)]
 
 
 class Spec(_Strict):
@@ -124,15 +169,15 @@ class Spec(_Strict):
     train: TrainSpec
     #: the axes of a grid of runs: a dotted key with a list of values, or a named group of
     #: variants, each a mapping of dotted keys to values; the run expands their cartesian product
-    sweep: dict[str, list[Any] | dict[str, dict[str, Any]]] | None = None
+    sweep: dict[str, SweepAxis] | None = None
 
-    @model_validator(mode="after")
-    def _non_empty_sweep(self):
-        for key, values in (self.sweep or {}).items():
-            if not values:
-                raise ValueError(f"sweep axis '{key}' has no values")
-        return self
 
+#: modality names are keys of dotted paths (``descriptors.ldp.params.k`` in --set and sweeps)
+MODALITY_NAME = re.compile(r"[A-Za-z0-9_-]+")
+MODALITY_NAME_RULE = (
+    "a modality name may hold letters, digits, '_' and '-' only (a dot would split its key path, "
+    "e.g. in --set descriptors.<name>.params.k=5)"
+)
 
 COMPONENT_SECTIONS: dict[str, str] = {"data": "dataset", "task": "task", "backbone": "backbone", "ssl": "ssl"}
 
@@ -158,8 +203,89 @@ class ResolvedSpec:
 
 
 # ---------------------------------------------------------------------- loading
+#: how many values the aliases (``*name``) of one spec may add when expanded; a spec is a small
+#: document, and a few nested aliases can otherwise stand for billions of values
+MAX_ALIAS_VALUES = 10_000
+
+
+class RefusedYAML(yaml.MarkedYAMLError):
+    """Well-formed YAML that a spec may not use: a duplicate key, a recursive or exploding alias."""
+
+
 class SpecLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that also reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``)."""
+    """``yaml.SafeLoader`` that also reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``),
+    refuses duplicate keys (YAML keeps the last silently) and bounds what aliases expand to."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._open_anchors: dict[str, yaml.Mark] = {}  # anchors whose value is being read
+        self._alias_uses: list[tuple[yaml.Node, yaml.AliasEvent]] = []
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open_anchors:
+                anchor_line = self._open_anchors[event.anchor].line + 1
+                raise RefusedYAML(
+                    None, None,
+                    f"alias *{event.anchor} is used inside the value it names (anchor &{event.anchor} at line {anchor_line}): "
+                    "recursive aliases are refused",
+                    event.start_mark,
+                )
+            node = super().compose_node(parent, index)
+            self._alias_uses.append((node, event))
+            return node
+        if event.anchor is not None:
+            self._open_anchors[event.anchor] = event.start_mark
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open_anchors.pop(event.anchor, None)
+
+    def compose_document(self):
+        node = super().compose_document()
+        self._bound_alias_expansion(node)
+        return node
+
+    def _bound_alias_expansion(self, root: yaml.Node) -> None:
+        sizes: dict[int, int] = {}  # values under a node once its aliases are expanded, by id
+
+        def expanded(node: yaml.Node) -> int:
+            if id(node) not in sizes:
+                children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+                sizes[id(node)] = 1 + (sum(expanded(child) for child in children) if isinstance(children, list) else 0)
+            return sizes[id(node)]
+
+        added = expanded(root) - len(sizes)  # sizes holds each written value once
+        if added > MAX_ALIAS_VALUES:
+            node, alias = max(self._alias_uses, key=lambda use: sizes[id(use[0])])
+            raise RefusedYAML(
+                None, None,
+                f"alias *{alias.anchor} stands for {sizes[id(node)]:,} values and the spec's aliases add {added:,} in all; "
+                f"aliases may add at most {MAX_ALIAS_VALUES:,} values to a spec (write the repeated part out, or alias less)",
+                alias.start_mark,
+            )
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self._refuse_duplicate_keys(node)
+        return super().construct_mapping(node, deep=deep)
+
+    def _refuse_duplicate_keys(self, node: yaml.MappingNode) -> None:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # ``<<: *base`` may be overridden by the keys beside it
+            key = self.construct_object(key_node)
+            if key in seen:
+                first = seen[key]
+                where = f"line {first.line + 1}" + (f", column {first.column + 1}" if first.line == key_node.start_mark.line else "")
+                raise RefusedYAML(
+                    None, None,
+                    f"duplicate key '{key}' (also at {where}): a key may appear once per mapping; merge the two into one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
 
 
 SpecLoader.yaml_implicit_resolvers = {key: list(value) for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()}
@@ -174,6 +300,18 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=SpecLoader)  # a SafeLoader: no Python objects
 
 
+def _parse_with_lines(text: str) -> tuple[Any, dict[str, int]]:
+    """The document and a path -> line map, from one pass of the loader."""
+    loader = SpecLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        return loader.construct_document(node), _line_map(node)
+    finally:
+        loader.dispose()
+
+
 def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Read a spec file with a safe YAML loader; return the mapping and a path -> line map."""
     path = Path(path)
@@ -181,15 +319,16 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
         raise LssatError(f"spec file not found: {path}")
     text = path.read_text(encoding="utf-8")
     try:
-        data = parse_yaml(text)
-        lines = _line_map(yaml.compose(text, Loader=SpecLoader))
+        data, lines = _parse_with_lines(text)
+    except RecursionError:
+        raise LssatError(f"{path}: the spec nests too deeply to read") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         if "python/" in str(exc):
             problem += " (specs are plain YAML: tags that build Python objects are refused)"
-        raise LssatError(f"{where}: invalid YAML: {problem}") from None
+        raise LssatError(f"{where}: {'' if isinstance(exc, RefusedYAML) else 'invalid YAML: '}{problem}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -237,8 +376,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             raise LssatError(f"--set expects key.path=value, got '{item}'")
         try:
             value = parse_yaml(text) if text.strip() else ""
-        except yaml.YAMLError:
-            raise LssatError(f"--set {key}: cannot parse value '{text}' as YAML") from None
+        except yaml.YAMLError as exc:
+            reason = getattr(exc, "problem", None)
+            raise LssatError(f"--set {key}: cannot parse value '{text}' as YAML" + (f": {reason}" if reason else "")) from None
         set_dotted(data, key.strip(), value)
     return data
 
@@ -271,6 +411,10 @@ def validate_spec(
     sections = {key: kind for key, kind in COMPONENT_SECTIONS.items()}
     descriptor_sections = data.get("descriptors") if isinstance(data.get("descriptors"), dict) else {}
     for modality in descriptor_sections:
+        if isinstance(modality, str) and not MODALITY_NAME.fullmatch(modality):
+            fixed = re.sub(r"[^A-Za-z0-9_-]+", "_", modality)
+            problems.append((f"descriptors.{modality}", f"modality name '{modality}': {MODALITY_NAME_RULE}; rename it, e.g. '{fixed}'"))
+            continue
         sections[f"descriptors.{modality}"] = "descriptor"
     for path, kind in sections.items():
         section = _lookup(data, path)

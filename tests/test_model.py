@@ -125,7 +125,7 @@ def test_weights_file_round_trips(tmp_path, suffix):
 
 
 def test_pretrained_without_a_local_file_is_a_clear_error_not_a_download():
-    with pytest.raises(lssat.LssatError, match="local file only"):
+    with pytest.raises(lssat.LssatError, match="cannot be downloaded"):  # offline, not in the cache
         lssat.create("backbone", "vit_tiny_patch16_224", pretrained=True)
     with pytest.raises(lssat.LssatError, match="weights"):
         lssat.create("backbone", "vit_tiny_patch16_224", weights="/no/such/file.safetensors")

@@ -71,17 +71,29 @@ def unpatchify(patches: torch.Tensor, patch: int, channels: int, rows: int, cols
     return x.permute(0, 5, 1, 3, 2, 4).reshape(batch, channels, rows * patch, cols * patch)
 
 
+def masked_count(count: int, ratio: float) -> int:
+    """Patches hidden out of ``count``: ``round(count·ratio)``, but at least one (the loss averages
+    over the hidden patches) and at most ``count - 1`` (the encoder needs a visible one)."""
+    return min(max(int(round(count * ratio)), 1), count - 1)
+
+
 def random_mask(batch: int, count: int, ratio: float, device: torch.device) -> torch.Tensor:
-    """``B×N`` bool, exactly ``round(N·ratio)`` True per sample, drawn independently per sample."""
-    masked = int(round(count * ratio))
-    masked = min(max(masked, 1), count - 1)  # keep at least one visible and one masked patch
+    """``B×N`` bool, exactly :func:`masked_count` True per sample, drawn independently per sample."""
+    masked = masked_count(count, ratio)
     order = torch.argsort(torch.rand(batch, count, device=device), dim=1)
     mask = torch.zeros(batch, count, dtype=torch.bool, device=device)
     return mask.scatter_(1, order[:, :masked], True)
 
 
 class MaskedAutoencoder(SSLObjective):
-    """Mask ``mask``, reconstruct ``reconstruct`` (MSE on masked patches only)."""
+    """Mask ``mask``, reconstruct ``reconstruct`` (MSE on masked patches only).
+
+    Each sample hides ``round(N·mask_ratio)`` of its N patches, moved into ``[1, N - 1]`` on small
+    grids: at least one patch is hidden, since the loss is a mean over the hidden patches (none
+    would make it 0/0), and at least one stays visible for the encoder. A grid of a single patch
+    allows neither; :meth:`check_grid` refuses it at validation. Only the ``mask`` modality is fed
+    to the backbone; the ``reconstruct`` modalities are decoder targets of any channel count.
+    """
 
     def __init__(self, mask="rgb", reconstruct=("rgb",), mask_ratio=0.75, decoder_dim=None, decoder_depth=None, decoder_heads=None, norm_target=False):
         super().__init__()
@@ -91,6 +103,17 @@ class MaskedAutoencoder(SSLObjective):
         self.mask_ratio = mask_ratio
         self.decoder_size = (decoder_dim, decoder_depth, decoder_heads)
         self.norm_target = norm_target
+
+    def check_grid(self, grid: tuple[int, int]) -> None:
+        rows, cols = grid
+        count = rows * cols
+        if count < 2:
+            raise ValueError(
+                f"MAE needs a patch grid of at least 2 patches, one hidden and one visible, but the image gives a "
+                f"{rows}×{cols} grid: mask_ratio {self.mask_ratio} would hide round({count}×{self.mask_ratio}) = "
+                f"{round(count * self.mask_ratio)} of {count} patch(es); use larger images or a backbone with a smaller patch "
+                "(or ssl: {name: none})"
+            )
 
     def attach(self, backbone: Backbone, channels: dict[str, int], image_size: tuple[int, int]) -> None:
         small = count_parameters(backbone) < SMALL_ENCODER_PARAMETERS
@@ -149,6 +172,7 @@ class NoObjective(SSLObjective):
     """No auxiliary task: the supervised baseline."""
 
     modalities: list[str] = []
+    mask_modality = None
 
     def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
         return SSLOutput()
