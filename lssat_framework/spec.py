@@ -22,11 +22,11 @@ import difflib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import AmbiguousComponentError, LssatError, SpecError, UnknownComponentError
 from .plugins import Component, PluginManager, get_plugin_manager
@@ -96,10 +96,9 @@ class TrainSpec(_Strict):
     #: data-loading worker processes
     num_workers: int = Field(0, ge=0)
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
-    #: metric that picks the best checkpoint; default: the task's headline metric. Written as the
-    #: task names it (``auc``, ``auc@Male=1``) or as ``metrics.jsonl`` shows it (``val_auc``): the
-    #: ``val_`` prefix is dropped here, once, and the name is checked against the task's metrics
-    #: at validation
+    #: metric that picks the best checkpoint; default: the task's headline metric. Named as the
+    #: task reports it (``auc``, ``auc@Male=1``) or as ``metrics.jsonl`` shows it (``val_auc``, the
+    #: prefix is dropped); checked against the task's metrics at validation
     best_metric: str | None = None
     #: stop each epoch after this many batches (smoke tests); null = the whole split
     max_batches: int | None = Field(None, ge=1)
@@ -124,24 +123,19 @@ SWEEP_AXIS_FORMS = (
 )
 
 
-def _sweep_axis(values: Any) -> Any:
-    """One axis of ``sweep:``, checked here so that a mistake reads in words, not as the
-    alternatives of a pydantic union."""
-    if isinstance(values, list) and values:
-        return values
-    if isinstance(values, dict) and values:
-        for name, variant in values.items():
-            if not isinstance(variant, dict) or not all(isinstance(key, str) for key in variant):
-                raise PydanticCustomError(
-                    "sweep_axis", f"variant '{name}' must be a mapping of dotted keys to values, e.g. {name}: {{train.lr: 1.0e-3}}; got {variant!r}"
-                )
-        return values
-    if isinstance(values, (list, dict)):
-        raise PydanticCustomError("sweep_axis", f"the axis has no values; {SWEEP_AXIS_FORMS}")
-    raise PydanticCustomError("sweep_axis", SWEEP_AXIS_FORMS)
-
-
-SweepAxis = Annotated[Any, AfterValidator(_sweep_axis)]
+def _sweep_axis_problem(values: Any) -> str | None:
+    """What is wrong with one axis of ``sweep:``, in words (pydantic would list the alternatives
+    of its union type instead)."""
+    if isinstance(values, list):
+        return None if values else f"the axis has no values; {SWEEP_AXIS_FORMS}"
+    if not isinstance(values, dict):
+        return SWEEP_AXIS_FORMS  # the message adds what was given
+    if not values:
+        return f"the axis has no variants; {SWEEP_AXIS_FORMS}"
+    for name, variant in values.items():
+        if not isinstance(variant, dict) or not all(isinstance(key, str) for key in variant):
+            return f"variant '{name}' must be a mapping of dotted keys to values, e.g. {name}: {{train.lr: 1.0e-3}}; got {variant!r}"
+    return None
 
 
 class Spec(_Strict):
@@ -169,7 +163,20 @@ class Spec(_Strict):
     train: TrainSpec
     #: the axes of a grid of runs: a dotted key with a list of values, or a named group of
     #: variants, each a mapping of dotted keys to values; the run expands their cartesian product
-    sweep: dict[str, SweepAxis] | None = None
+    sweep: dict[str, list[Any] | dict[str, dict[str, Any]]] | None = None
+
+    @field_validator("sweep", mode="wrap")
+    @classmethod
+    def _sweep_axes_in_words(cls, value: Any, handler):
+        if isinstance(value, dict):
+            errors = [
+                InitErrorDetails(type=PydanticCustomError("sweep_axis", problem), loc=(axis,), input=values)
+                for axis, values in value.items()
+                if (problem := _sweep_axis_problem(values))
+            ]
+            if errors:
+                raise ValidationError.from_exception_data("sweep", errors)
+        return handler(value)
 
 
 #: modality names are keys of dotted paths (``descriptors.ldp.params.k`` in --set and sweeps)
