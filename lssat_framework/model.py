@@ -58,17 +58,18 @@ class LSSATModel(nn.Module):
 class BuiltRun:
     model: LSSATModel
     task: Task
-    source: object  # DatasetSource
+    source: object | None  # DatasetSource; None when built from a stored DatasetInfo
 
 
-def build(resolved: ResolvedSpec) -> BuiltRun:
+def build(resolved: ResolvedSpec, info: DatasetInfo | None = None) -> BuiltRun:
     """Build the dataset, task and model of a validated spec; refuse parts that do not fit
     together (:func:`~lssat_framework.compat.compatibility_problems`, the checks ``lssat
-    validate`` runs without data)."""
+    validate`` runs without data). Given ``info`` (what a finished run stored of its dataset),
+    the dataset is not opened: the model and task are built for it."""
     spec = resolved.spec
-    source = resolved.components["data"].build()
+    source = resolved.components["data"].build() if info is None else None
     task = resolved.components["task"].build()
-    info: DatasetInfo = source.info
+    info = info if info is not None else source.info
     num_outputs = task.bind(info)
     backbone = resolved.components["backbone"].build()
     objective = resolved.components["ssl"].build()
