@@ -120,6 +120,8 @@ class DatasetInfo:
     image_size: tuple[int, int]
     #: group labels available for fairness reports, e.g. {"male": ["female", "male"]}
     groups: dict[str, list[str]] = field(default_factory=dict)
+    #: whether items are video frames carrying ``video`` (tasks then report video-level metrics)
+    videos: bool = False
 
 
 class DatasetSource:
@@ -127,7 +129,10 @@ class DatasetSource:
 
     ``split(name)`` returns a ``torch.utils.data.Dataset`` whose items are dicts with
     ``image`` (float ``3×H×W`` in [0, 1]), ``labels`` (a dict keyed like ``info.labels``),
-    ``index`` (int), and optionally ``video`` (int, for video-level metrics) and ``groups``.
+    ``index`` (int), and optionally ``video`` (int, for video-level metrics), ``groups`` and
+    ``skipped`` (str: the unreadable files this item replaced, newline-separated, "" for none;
+    every item of a split carries it or none does, so that the trainer counts skips that happen
+    in loader workers).
     """
 
     info: DatasetInfo

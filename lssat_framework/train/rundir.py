@@ -59,7 +59,8 @@ def truncate_metrics(path: Path, epochs_done: int) -> None:
 
 
 def dataset_info_json(info: DatasetInfo) -> dict[str, Any]:
-    return {"image_size": list(info.image_size), "groups": info.groups, "labels": {k: dataclasses.asdict(v) for k, v in info.labels.items()}}
+    labels = {k: dataclasses.asdict(v) for k, v in info.labels.items()}
+    return {"image_size": list(info.image_size), "groups": info.groups, "videos": info.videos, "labels": labels}
 
 
 def read_dataset_info(run_dir: Path) -> DatasetInfo | None:
@@ -68,7 +69,7 @@ def read_dataset_info(run_dir: Path) -> DatasetInfo | None:
         return None
     data = json.loads(path.read_text())
     labels = {k: LabelInfo(**v) for k, v in data["labels"].items()}
-    return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}))
+    return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}), videos=data.get("videos", False))
 
 
 @dataclasses.dataclass

@@ -90,8 +90,8 @@ class FaceForensics(FileSource):
         self.info = DatasetInfo(
             labels={"fake": LabelInfo("binary", ["real", "fake"]), "method": LabelInfo("multiclass", ["real", *p.methods])},
             image_size=(p.image_size, p.image_size),
+            videos=True,  # frames know their video: tasks report per-video metrics
         )
-        self.info.videos = True  # frames know their video: tasks list their per-video metrics
 
     def _videos(self, pairs: list[tuple[str, str]], real_base: Path, fake_bases: dict[str, Path]):
         """(frame base, video, fake, method index) of each video a pair stands for."""

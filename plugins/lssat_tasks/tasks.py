@@ -166,9 +166,9 @@ class DeepfakeTask(BaseTask):
 
     def split_metric_names(self, info):
         """Video metrics are listed when the dataset says its frames know their video
-        (``info.videos``); :class:`DatasetInfo` does not say it otherwise."""
+        (``info.videos``)."""
         names = ["acc", "balanced_acc", "auc", "eer"]
-        return names + (["video_acc", "video_balanced_acc", "video_auc"] if getattr(info, "videos", False) else [])
+        return names + (["video_acc", "video_balanced_acc", "video_auc"] if info.videos else [])
 
     def split_metrics(self, logits, target, extras):
         scores = self.scores(logits).numpy()
