@@ -38,7 +38,7 @@ def compatibility_problems(
     if mask_modality is not None:
         read.setdefault(mask_modality, []).append("ssl mask")
     for name, roles in read.items():
-        channels = descriptors[name].channels
+        channels = descriptors[name].channels if name in descriptors else 0  # unknown: validation said so
         if channels > backbone.in_chans:
             problems.append((
                 "backbone.params.in_chans",
