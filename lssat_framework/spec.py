@@ -117,6 +117,36 @@ class TrainSpec(_Strict):
         return task_metric_name(name) if name else name
 
 
+class LauncherSpec(_Strict):
+    """Where ``lssat sweep`` runs the variants: the executor settings of ``--launcher local|slurm``.
+
+    Ignored by a single run and by ``--launcher inline``.
+    """
+
+    #: variants running at once (local: processes on this machine; slurm: the job array's ``%N``)
+    parallel: int = Field(1, ge=1)
+    #: Slurm partition (``--partition``)
+    partition: str | None = None
+    #: Slurm account (``--account``)
+    account: str | None = None
+    #: Slurm quality of service (``--qos``)
+    qos: str | None = None
+    #: Slurm node feature constraint (``--constraint``)
+    constraint: str | None = None
+    #: nodes per variant
+    nodes: int = Field(1, ge=1)
+    #: GPUs per node; one process per GPU (0: one CPU process)
+    gpus_per_node: int = Field(0, ge=0)
+    #: CPU cores per process
+    cpus_per_task: int = Field(4, ge=1)
+    #: memory per node in GB; null: the cluster's default
+    mem_gb: float | None = Field(None, gt=0)
+    #: time limit per job in minutes; a variant that reaches it is checkpointed and requeued
+    timeout_min: int = Field(60, ge=1)
+    #: any other sbatch option, e.g. {mail-type: END}
+    sbatch: dict[str, Any] = Field(default_factory=dict)
+
+
 SWEEP_AXIS_FORMS = (
     "a sweep axis is a list of values (train.lr: [1.0e-3, 3.0e-4]) or a mapping of named variants, "
     "each a mapping of dotted keys to values (arch: {small: {backbone.params.depth: 6}, large: {backbone.params.depth: 12}})"
@@ -164,6 +194,8 @@ class Spec(_Strict):
     #: the axes of a grid of runs: a dotted key with a list of values, or a named group of
     #: variants, each a mapping of dotted keys to values; the run expands their cartesian product
     sweep: dict[str, list[Any] | dict[str, dict[str, Any]]] | None = None
+    #: where ``lssat sweep`` runs the variants (Slurm and local executor settings)
+    launcher: LauncherSpec = Field(default_factory=LauncherSpec)
 
     @field_validator("sweep", mode="wrap")
     @classmethod
