@@ -70,6 +70,17 @@ def register_datasets(register):
 
 
 @hookspec
+def register_face_detectors(register):
+    """Register face detectors for frame preparation (``lssat prepare --detector NAME``).
+
+    ``factory(**params)`` returns a callable that takes one RGB frame (``H×W×3`` uint8 numpy
+    array) and returns the faces found as ``(top, left, height, width)`` boxes in its pixels. It
+    is built once in each worker process, so it need not be picklable; the factory must be (a
+    module-level class or function).
+    """
+
+
+@hookspec
 def register_commands(subparsers):
     """Add sub-commands to the ``lssat`` CLI.
 
