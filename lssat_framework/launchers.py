@@ -99,7 +99,9 @@ class LocalLauncher:
     def _executor(self):
         submitit = _submitit()
         executor = submitit.LocalExecutor(folder=self.folder / "%j", max_num_timeout=MAX_REQUEUES)
-        executor.update_parameters(timeout_min=self.settings.timeout_min, signal_delay_s=signal_delay_s(self.settings.timeout_min))
+        # cpus_per_task cores per process, as Slurm would give them: parallel CPU jobs do not thrash
+        executor.update_parameters(timeout_min=self.settings.timeout_min, signal_delay_s=signal_delay_s(self.settings.timeout_min),
+                                   setup=[f"export OMP_NUM_THREADS={self.settings.cpus_per_task}"])
         return executor
 
     def launch(self, items: list[LaunchItem], on_submit: OnSubmit, on_end: OnEnd) -> None:

@@ -47,7 +47,7 @@ def read(path):
         return None
 
 
-def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(tmp_path, tiny_spec, capsys, monkeypatch):
+def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(tmp_path, tiny_spec, capsys):
     """Issue 11: 4 variants, 2 at a time through submitit's LocalExecutor. Variant 0 gets the
     time-limit signal (USR2, what the executor sends before its timeout) mid-epoch and resumes in
     its requeued job; variant 1's process is killed outright, marked failed, and resumes when the
@@ -59,7 +59,6 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
                           "task.name": ["deepfake", "emotion"]}
     spec_path = tmp_path / "sweep.yaml"
     spec_path.write_text(yaml.safe_dump(tiny_spec))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the jobs' processes compute as this one does below
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -70,7 +69,8 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
     assert "not separable at this size" in answers and "is the best on every task" not in answers
 
     out = tmp_path / "local"
-    local = sweep(spec_path, out, "--launcher", "local", "--parallel", "2")
+    one_core = ["--set", "launcher.cpus_per_task=1"]  # one thread per job, as in the reference
+    local = sweep(spec_path, out, "--launcher", "local", "--parallel", "2", *one_core)
     deadline = time.time() + 300
     first, second = out / "backbone=a__task=deepfake", out / "backbone=a__task=emotion"
     os.kill(wait_mid_run(first, local, deadline), signal.SIGUSR2)
@@ -84,7 +84,7 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
     capsys.readouterr()
     assert sweep_cli.main(["status", str(out)]) == 0
     assert "3 done, 1 failed" in capsys.readouterr().out
-    assert sweep_cli.main([str(spec_path), "--out", str(out), "--launcher", "local", "--parallel", "2"]) == 0
+    assert sweep_cli.main([str(spec_path), "--out", str(out), "--launcher", "local", "--parallel", "2", *one_core]) == 0
     output = capsys.readouterr().out
     assert output.count("finished, skipped") == 3 and "backbone=a__task=emotion: resuming" in output
     assert results(out) == results(tmp_path / "inline")

@@ -40,7 +40,7 @@ def run_variant(resolved: ResolvedSpec, run_dir: Path, job_id: str | None = None
 
     run_dir.mkdir(parents=True, exist_ok=True)
     started = training.find_checkpoint(run_dir / "checkpoints" / "last") is not None
-    if not started and (run_dir / "metrics.jsonl").exists() and not (run_dir / "summary.json").exists():
+    if not started and is_main_process() and (run_dir / "metrics.jsonl").exists() and not (run_dir / "summary.json").exists():
         # stopped after writing an epoch's metrics but before its first checkpoint: start over
         (run_dir / "metrics.jsonl").unlink()
     mark_job(run_dir, "running", job_id=job_id or job_id_from_environment(), resumed=started)
