@@ -123,12 +123,32 @@ def cmd_validate(args) -> int:
     from .spec import load_spec
 
     resolved = load_spec(args.spec, args.overrides)
+    _check_compatibility(resolved)
     names = {section: rc.component.qualified_name for section, rc in resolved.components.items()}
     print(f"{args.spec}: valid")
     for section, name in names.items():
         print(f"  {section}: {name}")
     print(f"  modalities: {', '.join(sorted(resolved.modalities))}")
     return 0
+
+
+def _check_compatibility(resolved) -> None:
+    """What ``run`` would refuse while building (no data read); a sweep variant by variant."""
+    from .compat import check_compatibility
+    from .errors import SpecError
+
+    if not resolved.spec.sweep:
+        return check_compatibility(resolved)
+    from .sweep import expand
+
+    built, problems = {}, []
+    for name, _, variant in expand(resolved):
+        try:
+            check_compatibility(variant, built)
+        except SpecError as exc:
+            problems += [(f"sweep[{name}] {path}", message) for path, message in exc.problems]
+    if problems:
+        raise SpecError(problems, source=resolved.source)
 
 
 def cmd_run(args) -> int:

@@ -98,16 +98,11 @@ def check_best_metric(resolved: ResolvedSpec, task: Task, info: DatasetInfo) -> 
         raise SpecError(problems, source=resolved.source)
 
 
-def check_compatibility(resolved: ResolvedSpec) -> None:
-    """What ``run`` would refuse while building, checked without reading data (``lssat validate``);
-    a sweep is checked variant by variant. Raises :class:`SpecError` listing every problem."""
-    built: dict[str, Any] = {}  # parts shared by the variants of a sweep are built once
-    if not resolved.spec.sweep:
-        problems = _problems(resolved, built)
-    else:
-        from .sweep import expand
-
-        problems = [(f"sweep[{name}] {path}", message) for name, _, variant in expand(resolved) for path, message in _problems(variant, built)]
+def check_compatibility(resolved: ResolvedSpec, built: dict[str, Any] | None = None) -> None:
+    """What ``run`` would refuse while building, checked without reading data (``lssat validate``).
+    Raises :class:`SpecError` listing every problem. ``built`` caches parts between calls (the
+    variants of a sweep share most of them)."""
+    problems = _problems(resolved, {} if built is None else built)
     if problems:
         raise SpecError(problems, source=resolved.source)
 

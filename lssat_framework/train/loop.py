@@ -17,7 +17,8 @@ from typing import Any
 import torch
 import yaml
 
-from ..errors import DataError, LssatError, SpecError, TrainingError
+from ..compat import check_best_metric
+from ..errors import DataError, LssatError, TrainingError
 from ..model import build, count_parameters
 from ..spec import ResolvedSpec
 from .accelerator import make_accelerator, make_loaders
@@ -63,16 +64,6 @@ def starting_checkpoint(out_dir: Path, resume: bool) -> Path | None:
     return checkpoint
 
 
-def best_metric_name(name: str | None, task, info) -> str:
-    """``train.best_metric`` as ``Task.metrics`` names it (``val_auc`` and ``auc`` both accepted),
-    checked against the metrics the task reports on this dataset before anything trains."""
-    metric = (name or task.headline).removeprefix("val_")
-    known = task.metric_names(info)
-    if known is not None and metric not in known:
-        raise SpecError([("train.best_metric", f"'{name}' is not a metric of this task on this dataset; it reports {', '.join(sorted(known))}")])
-    return metric
-
-
 def open_splits(source, data_name: str):
     splits = []
     for name in ("train", "val"):
@@ -96,7 +87,8 @@ class Run:
         built = build(resolved)
         model, self.task, source = built.model, built.task, built.source
         self.info = source.info
-        self.best_metric = best_metric_name(self.tspec.best_metric, self.task, self.info)
+        check_best_metric(resolved, self.task, self.info)  # before anything trains
+        self.best_metric = self.tspec.best_metric or self.task.headline
         self.accelerator = accelerator = make_accelerator(self.tspec, find_unused=not model.objective.modalities, log_dir=out_dir / "tensorboard")
         if self.tspec.tensorboard:
             accelerator.init_trackers(self.spec.name)
