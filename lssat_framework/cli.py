@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate a spec (both stages) without training")
     _spec_args(validate)
     _common(validate)
+    validate.add_argument("--check-data", action="store_true", help="also open each dataset (lists only, no image decoded), every sweep variant's")
     validate.set_defaults(handler=cmd_validate)
 
     evaluate = sub.add_parser("eval", help="evaluate a checkpoint on a split")
@@ -124,11 +125,17 @@ def cmd_validate(args) -> int:
 
     resolved = load_spec(args.spec, args.overrides)
     _check_compatibility(resolved)
+    if args.check_data:
+        from .sweep.preflight import check_spec_data
+
+        check_spec_data(resolved)
     names = {section: rc.component.qualified_name for section, rc in resolved.components.items()}
     print(f"{args.spec}: valid")
     for section, name in names.items():
         print(f"  {section}: {name}")
     print(f"  modalities: {', '.join(sorted(resolved.modalities))}")
+    if args.check_data:
+        print("  data: opened; the train and val splits hold samples")
     return 0
 
 
@@ -208,6 +215,10 @@ def cmd_plugins(args) -> int:
 
 def cmd_list(args) -> int:
     from .plugins import get_plugin_manager
+
+    from .sweep_cli import add_sweep_parser
+
+    add_sweep_parser(sub)
 
     manager = get_plugin_manager()
     for name in manager.list(args.kind, args.pattern):

@@ -17,7 +17,6 @@ from lssat_framework.errors import LssatError, TrainingError
 from lssat_framework.spec import validate_spec
 from lssat_framework.train import evaluate_checkpoint, train
 
-from conftest import ROOT
 from every_kind import every_kind, plugin_spec  # noqa: F401 - every_kind is a fixture
 
 
@@ -141,44 +140,6 @@ def test_plugin_commands_join_the_cli(every_kind, capsys):
     assert capsys.readouterr().out.strip() == "hello lssat"
 
 
-def test_a_2x2_sweep_writes_the_leaderboard_and_resumes_by_skipping_finished_variants(tmp_path, tiny_spec, capsys):
-    tiny_spec["sweep"] = {"backbone.params.depth": [1, 2], "task.name": ["deepfake", "emotion"]}
-    tiny_spec["train"]["recon_grid"] = False
-    spec_path = tmp_path / "sweep.yaml"
-    spec_path.write_text(yaml.safe_dump(tiny_spec))
-    out = tmp_path / "sweep"
-    assert cli.main(["run", str(spec_path), "--out", str(out)]) == 0
-    runs = sorted(p.name for p in out.iterdir() if p.is_dir())
-    assert runs == ["depth=1__name=deepfake", "depth=1__name=emotion", "depth=2__name=deepfake", "depth=2__name=emotion"]
-    with open(out / "leaderboard.csv") as handle:
-        rows = list(__import__("csv").DictReader(handle))
-    assert len(rows) == 4 and {r["task"] for r in rows} == {"deepfake", "emotion"}
-    assert {r["metric"] for r in rows} == {"auc", "acc"}
-    for name in ("leaderboard.md", "metric_per_backbone.png", "metric_vs_parameters.png", "answers.md"):
-        assert (out / name).is_file(), name
-    answers = (out / "answers.md").read_text()
-    assert "Which backbone is best for each task" in answers and "deepfake (auc)" in answers
-    stamps = {r: (out / r / "summary.json").stat().st_mtime_ns for r in runs}
-    capsys.readouterr()
-    assert cli.main(["run", str(spec_path), "--out", str(out)]) == 0
-    assert capsys.readouterr().out.count("finished, skipped") == 4
-    assert stamps == {r: (out / r / "summary.json").stat().st_mtime_ns for r in runs}
-
-
-def test_sweep_variants_are_all_validated_before_any_runs(tmp_path, tiny_spec):
-    tiny_spec["sweep"] = {"backbone.params.depth": [1, 0], "task.name": ["deepfake", "emotoin"]}
-    with pytest.raises(Exception) as err:
-        cli_spec = tmp_path / "s.yaml"
-        cli_spec.write_text(yaml.safe_dump(tiny_spec))
-        from lssat_framework.spec import load_spec
-        from lssat_framework.sweep import expand
-
-        expand(load_spec(cli_spec))
-    text = str(err.value)
-    assert "depth=0__name=deepfake" in text and "backbone.params.depth" in text and "did you mean 'emotion'" in text
-    assert not (tmp_path / "runs").exists()
-
-
 def test_predict_writes_one_row_of_scores_per_image(tmp_path, tiny_spec):
     from PIL import Image
 
@@ -217,34 +178,3 @@ def test_tensorboard_without_the_package_is_a_clear_error(tmp_path, tiny_spec):
         tiny_spec["train"]["tensorboard"] = True
         train(validate_spec(tiny_spec), tmp_path / "tb")
         assert any((tmp_path / "tb" / "tensorboard").rglob("events.out.tfevents.*"))
-
-
-def test_the_study_spec_expands_to_its_45_valid_variants():
-    from lssat_framework.spec import load_spec
-    from lssat_framework.sweep import axis_kind, expand
-
-    resolved = load_spec(ROOT / "specs" / "study.yaml")
-    variants = expand(resolved)  # validates every variant
-    assert len(variants) == 3 * 5 * 3
-    kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}
-    assert kinds == {"backbone.name": "backbone", "configuration": "setting", "task": "task"}
-    name, choice, variant = next(v for v in variants if v[1]["configuration"] == "MLDP-RRGB-CRGB" and v[1]["task"] == "emotion")
-    raw = variant.raw
-    assert raw["ssl"]["params"]["mask"] == "ldp" and raw["ssl"]["params"]["reconstruct"] == ["rgb"]
-    assert raw["data"]["name"] == "affectnet" and raw["task"]["name"] == "emotion"
-    assert name == f"name={choice['backbone.name']}__configuration=MLDP-RRGB-CRGB__task=emotion"
-
-
-def test_a_named_group_sweep_runs_and_compares_backbones_per_task(tmp_path, tiny_spec):
-    tiny_spec["train"]["recon_grid"] = False
-    tiny_spec["sweep"] = {
-        "arch": {"d1": {"backbone.params.depth": 1}, "d2": {"backbone.params.depth": 2}},
-        "configuration": {"MRGB-RLDP": {"ssl.params.mask": "rgb"}, "MLDP-RLDP": {"ssl.params.mask": "ldp"}},
-    }
-    spec_path = tmp_path / "sweep.yaml"
-    spec_path.write_text(yaml.safe_dump(tiny_spec))
-    assert cli.main(["run", str(spec_path), "--out", str(tmp_path / "out")]) == 0
-    answers = (tmp_path / "out" / "answers.md").read_text()
-    assert "d1" in answers and "d2" in answers and "deepfake (auc)" in answers
-    header = (tmp_path / "out" / "leaderboard.csv").read_text().splitlines()[0]
-    assert header.startswith("variant,arch,configuration,task,metric,value")
