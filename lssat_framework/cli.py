@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(lister)
     lister.set_defaults(handler=cmd_list)
 
+    from .sweep_cli import add_sweep_parser
+
+    add_sweep_parser(sub)
+
     add_plugin_commands(sub, get_plugin_manager())
     return parser
 
@@ -215,10 +219,6 @@ def cmd_plugins(args) -> int:
 
 def cmd_list(args) -> int:
     from .plugins import get_plugin_manager
-
-    from .sweep_cli import add_sweep_parser
-
-    add_sweep_parser(sub)
 
     manager = get_plugin_manager()
     for name in manager.list(args.kind, args.pattern):
