@@ -349,3 +349,33 @@ def test_status_reads_requeued_jobs_and_notices_a_vanished_process(tmp_path):
     (vanished / "job.json").write_text(json.dumps({**record, "pid": 2**22 + 12345}))  # no such process
     status = variant_status(1, "b", vanished, raw, "auc")
     assert status.state == "failed" and "is gone" in status.error
+
+
+def test_a_duplicate_launcher_skips_the_variants_another_process_writes(tmp_path, tiny_spec, trainer, capsys):
+    """Issue 15: sweeps use the run lock per variant; a variant another process holds is skipped
+    and reported, never run twice nor touched."""
+    import subprocess
+    import sys
+
+    from lssat_framework.lock import RunLock
+
+    fake = trainer()
+    tiny_spec["sweep"] = {"backbone.params.depth": [1, 2]}
+    path = write_spec(tmp_path, tiny_spec)
+    out = tmp_path / "sweep"
+    held = out / "backbone.depth=2"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom lssat_framework.lock import RunLock\n"
+                               f"lock = RunLock({str(held)!r}); lock.acquire(); print('held', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        cli.main(["run", str(path), "--out", str(out)])
+        said = capsys.readouterr().out
+        assert fake.made == ["backbone.depth=1"]
+        assert f"backbone.depth=2: being written by host" in said and f"pid {holder.pid}; skipped" in said
+        assert not (held / "spec.yaml").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(held):  # the dead holder's lock is taken over
+        pass

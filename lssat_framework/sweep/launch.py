@@ -24,7 +24,7 @@ from .state import (
     spec_differences,
     write_manifest,
 )
-from .worker import VariantJob, run_variant
+from .worker import VariantJob, live_writer, run_variant
 
 
 def default_out(resolved: ResolvedSpec) -> Path:
@@ -121,6 +121,10 @@ def _launch_items(resolved: ResolvedSpec, out_dir: Path, chosen: list[tuple[int,
         run_dir = out_dir / v.name
         if is_done(run_dir):
             print(f"[{index}] {v.name}: finished, skipped")
+            continue
+        holder = live_writer(run_dir)
+        if holder is not None:  # another launcher's job trains it now: never twice
+            print(f"[{index}] {v.name}: being written by host {holder.get('host')}, pid {holder.get('pid')}; skipped")
             continue
         if is_main_process():
             forget_job(run_dir)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LssatError
+from ..lock import RunLockedError, holder_is_alive, read_holder
 from ..spec import ResolvedSpec
 from .state import is_main_process, mark_job
 
@@ -33,11 +34,22 @@ def job_id_from_environment() -> str | None:
     return None
 
 
+def live_writer(run_dir: Path) -> dict[str, Any] | None:
+    """The process writing ``run_dir`` now (its lock's holder), or None."""
+    holder = read_holder(run_dir)
+    if holder is None or holder.get("pid") == os.getpid() or not holder_is_alive(holder):
+        return None
+    return holder
+
+
 def run_variant(resolved: ResolvedSpec, run_dir: Path, job_id: str | None = None) -> dict[str, Any]:
     """Train one variant into ``run_dir``, resuming from its checkpoint when it has one; its
     ``job.json`` says running, then done or failed (with the error, re-raised)."""
     from .. import train as training
 
+    holder = live_writer(run_dir)
+    if holder is not None:  # touch nothing of a variant another process is training
+        raise RunLockedError(run_dir, holder)
     run_dir.mkdir(parents=True, exist_ok=True)
     started = training.find_checkpoint(run_dir / "checkpoints" / "last") is not None
     if not started and is_main_process() and (run_dir / "metrics.jsonl").exists() and not (run_dir / "summary.json").exists():
@@ -46,6 +58,8 @@ def run_variant(resolved: ResolvedSpec, run_dir: Path, job_id: str | None = None
     mark_job(run_dir, "running", job_id=job_id or job_id_from_environment(), resumed=started)
     try:
         summary = training.train(resolved, run_dir, resume=started)
+    except RunLockedError:
+        raise  # another writer took it first: its job.json is the other writer's to keep
     except Exception as exc:
         message = str(exc) if isinstance(exc, LssatError) else f"{type(exc).__name__}: {exc}"
         mark_job(run_dir, "failed", error=message.strip().splitlines()[0][:500] if message.strip() else type(exc).__name__, traceback=traceback.format_exc()[-4000:])
