@@ -89,6 +89,7 @@ def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, tiny_spec):
 
     resumed = run_cli(spec_path, out, "--resume")
     assert resumed.returncode == 0, resumed.stderr
+    assert f"taking over the lock of {out}" in resumed.stderr  # the killed writer's lock (issue 15)
     expected = json.loads((tmp_path / "uninterrupted" / "summary.json").read_text())
     got = json.loads((out / "summary.json").read_text())
     assert got["final"] == expected["final"]
