@@ -20,6 +20,7 @@ distributions use the same entry-point name).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -99,28 +100,31 @@ def check_registration(kind: str, name: Any, factory: Any, params_model: Any) ->
         raise TypeError(f"{kind} '{name}': factory must be callable")
     if params_model is not None and not (inspect.isclass(params_model) and issubclass(params_model, BaseModel)):
         raise TypeError(f"{kind} '{name}': params_model must be a pydantic BaseModel subclass")
-    _check_factory_takes_params(f"{kind} '{name}'", factory, params_model)
+    problem = _binding_problem(_shape(factory), params_model)
+    if problem:
+        raise PluginError(f"{kind} '{name}': {problem}")
 
 
-def _factory_parameters(factory: Callable[..., Any]) -> list[inspect.Parameter] | None:
-    """The parameters ``factory(**params)`` binds: a class's ``__init__`` without ``self``.
-    None when Python cannot tell (builtins such as ``dict``). Wrappers are not followed: a
-    ``functools.partial`` dressed with ``update_wrapper`` binds fewer than what it wraps."""
+def _shape(factory: Callable[..., Any]) -> Any:
+    """What decides how ``factory(**params)`` binds, hashable for the cache: a ``functools.partial``
+    by its function, the number of positions and the keywords it binds."""
+    if isinstance(factory, functools.partial):
+        return ("partial", _shape(factory.func), len(factory.args), tuple(sorted(factory.keywords)))
     try:
-        if inspect.isclass(factory) and factory.__init__ is not object.__init__:
-            return list(inspect.signature(factory.__init__).parameters.values())[1:]
-        return list(inspect.signature(factory, follow_wrapped=False).parameters.values())
-    except (TypeError, ValueError):
+        hash(factory)
+    except TypeError:  # an unhashable callable object: not checked
         return None
+    return factory
 
 
-def _check_factory_takes_params(what: str, factory: Callable[..., Any], params_model: type[BaseModel] | None) -> None:
-    """The factory is called as ``factory(**fields of params_model)``: check that call can bind,
-    at registration instead of at the first run."""
-    parameters = _factory_parameters(factory)
+@functools.lru_cache(maxsize=None)  # a plugin may register thousands of components of one class (timm)
+def _binding_problem(shape: Any, params_model: type[BaseModel] | None) -> str | None:
+    """Why ``factory(**fields of params_model)`` cannot bind, or None (also when Python cannot
+    tell, e.g. for ``dict``). Checked at registration instead of at the first run."""
+    parameters = _parameters(shape)
     if parameters is None:
-        return
-    factory_name = getattr(factory, "__qualname__", None) or type(factory).__name__
+        return None
+    factory_name = _name(shape)
     model_name = params_model.__name__ if params_model is not None else None
     fields = list(params_model.model_fields) if params_model is not None else []
     by_keyword = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
@@ -128,11 +132,36 @@ def _check_factory_takes_params(what: str, factory: Callable[..., Any], params_m
         for name in fields:
             if name not in by_keyword:
                 takes = ", ".join(by_keyword) or "no keyword arguments"
-                raise PluginError(
-                    f"{what}: params_model {model_name} has the field '{name}', which the factory {factory_name} "
-                    f"does not take (it takes: {takes}); rename the field or add the argument"
+                return (
+                    f"params_model {model_name} has the field '{name}', which the factory {factory_name} does not "
+                    f"take (it takes: {takes}); rename the field or add the argument"
                 )
     for p in parameters:
         if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in fields:
             source = f"params_model {model_name} has no field" if model_name else "no params_model gives it"
-            raise PluginError(f"{what}: the factory {factory_name} requires '{p.name}', but {source}; add the field or a default")
+            return f"the factory {factory_name} requires '{p.name}', but {source}; add the field or a default"
+    return None
+
+
+def _parameters(shape: Any) -> list[inspect.Parameter] | None:
+    """The parameters a call binds: a class's ``__init__`` without ``self``; a partial's function
+    without the positions it binds, the keywords it binds given a default."""
+    if isinstance(shape, tuple) and shape[0] == "partial":
+        _, inner_shape, bound_positions, bound_keywords = shape
+        inner = _parameters(inner_shape)
+        if inner is None:
+            return None
+        positional = [p.name for p in inner if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:bound_positions]
+        return [p.replace(default=None) if p.name in bound_keywords else p for p in inner if p.name not in positional]
+    try:
+        if inspect.isclass(shape) and shape.__init__ is not object.__init__:
+            return list(inspect.signature(shape.__init__).parameters.values())[1:]
+        return list(inspect.signature(shape, follow_wrapped=False).parameters.values())
+    except (TypeError, ValueError):
+        return None
+
+
+def _name(shape: Any) -> str:
+    while isinstance(shape, tuple):
+        shape = shape[1]
+    return getattr(shape, "__qualname__", None) or type(shape).__name__

@@ -319,11 +319,13 @@ class PluginManager:
     def _components_of(self, info: PluginInfo) -> dict[str, list[Component]] | None:
         found: dict[str, list[Component]] = {kind: [] for kind in KINDS}
         for kind, hook_name in KINDS.items():
+            names: set[str] = set()
 
-            def register(name, factory, params_model=None, description="", _kind=kind):
+            def register(name, factory, params_model=None, description="", _kind=kind, _names=names):
                 hookspecs.check_registration(_kind, name, factory, params_model)
-                if any(c.name == name for c in found[_kind]):
+                if name in _names:
                     raise PluginError(f"{_kind} '{name}' is registered twice")
+                _names.add(name)
                 description = description or _doc_line(factory)
                 found[_kind].append(Component(_kind, name, factory, params_model, description, info.name, info.distribution, info.qualifier))
 
