@@ -189,3 +189,219 @@ def test_pick_by_time_takes_each_frame_once_and_all_of_a_short_video():
     assert pick_by_time([0.0, 0.1], 4) == [0, 1]
     assert pick_by_time([0.0, 0.01, 0.02, 10.0], 3) == [2, 3]  # one frame shown for 10 s answers two targets once
     assert pick_by_time([0.0] * 6, 3) == [0, 2, 4]  # no usable timestamps: evenly by order
+
+
+# ----------------------------------------------------------- preparation at scale (issue 12)
+PORTRAIT_FACE = (30, 25, 100, 110)  # (top, left, height, width) of the face in PORTRAIT
+
+
+def portrait():
+    """The astronaut's head and shoulders from scikit-image's photos (face about 100 px tall)."""
+    from skimage import data
+
+    return data.astronaut()[50:215, 145:310]
+
+
+def face_frame(width, height, fraction, centre_x, centre_y):
+    """A frame with the portrait pasted so that its face is ``fraction`` of the frame's height,
+    centred at (centre_x, centre_y) × the frame's size; and the face's box (top, left, height, width)."""
+    from skimage.transform import rescale
+
+    scale = fraction * height / PORTRAIT_FACE[2]
+    photo = (rescale(portrait(), scale, channel_axis=2, anti_aliasing=True) * 255).astype(np.uint8)
+    rows, columns = np.mgrid[0:height, 0:width]
+    frame = np.stack([60 + 100 * columns / width, 80 + 80 * rows / height, np.full(rows.shape, 120.0)], -1).astype(np.uint8)
+    face_top, face_left, face_height, face_width = (v * scale for v in PORTRAIT_FACE)
+    top = int(round(centre_y * height - face_top - face_height / 2))
+    left = int(round(centre_x * width - face_left - face_width / 2))
+    visible = frame[max(top, 0) : top + photo.shape[0], max(left, 0) : left + photo.shape[1]]
+    visible[...] = photo[max(-top, 0) : max(-top, 0) + visible.shape[0], max(-left, 0) : max(-left, 0) + visible.shape[1]]
+    return frame, (top + face_top, left + face_left, face_height, face_width)
+
+
+def write_frames(path, frames, faststart=False):
+    """An MPEG-4 video of the given RGB frames at 10 fps, at a bit rate that keeps small faces."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", options={"movflags": "faststart"} if faststart else {}) as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        stream.bit_rate = 4_000_000
+        for array in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(array, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def face_video(path, count=3, size=(320, 180), fraction=0.4, faststart=False):
+    """A video whose face moves left to right."""
+    frames = [face_frame(*size, fraction, 0.3 + 0.4 * i / max(count - 1, 1), 0.5)[0] for i in range(count)]
+    return write_frames(path, frames, faststart)
+
+
+def read_report(root):
+    return json.loads((root / "prepare_report.json").read_text())
+
+
+def test_every_crop_is_the_face_for_faces_from_8_to_60_percent_of_the_frame_height(tmp_path):
+    """Issue 12: faces below 1/8 of the frame were never searched, and the centre square was
+    written instead. At 640×360, 8 % is 29 px, above the cascade's 24 px window."""
+    from lssat_datasets.faces import FaceCropper
+    from lssat_datasets.video import sample_frames
+
+    placements = [(0.08, 0.15, 0.3), (0.12, 0.25, 0.35), (0.2, 0.35, 0.45), (0.3, 0.5, 0.5), (0.45, 0.6, 0.5), (0.6, 0.7, 0.5)]
+    frames, faces = zip(*(face_frame(640, 360, *placement) for placement in placements))
+    sampled = sample_frames(write_frames(tmp_path / "sizes.mp4", list(frames)), len(frames))
+    crops, found = FaceCropper().boxes(sampled.frames)
+    assert found == [True] * len(placements)
+    for (top, left, side), (face_top, face_left, face_height, face_width) in zip(crops, faces):
+        assert face_top < top + side / 2 < face_top + face_height and face_left < left + side / 2 < face_left + face_width
+        assert 0.9 * face_height < side < 2.2 * face_height
+
+
+def test_a_frame_without_a_detection_takes_its_neighbours_box_and_one_jump_is_smoothed_out():
+    """Issue 12: boxes smoothed over the sampled frames."""
+    from lssat_datasets.faces import smooth_boxes
+
+    boxes = [(10, 10, 20, 20), None, (30, 30, 20, 20), (200, 200, 80, 80), (50, 50, 20, 20), None]
+    smoothed = smooth_boxes(boxes)
+    assert smoothed[1] == (20, 20, 20, 20)  # halfway between its neighbours
+    assert smoothed[3] == (50, 50, 20, 20)  # a one-frame false detection does not survive the median
+    assert smoothed[5] == (50, 50, 20, 20)  # the last frame takes its only neighbour's box
+    assert smooth_boxes([None, None]) is None
+
+
+def _peak_bytes(root, video_frames):
+    import tracemalloc
+
+    from lssat_datasets.extract import Settings
+    from lssat_datasets.faces import LbpCascade
+    from lssat_datasets.prepare import prepare
+
+    frame = face_frame(640, 360, 0.3, 0.5, 0.5)[0]
+    video = write_frames(real_video(root), [frame] * video_frames)
+    tracemalloc.start()
+    try:
+        prepare("ffpp", root, [video], Settings(4, 32, LbpCascade), workers=1)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_peak_memory_does_not_grow_with_the_video_length(tmp_path):
+    """Issue 12: every frame of a video was decoded into a list before a few were picked, so a
+    long 1080p video took gigabytes. Only the sampled frames are kept now."""
+    short, long = _peak_bytes(tmp_path / "short", 100), _peak_bytes(tmp_path / "long", 400)
+    assert abs(long - short) < 0.1 * short, (short, long)
+    assert long < 40 * 640 * 360 * 3  # the few sampled frames and the detector's copies, not 400 frames (276 MB)
+
+
+def test_two_workers_write_the_same_files_as_one(tmp_path):
+    """Issue 12: --workers N processes, each with its own detector."""
+    import shutil
+
+    first = tmp_path / "one"
+    for name in ("000", "001", "002"):
+        face_video(real_video(first, name), count=4)
+    shutil.copytree(first, tmp_path / "two")
+    for root, workers in ((first, "1"), (tmp_path / "two", "2")):
+        assert cli.main(["prepare", "ffpp", str(root), "--frames", "2", "--size", "24", "--workers", workers]) == 0
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.suffix != ".json"}
+
+    assert files(first) == files(tmp_path / "two") and len(files(first)) == 3 + 3 * 2
+    assert read_report(first)["videos"] == read_report(tmp_path / "two")["videos"]
+
+
+def test_the_report_counts_a_video_without_a_face_and_min_face_rate_drops_it(tmp_path, capsys):
+    """Issue 12: the centre square was written silently when no face was found."""
+    face_video(real_video(tmp_path, "000"))
+    write_video(real_video(tmp_path, "001"), [90, 120, 150], size=(320, 180))
+    arguments = ["prepare", "ffpp", str(tmp_path), "--frames", "3", "--size", "16", "--workers", "1"]
+    assert cli.main(arguments) == 0
+    assert "faces found in 3 of 6 frames; 1 videos with no face" in capsys.readouterr().out
+    report = read_report(tmp_path)
+    assert report["no_face"] == ["original_sequences/youtube/c23/videos/001.mp4"]
+    assert report["videos"]["original_sequences/youtube/c23/videos/000.mp4"] == {"status": "extracted", "written": 3, "faces": 3, "sampled": 3, "video_frames": 3}
+    assert cli.main([*arguments, "--min-face-rate", "0.5"]) == 0  # done videos are dropped too, without decoding them again
+    assert "1 dropped below --min-face-rate" in capsys.readouterr().out
+    assert read_report(tmp_path)["dropped"] == ["original_sequences/youtube/c23/videos/001.mp4"]
+    assert not list((tmp_path / "original_sequences/youtube/c23/images/001").glob("*.png"))
+    assert len(list((tmp_path / "original_sequences/youtube/c23/images/000").glob("*.png"))) == 3
+
+
+def test_an_unreadable_and_a_truncated_video_are_reported_and_the_good_ones_all_prepared(tmp_path, capsys):
+    """Issue 12: one unreadable .mp4 among three ended the command at the first video."""
+    for name in ("000", "003"):
+        face_video(real_video(tmp_path, name))
+    real_video(tmp_path, "001").write_bytes(b"not a video" * 100)
+    whole = face_video(tmp_path / "whole.mp4", count=12, faststart=True).read_bytes()
+    real_video(tmp_path, "002").write_bytes(whole[: len(whole) * 3 // 4])
+    assert cli.main(["prepare", "ffpp", str(tmp_path), "--frames", "3", "--size", "16", "--workers", "2"]) == 1
+    captured = capsys.readouterr()
+    assert "2 videos extracted" in captured.out and "2 failed" in captured.out
+    assert "001.mp4: cannot decode video" in captured.err and "002.mp4: truncated" in captured.err
+    images = tmp_path / "original_sequences" / "youtube" / "c23" / "images"
+    assert [len(list((images / name).glob("*.png"))) for name in ("000", "003")] == [3, 3]
+    assert not (images / "001").exists()  # nothing half-made
+    assert list((images / "002").glob("*.png")) and not (images / "002" / ".done.json").exists()  # kept, tried again
+    failed = read_report(tmp_path)["failed"]
+    assert sorted(failed) == ["original_sequences/youtube/c23/videos/001.mp4", "original_sequences/youtube/c23/videos/002.mp4"]
+
+
+def test_a_killed_preparation_resumes_where_it_stopped(tmp_path, capsys):
+    """Issue 12: resumable with workers: a video whose marker is missing is extracted again, its
+    half-written files cleared; finished videos are skipped."""
+    for name in ("000", "001"):
+        face_video(real_video(tmp_path, name))
+    arguments = ["prepare", "ffpp", str(tmp_path), "--frames", "3", "--size", "16", "--workers", "1"]
+    assert cli.main(arguments) == 0
+    stopped = tmp_path / "original_sequences" / "youtube" / "c23" / "images" / "001"
+    (stopped / ".done.json").unlink()  # as a kill between the frames and the marker leaves it
+    (stopped / "0002.png").unlink()
+    (stopped / ".0002.png.tmp").write_bytes(b"half")
+    capsys.readouterr()
+    assert cli.main(arguments) == 0
+    assert "1 videos extracted, 1 already done" in capsys.readouterr().out
+    assert sorted(p.name for p in stopped.iterdir()) == [".done.json", "0000.png", "0001.png", "0002.png"]
+
+
+class WholeFrameDetector:
+    """A test detector: the face is the frame's middle quarter."""
+
+    def __call__(self, frame):
+        height, width = frame.shape[:2]
+        return [(height / 4, width / 4, height / 2, width / 2)]
+
+
+def test_a_plugin_adds_a_face_detector_and_an_unknown_one_is_named(tmp_path, capsys):
+    """Issue 12: detectors are components a plugin can add (the register_face_detectors hook)."""
+    from lssat_framework import hookimpl
+    from lssat_framework.plugins import get_plugin_manager
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def register_face_detectors(register):
+            register("middle-quarter", WholeFrameDetector, None, "the frame's middle")
+
+    get_plugin_manager().add_plugin(Plugin(), name="test-detectors")
+    write_video(real_video(tmp_path), [90, 120], size=(96, 64))
+    arguments = ["prepare", "ffpp", str(tmp_path), "--frames", "2", "--size", "16", "--workers", "1"]
+    assert cli.main([*arguments, "--detector", "middle-quarter"]) == 0
+    assert "faces found in 2 of 2 frames" in capsys.readouterr().out
+    assert cli.main([*arguments, "--detector", "retinaface"]) == 2
+    assert "unknown face detector 'retinaface'; installed: dlib-hog, lbp-cascade, middle-quarter" in capsys.readouterr().err
+
+
+def test_dlib_hog_finds_the_face_of_a_real_portrait():
+    """Issue 12: dlib's HOG detector (the dlib extra), as DeepfakeBench uses."""
+    pytest.importorskip("dlib")
+    from skimage import data
+
+    from lssat_datasets.faces import DlibHog, FaceCropper
+
+    top, left, side = FaceCropper(DlibHog()).box(data.astronaut())
+    assert 80 < top + side / 2 < 180 and 170 < left + side / 2 < 280

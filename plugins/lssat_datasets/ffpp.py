@@ -5,7 +5,11 @@ videos and ``manipulated_sequences/<Method>/<comp>/images/<target>_<source>/*.pn
 ``lssat prepare ffpp ROOT`` extracts them from the ``videos/`` folders. Splits: ``train.json``,
 ``val.json``, ``test.json`` (in ``ROOT`` or ``ROOT/splits``), each a list of pairs ``[a, b]``: the
 real videos ``a`` and ``b`` and the fakes ``a_b`` and ``b_a``. A video belongs to one split only,
-so no identity crosses splits.
+so no identity crosses splits. Each frame carries its method (label and group ``method``, 0 real)
+for the per-method AUC.
+
+DeepFakeDetection (DFD) lives in the same tree: ``original_sequences/actors/<comp>/`` and
+``manipulated_sequences/DeepFakeDetection/<comp>/``; it has no split lists and serves as a test set.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .files import FileSource, OnCorrupt, Sample, evenly, images_in, require_dir, warn
+from .videoframes import ListedVideo, VideoFrameSource, VideoParams, frame_folders
 
 Method = Literal["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter"]
 METHODS = get_args(Method)
@@ -77,7 +82,7 @@ class FaceForensics(FileSource):
                     empty.append(str(folder))
                     continue
                 vid = video_ids.setdefault(f"{base}/{video}", len(video_ids))
-                samples += [Sample(frame, {"fake": fake, "method": method}, video=vid) for frame in evenly(frames, p.frames_per_video)]
+                samples += [Sample(frame, {"fake": fake, "method": method}, video=vid, groups={"method": method}) for frame in evenly(frames, p.frames_per_video)]
             self.by_split[split] = samples
             self.left_out[split] = empty
             self.empty_reasons[split] = f"{list_path} lists no pair" if not pairs else "every frame folder of its videos is empty (on_corrupt: skip)"
@@ -90,6 +95,7 @@ class FaceForensics(FileSource):
         self.info = DatasetInfo(
             labels={"fake": LabelInfo("binary", ["real", "fake"]), "method": LabelInfo("multiclass", ["real", *p.methods])},
             image_size=(p.image_size, p.image_size),
+            groups={"method": ["real", *p.methods]},  # the deepfake task's per-method AUC
             videos=True,  # frames know their video: tasks report per-video metrics
         )
 
@@ -108,8 +114,8 @@ class FaceForensics(FileSource):
             return
         if self.params.on_corrupt == "error":
             raise DataError(
-                f"FaceForensics++: {len(empty)} videos of the split lists have an empty frame folder (their extraction failed "
-                f"or was stopped), e.g. {empty[0]}; run `lssat prepare ffpp {root}` again, or set data.params.on_corrupt: skip "
+                f"FaceForensics++: {len(empty)} videos of the split lists have an empty frame folder (their extraction failed, "
+                f"was stopped, or dropped them for too few faces: see prepare_report.json), e.g. {empty[0]}; run `lssat prepare ffpp {root}` again, or set data.params.on_corrupt: skip "
                 "to leave them out"
             )
         warn(f"FaceForensics++: {len(empty)} videos of the split lists have no frames and are left out (on_corrupt: skip), e.g. {empty[0]}")
@@ -125,3 +131,24 @@ class FaceForensics(FileSource):
                 except (ValueError, TypeError) as exc:
                     raise DataError(f"{path}: expected a JSON list of [a, b] pairs ({exc})") from None
         raise DataError(f"FaceForensics++: expected the split list {root / (split + '.json')} (or in {root / 'splits'})")
+
+
+class DFDParams(VideoParams):
+    compression: Compression = "c23"
+
+
+class DeepFakeDetection(VideoFrameSource):
+    """DeepFakeDetection (DFD): the actors' real videos and their fakes, one method; all in the
+    ``test`` split (DFD has no official split; the field tests on all of it)."""
+
+    title = "DeepFakeDetection"
+
+    def __init__(self, **params):
+        self.params = p = DFDParams(**params)
+        root = require_dir(Path(p.root), "DeepFakeDetection")
+        self.prepare_command = f"lssat prepare dfd {root} --compression {p.compression}"
+        real = require_dir(root / "original_sequences" / "actors" / p.compression, "DeepFakeDetection")
+        fake = require_dir(root / "manipulated_sequences" / "DeepFakeDetection" / p.compression, "DeepFakeDetection")
+        videos = [ListedVideo(v, 0) for v in frame_folders(real / "videos")] + [ListedVideo(v, 1, 1) for v in frame_folders(fake / "videos")]
+        reason = f"neither {real / 'videos'} nor {fake / 'videos'} holds a video or its frames"
+        self.read_videos({"test": videos}, ["DeepFakeDetection"], {"test": reason})

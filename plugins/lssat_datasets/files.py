@@ -14,6 +14,8 @@ from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetSource
 from lssat_framework.images import IMAGE_SUFFIXES, load_image
 
+from .video import evenly  # noqa: F401 - the readers take it from here
+
 OnCorrupt = Literal["error", "skip"]
 
 
@@ -37,14 +39,6 @@ def require_dir(path: Path, what: str) -> Path:
         where = f"; {path.parent} holds: {listing(path.parent)}" if path.parent.is_dir() else ""
         raise DataError(f"{what}: expected the folder {path}, which does not exist{where}")
     return path
-
-
-def evenly(items: list, count: int) -> list:
-    """``count`` items evenly spaced over ``items`` (all of them when there are no more)."""
-    if len(items) <= count:
-        return items
-    step = len(items) / count
-    return [items[int(i * step)] for i in range(count)]
 
 
 class ImageFiles(Dataset):

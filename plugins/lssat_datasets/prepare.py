@@ -1,132 +1,131 @@
-"""``lssat prepare ffpp ROOT``: extract face frames from the FaceForensics++ videos.
+"""``lssat prepare ffpp|dfd|celebdf|dfdc ROOT``: extract face frames from a video dataset.
 
-For every ``<...>/<comp>/videos/<name>.mp4`` of the real and manipulated sequences, N frames
-evenly spaced over the video's duration are decoded and turned upright (see ``video.py``), the
-face is found with scikit-image's LBP frontal-face cascade (the largest detection, enlarged 1.3×;
-the centred square when none is found), cropped, resized and written to
-``<...>/<comp>/images/<name>/NNNN.png``. A finished video gets a ``.done.json`` marker (frames asked
-for and written: a video shorter than N frames is done too), so a second run skips it and an
-interrupted run resumes; frames and marker are written to temporary files and renamed, so nothing
-half-written is left behind, and a video that cannot be decoded leaves no folder.
+For every video of the dataset's official layout, N frames evenly spaced over its duration are
+decoded as a stream and turned upright (``video.py``), the face is found by the chosen detector
+(``faces.py``; boxes smoothed over the video's frames), cropped, resized and written to the
+video's frame folder (``extract.frames_folder``). ``--workers`` processes share the videos, each
+with its own detector. ``ROOT/prepare_report.json`` records, per video, the frames written and
+those whose face was found, the videos with no face, those dropped by ``--min-face-rate`` and
+those that failed; a failed video never stops the others, and the command exits with status 1
+at the end when any failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import sys
 from pathlib import Path
 from typing import get_args
 
-import numpy as np
-
 from lssat_framework.errors import DataError
 
+from .extract import DONE_MARKER, Progress, Report, Settings, drop, frames_folder, is_done, read_marker, run_jobs
+from .faces import DEFAULT_DETECTOR, FaceCropper, detector_component
 from .ffpp import METHODS, Compression
-from .video import read_frames
 
-#: written into a video's frame folder once all its frames are
-DONE_MARKER = ".done.json"
+__all__ = ["DONE_MARKER", "FaceCropper", "prepare", "find_videos", "add_commands"]
+
+REPORT_FILE = "prepare_report.json"
+EXIT_SOME_FAILED = 1
+
+
+def _videos_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.mp4") if not p.name.startswith(".")) if folder.is_dir() else []
 
 
 def find_videos(root: Path, compression: str, methods: list[str]) -> list[Path]:
+    """FaceForensics++: the real videos and those of ``methods``."""
     bases = [root / "original_sequences" / "youtube" / compression] + [root / "manipulated_sequences" / m / compression for m in methods]
-    videos = []
-    for base in bases:
-        if (base / "videos").is_dir():
-            videos += sorted((base / "videos").glob("*.mp4"))
+    return [video for base in bases for video in _videos_in(base / "videos")]
+
+
+def dfd_videos(root: Path, compression: str) -> list[Path]:
+    """DeepFakeDetection in FaceForensics++'s tree: the actors' videos and their fakes."""
+    bases = [root / "original_sequences" / "actors" / compression, root / "manipulated_sequences" / "DeepFakeDetection" / compression]
+    return [video for base in bases for video in _videos_in(base / "videos")]
+
+
+def celebdf_videos(root: Path, test_only: bool) -> list[Path]:
+    """Celeb-DF v2: every video of its three folders, or those of ``List_of_testing_videos.txt``."""
+    from .celebdf import FOLDERS, testing_videos
+
+    if test_only:
+        return [root / relative for relative, _ in testing_videos(root)]
+    return [video for folder in FOLDERS for video in _videos_in(root / folder)]
+
+
+def dfdc_videos(root: Path, test_only: bool) -> list[Path]:
+    """DFDC: the public test set's videos, and unless ``test_only`` those of every training part."""
+    from .dfdc import test_folder, train_parts
+
+    videos = [] if test_only else [video for part in train_parts(root) for video in _videos_in(part)]
+    test = test_folder(root)
+    if test is not None:
+        videos += _videos_in(test / "videos") or _videos_in(test)
     return videos
 
 
-class FaceCropper:
-    """The largest face of the LBP cascade, enlarged; the centred square as a fallback."""
-
-    def __init__(self, enlarge: float = 1.3):
-        from skimage import data
-        from skimage.feature import Cascade
-
-        self.cascade = Cascade(data.lbp_frontal_face_cascade_filename())
-        self.enlarge = enlarge
-
-    def box(self, frame: np.ndarray) -> tuple[int, int, int]:
-        """(top, left, side) of a square crop."""
-        from skimage.color import rgb2gray
-
-        height, width = frame.shape[:2]
-        smallest = max(24, min(height, width) // 8)
-        detections = self.cascade.detect_multi_scale(
-            rgb2gray(frame), scale_factor=1.2, step_ratio=1, min_size=(smallest, smallest), max_size=(min(height, width),) * 2
-        )
-        if not detections:
-            side = min(height, width)
-            return (height - side) // 2, (width - side) // 2, side
-        face = max(detections, key=lambda d: d["width"] * d["height"])
-        side = int(max(face["width"], face["height"]) * self.enlarge)
-        side = min(side, height, width)
-        cy, cx = face["r"] + face["height"] // 2, face["c"] + face["width"] // 2
-        top = int(np.clip(cy - side // 2, 0, height - side))
-        left = int(np.clip(cx - side // 2, 0, width - side))
-        return top, left, side
+def _where_videos_belong(dataset: str, root: Path, args) -> str:
+    if dataset == "ffpp":
+        return f"{root / 'original_sequences/youtube' / args.compression / 'videos'}/*.mp4 or {root / 'manipulated_sequences/<Method>' / args.compression / 'videos'}/*.mp4"
+    if dataset == "dfd":
+        return f"{root / 'original_sequences/actors' / args.compression / 'videos'}/*.mp4 or {root / 'manipulated_sequences/DeepFakeDetection' / args.compression / 'videos'}/*.mp4"
+    if dataset == "celebdf":
+        return f"{root / 'Celeb-real'}/*.mp4, {root / 'YouTube-real'}/*.mp4 or {root / 'Celeb-synthesis'}/*.mp4"
+    return f"{root / 'dfdc_train_part_<k>'}/*.mp4 (or under {root / 'train'}) or {root / 'test/videos'}/*.mp4"
 
 
-def prepare_ffpp(root: Path, frames: int = 8, compression: str = "c23", size: int = 256, methods: list[str] | None = None) -> dict[str, int]:
-    from tqdm.auto import tqdm
-
-    if frames < 1 or size < 1:
-        raise DataError(f"prepare ffpp: frames and size must be at least 1, got frames={frames}, size={size}")
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"prepare ffpp: the folder {root} does not exist")
-    videos = find_videos(root, compression, list(methods or METHODS))
+def list_videos(dataset: str, root: Path, args) -> list[Path]:
+    if dataset == "ffpp":
+        videos = find_videos(root, args.compression, list(args.methods))
+    elif dataset == "dfd":
+        videos = dfd_videos(root, args.compression)
+    elif dataset == "celebdf":
+        videos = celebdf_videos(root, args.test_only)
+    else:
+        videos = dfdc_videos(root, args.test_only)
     if not videos:
-        raise DataError(
-            f"prepare ffpp: no videos found; expected {root / 'original_sequences/youtube' / compression / 'videos'}/*.mp4 "
-            f"or {root / 'manipulated_sequences/<Method>' / compression / 'videos'}/*.mp4"
-        )
-    cropper = FaceCropper()
-    done = skipped = 0
-    for video in tqdm(videos, desc="extracting frames", unit="video"):
-        out = video.parent.parent / "images" / video.stem
-        if is_done(out, frames):
-            skipped += 1
-            continue
-        extract(video, out, frames, size, cropper)
-        done += 1
-    print(f"prepare ffpp: {done} videos extracted, {skipped} already done")
-    return {"extracted": done, "skipped": skipped}
+        raise DataError(f"prepare {dataset}: no videos found; expected {_where_videos_belong(dataset, root, args)}")
+    return videos
 
 
-def is_done(out: Path, frames: int) -> bool:
-    """Whether ``out`` holds a finished extraction of ``frames`` frames (or of the whole video,
-    when it has fewer)."""
-    marker = out / DONE_MARKER
-    if not marker.is_file():  # folders extracted before markers existed count by their frames
-        return out.is_dir() and len(list(out.glob("*.png"))) >= frames
+def default_workers() -> int:
     try:
-        record = json.loads(marker.read_text())
-        return record["frames"] >= frames or record["written"] >= record["video_frames"]
-    except (ValueError, KeyError, TypeError):
-        return False
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
-def extract(video: Path, out: Path, frames: int, size: int, cropper: FaceCropper) -> None:
-    from PIL import Image
+def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, workers: int, detector: str = DEFAULT_DETECTOR) -> Report:
+    """Extract every video not done yet; write and return the report."""
+    report = Report(dataset, str(root), {"frames": settings.frames, "size": settings.size, "detector": detector, "min_face_rate": settings.min_face_rate})
+    names = {video: str(video.relative_to(root)) if video.is_relative_to(root) else str(video) for video in videos}
+    jobs = []
+    for video in videos:
+        out = frames_folder(video)
+        if not is_done(out, settings.frames, settings.min_face_rate):
+            jobs.append((video, out))
+            continue
+        record = read_marker(out) or {"written": len(list(out.glob("*.png"))), "faces": 0, "sampled": 0, "video_frames": 0}
+        if not record.get("dropped") and record.get("sampled") and _rate(record) < settings.min_face_rate:
+            record = drop(out, record)
+        report.add(names[video], {**record, "status": "dropped" if record.get("dropped") else "done"})
+    progress = Progress(len(jobs), f"prepare {dataset}")
+    try:
+        for video, record in run_jobs(jobs, settings, workers):
+            report.add(names[video], record)
+            progress.update(record)
+    finally:
+        progress.close()
+    return report
 
-    pictures, video_frames = read_frames(video, frames)  # before the folder exists: a failure leaves none
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.png"):  # a stopped run's frames, picked for another count
-        stale.unlink()
-    for index, frame in enumerate(pictures):
-        top, left, side = cropper.box(frame)
-        face = Image.fromarray(frame[top : top + side, left : left + side]).resize((size, size), Image.BILINEAR)
-        tmp = out / f".{index:04d}.png.tmp"
-        face.save(tmp, format="PNG")
-        os.replace(tmp, out / f"{index:04d}.png")
-    record = {"frames": frames, "written": len(pictures), "video_frames": video_frames}
-    (out / f"{DONE_MARKER}.tmp").write_text(json.dumps(record))
-    os.replace(out / f"{DONE_MARKER}.tmp", out / DONE_MARKER)
+
+def _rate(record) -> float:
+    return record.get("faces", 0) / record["sampled"] if record.get("sampled") else 0.0
 
 
+# ------------------------------------------------------------------ the command
 def at_least_one(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:
@@ -138,19 +137,59 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def a_rate(text: str) -> float:
+    """An argparse type: a share between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+DATASETS = {
+    "ffpp": "FaceForensics++ (original_sequences/youtube, manipulated_sequences/<Method>)",
+    "dfd": "DeepFakeDetection in FaceForensics++'s tree (original_sequences/actors, manipulated_sequences/DeepFakeDetection)",
+    "celebdf": "Celeb-DF v2 (Celeb-real, YouTube-real, Celeb-synthesis)",
+    "dfdc": "DFDC (dfdc_train_part_<k>/ and the public test set's test/videos/)",
+}
+
+
 def add_commands(subparsers) -> None:
-    prepare = subparsers.add_parser("prepare", help="prepare a dataset on disk (e.g. extract video frames)")
-    which = prepare.add_subparsers(dest="dataset", metavar="DATASET", required=True)
-    ffpp = which.add_parser("ffpp", help="extract face frames from the FaceForensics++ videos")
-    ffpp.add_argument("root", type=Path)
-    ffpp.add_argument("--frames", type=at_least_one, default=8, help="frames per video (default 8)")
-    ffpp.add_argument("--compression", default="c23", choices=get_args(Compression))
-    ffpp.add_argument("--size", type=at_least_one, default=256, help="side of the saved face crops (default 256)")
-    ffpp.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    ffpp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    ffpp.set_defaults(handler=_run_ffpp)
+    prepare_parser = subparsers.add_parser("prepare", help="prepare a dataset on disk (extract face frames from its videos)")
+    which = prepare_parser.add_subparsers(dest="dataset", metavar="DATASET", required=True)
+    for name, description in DATASETS.items():
+        parser = which.add_parser(name, help=f"extract face frames from {description}")
+        parser.add_argument("root", type=Path)
+        parser.add_argument("--frames", type=at_least_one, default=8, help="frames per video (default 8; DeepfakeBench takes 32)")
+        parser.add_argument("--size", type=at_least_one, default=256, help="side of the saved face crops (default 256)")
+        parser.add_argument("--workers", type=at_least_one, default=None, help="processes, each with its own detector (default: the CPU count)")
+        parser.add_argument("--detector", default=DEFAULT_DETECTOR, help=f"face detector (default {DEFAULT_DETECTOR}; dlib-hog with the dlib extra)")
+        parser.add_argument("--min-face-rate", type=a_rate, default=0.0, help="drop videos with a face in fewer of their frames than this share (default 0)")
+        if name in ("ffpp", "dfd"):
+            parser.add_argument("--compression", default="c23", choices=get_args(Compression))
+        if name == "ffpp":
+            parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+        if name in ("celebdf", "dfdc"):
+            parser.add_argument("--test-only", action="store_true", help="only the videos of the official test list")
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+        parser.set_defaults(handler=run_prepare)
 
 
-def _run_ffpp(args) -> int:
-    prepare_ffpp(args.root, args.frames, args.compression, args.size, args.methods)
-    return 0
+def run_prepare(args) -> int:
+    root = Path(args.root)
+    if not root.is_dir():
+        raise DataError(f"prepare {args.dataset}: the folder {root} does not exist")
+    videos = list_videos(args.dataset, root, args)
+    component = detector_component(args.detector)
+    params = component.validate({})
+    component.factory(**params)  # a detector that cannot be built (dlib missing) stops here, not in every worker
+    settings = Settings(args.frames, args.size, component.factory, params, min_face_rate=args.min_face_rate)
+    report = prepare(args.dataset, root, videos, settings, args.workers or default_workers(), args.detector)
+    path = root / REPORT_FILE
+    report.write(path)
+    print(report.line(path))
+    for name, error in report.failed.items():
+        print(f"lssat: failed: {name}: {error}", file=sys.stderr)
+    return EXIT_SOME_FAILED if report.failed else 0

@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from lssat_framework.errors import DataError
 
-from .files import evenly
+
+def evenly(items: list, count: int) -> list:
+    """``count`` items evenly spaced over ``items`` (all of them when there are no more)."""
+    if len(items) <= count:
+        return items
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
 
 
 def pick_by_time(times: list[float], count: int) -> list[int]:
@@ -75,36 +82,72 @@ def _import_av():
     return av
 
 
-def _presentation_times(av, path: Path) -> list[float]:
-    """The frames' presentation times in seconds, ascending; demuxing alone is cheap, as the
-    packets carry them. Without timestamps, the decoded frames are counted instead."""
+@dataclass
+class SampledFrames:
+    """The frames kept from one video."""
+
+    #: upright RGB frames (H×W×3 uint8), evenly spaced in time
+    frames: list[np.ndarray]
+    #: the video's frame count (its packets with a timestamp)
+    video_frames: int
+    #: why reading stopped early (a truncated or damaged file), None when it did not
+    error: str | None = None
+
+
+def _presentation_times(av, path: Path) -> tuple[list[float], str | None]:
+    """The frames' presentation times in seconds, ascending, and why demuxing stopped early (None
+    when it did not); demuxing alone is cheap, as the packets carry them. Without timestamps, the
+    decoded frames are counted instead."""
+    error = None
     with av.open(str(path)) as container:
         if not container.streams.video:
             raise DataError(f"{path} holds no video stream")
         stream = container.streams.video[0]
-        stamps = sorted(float(p.pts * stream.time_base) for p in container.demux(stream) if p.pts is not None)
+        stamps = []
+        try:
+            stamps += [float(p.pts * stream.time_base) for p in container.demux(stream) if p.pts is not None]
+        except av.error.FFmpegError as exc:
+            error = f"the file is damaged after {len(stamps)} frames: {exc}"
+        listed = stream.frames  # what the header says; 0 when it does not say
+        if error is None and listed and len(stamps) < listed:
+            error = f"truncated: the header lists {listed} frames, {len(stamps)} could be read"
     if stamps:
-        return stamps
+        return sorted(stamps), error
     with av.open(str(path)) as container:
-        return [float(index) for index, _ in enumerate(container.decode(video=0))]
+        return [float(index) for index, _ in enumerate(container.decode(video=0))], error
 
 
-def read_frames(path: Path, count: int) -> tuple[list[np.ndarray], int]:
-    """Up to ``count`` upright RGB frames evenly spaced in time, and the video's frame count."""
+def sample_frames(path: Path, count: int) -> SampledFrames:
+    """Up to ``count`` upright RGB frames evenly spaced in time, decoded as a stream: only the
+    frames kept are converted and held, so memory does not grow with the video's length. A video
+    that stops early keeps the frames decoded before the damage; one that cannot be opened or
+    yields no frame is a :class:`DataError`."""
     av = _import_av()
+    frames: list[np.ndarray] = []
     try:
-        times = _presentation_times(av, path)
+        times, error = _presentation_times(av, path)
         wanted = set(pick_by_time(times, count))
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            frames, last = [], max(wanted, default=-1)
-            for index, frame in enumerate(container.decode(stream)):  # decoded frames come in presentation order
-                if index in wanted:
-                    frames.append(upright(frame.to_ndarray(format="rgb24"), _rotation(frame, stream)))
-                if index >= last:
-                    break
+            last = max(wanted, default=-1)
+            try:
+                for index, frame in enumerate(container.decode(stream)):  # decoded frames come in presentation order
+                    if index in wanted:
+                        frames.append(upright(frame.to_ndarray(format="rgb24"), _rotation(frame, stream)))
+                    if index >= last:
+                        break
+            except av.error.FFmpegError as exc:
+                if not frames:
+                    raise
+                error = error or f"decoding stopped after {len(frames)} of the sampled frames: {exc}"
     except (av.error.FFmpegError, OSError) as exc:
         raise DataError(f"cannot decode video {path}: {exc}") from None
     if not frames:
         raise DataError(f"video {path} has no frames")
-    return frames, len(times)
+    return SampledFrames(frames, len(times), error)
+
+
+def read_frames(path: Path, count: int) -> tuple[list[np.ndarray], int]:
+    """Up to ``count`` upright RGB frames evenly spaced in time, and the video's frame count."""
+    sampled = sample_frames(path, count)
+    return sampled.frames, sampled.video_frames

@@ -1,0 +1,64 @@
+"""Celeb-DF v2 from extracted frames and its official test list.
+
+Videos: ``Celeb-real/`` (590), ``YouTube-real/`` (300), ``Celeb-synthesis/`` (5,639 fakes);
+``List_of_testing_videos.txt`` lists the 518 test videos, one a line: ``<1 real | 0 fake>
+<folder>/<file>.mp4``. Frames: ``<folder>/frames/<file>/*.png`` (``lssat prepare celebdf ROOT``
+writes them; DeepfakeBench's frames are in the same place). ``test``: the listed videos;
+``train``: every other video with frames. Celeb-DF has no validation list: ``val`` is the test
+list, as DeepfakeBench does, so select models on it only knowingly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lssat_framework.errors import DataError
+
+from .files import require_dir
+from .videoframes import ListedVideo, VideoFrameSource, VideoParams, frame_folders
+
+FOLDERS = ("Celeb-real", "YouTube-real", "Celeb-synthesis")
+TEST_LIST = "List_of_testing_videos.txt"
+
+
+def testing_videos(root: Path) -> list[tuple[str, int]]:
+    """(``<folder>/<file>.mp4``, fake) of each line of the official test list."""
+    path = root / TEST_LIST
+    if not path.is_file():
+        raise DataError(f"Celeb-DF v2: expected the test list {path} (lines '<1 real|0 fake> <folder>/<file>.mp4')")
+    videos = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2 or parts[0] not in ("0", "1") or parts[1].split("/")[0] not in FOLDERS:
+            raise DataError(f"{path}:{number}: expected '<1 real|0 fake> <folder>/<file>.mp4' with a folder of {list(FOLDERS)}, got {line.strip()!r}")
+        videos.append((parts[1], 1 - int(parts[0])))  # the list says 1 for real
+    return videos
+
+
+class CelebDFParams(VideoParams):
+    pass
+
+
+class CelebDF(VideoFrameSource):
+    """Celeb-DF v2 real/fake frames; each frame knows its video."""
+
+    title = "Celeb-DF v2"
+
+    def __init__(self, **params):
+        self.params = p = CelebDFParams(**params)
+        root = require_dir(Path(p.root), "Celeb-DF v2")
+        self.prepare_command = f"lssat prepare celebdf {root}"
+        listed = testing_videos(root)
+        if not any((root / folder).is_dir() for folder in FOLDERS):
+            require_dir(root / FOLDERS[0], "Celeb-DF v2")
+        test = [ListedVideo(root / relative, fake) for relative, fake in listed]
+        tested = {entry.video for entry in test}
+        train = [ListedVideo(video, int(folder == "Celeb-synthesis")) for folder in FOLDERS for video in frame_folders(root / folder) if video not in tested]
+        reasons = {
+            "train": f"no video outside the test list has frames under {root}/<folder>/frames; run `{self.prepare_command}` without --test-only",
+            "test": f"{root / TEST_LIST} lists no video",
+        }
+        reasons["val"] = reasons["test"]
+        self.read_videos({"train": train, "val": test, "test": test}, [], reasons)

@@ -1,0 +1,130 @@
+"""Frames a user already extracted with DeepfakeBench, read from its rearranged dataset JSON.
+
+The JSON (``preprocessing/rearrange.py`` writes it, e.g. ``dataset_json/Celeb-DF-v2.json``)::
+
+    {"<dataset>": {"<label name>": {"train"|"val"|"test": {["c23"|"c40"|"raw":] {"<video>":
+        {"label": "<label name>", "frames": ["<path>.png", ...]}}}}}}
+
+Label names such as ``FF-real``, ``FF-DF``, ``CelebDFv2_real``, ``DFDC_Fake``: those ending in
+``real`` (any case) are real unless ``real_labels`` says otherwise; every other label is a fake
+method (label and group ``method``). Only FaceForensics++'s JSONs have the compression level.
+Frame paths (Windows separators too) that are relative are read under ``root``, DeepfakeBench's
+``rgb_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lssat_framework.errors import DataError
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
+
+from .ffpp import Compression
+from .files import OnCorrupt, Sample, evenly
+from .videoframes import VideoFrameSource
+
+COMPRESSIONS = ("raw", "c23", "c40")
+
+
+class DeepfakeBenchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: the dataset JSON
+    json_file: Path
+    #: the folder relative frame paths start from (DeepfakeBench's rgb_dir); default: the JSON's folder
+    root: Path | None = None
+    #: the top-level key; default: the JSON's only one
+    dataset: str | None = None
+    #: FaceForensics++'s JSONs list every compression level
+    compression: Compression = "c23"
+    #: the label names to read; default: all
+    labels: list[str] | None = None
+    #: the label names that are real; default: those ending in "real" (any case)
+    real_labels: list[str] | None = None
+    frames_per_video: int = Field(8, ge=1)
+    image_size: int = Field(128, ge=8)
+    on_corrupt: OnCorrupt = "error"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DataError(f"deepfakebench: the dataset JSON {path} does not exist")
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise DataError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict) or not data:
+        raise DataError(f"{path}: expected {{\"<dataset>\": {{\"<label>\": {{\"<split>\": ...}}}}}}")
+    return data
+
+
+class DeepfakeBenchJSON(VideoFrameSource):
+    """Frames listed in a DeepfakeBench dataset JSON; each frame knows its video and method."""
+
+    title = "deepfakebench"
+
+    def __init__(self, **params):
+        self.params = p = DeepfakeBenchParams(**params)
+        path = Path(p.json_file)
+        data = _load(path)
+        name = p.dataset or (next(iter(data)) if len(data) == 1 else None)
+        if name not in data:
+            raise DataError(f"{path}: data.params.dataset must name one of its datasets {sorted(data)}, got {p.dataset!r}")
+        self.title = f"deepfakebench {name}"
+        by_label = data[name]
+        unknown = sorted(set(p.labels or []) - set(by_label))
+        if unknown:
+            raise DataError(f"{path}: labels {unknown} are not in {name}, which has {sorted(by_label)}")
+        names = [label for label in by_label if p.labels is None or label in p.labels]
+        real = set(p.real_labels) if p.real_labels is not None else {n for n in names if n.lower().endswith("real")}
+        methods = [n for n in names if n not in real]
+        self.root = Path(p.root) if p.root is not None else path.parent
+        self._read(path, by_label, names, real, methods)
+        labels = {"fake": LabelInfo("binary", ["real", "fake"]), "method": LabelInfo("multiclass", ["real", *methods])}
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups={"method": ["real", *methods]}, videos=True)
+
+    def _videos(self, path: Path, block: Any, where: str) -> dict[str, Any]:
+        """The videos of one label and split, below the compression level where there is one."""
+        if isinstance(block, dict) and block and set(block) <= set(COMPRESSIONS):
+            if self.params.compression not in block:
+                raise DataError(f"{path}: {where} has the compression levels {sorted(block)}, not data.params.compression {self.params.compression}")
+            block = block[self.params.compression]
+        if not isinstance(block, dict):
+            raise DataError(f"{path}: {where} should map video names to {{\"label\", \"frames\"}}")
+        return block
+
+    def _frame(self, text: str) -> Path:
+        frame = Path(str(text).replace("\\", "/"))
+        return frame if frame.is_absolute() else self.root / frame
+
+    def _read(self, path: Path, by_label: dict, names: list[str], real: set[str], methods: list[str]) -> None:
+        p = self.params
+        splits = [s for s in ("train", "val", "test") if any(isinstance(by_label[n], dict) and s in by_label[n] for n in names)]
+        if not splits:
+            raise DataError(f"{path}: no label of {names} has a train, val or test split")
+        self.splits = tuple(splits)
+        self.by_split, self.left_out, self.missing, self.empty_reasons = {}, {}, {}, {}
+        video_ids: dict[str, int] = {}
+        for split in splits:
+            samples, empty = [], []
+            for label in names:
+                method = 0 if label in real else methods.index(label) + 1
+                for video, entry in self._videos(path, by_label[label].get(split, {}), f"{label}.{split}").items():
+                    frames = [self._frame(f) for f in (entry.get("frames") or [])] if isinstance(entry, dict) else []
+                    if not frames:
+                        empty.append(f"{label}/{video}")
+                        continue
+                    if not frames[0].is_file():
+                        raise DataError(
+                            f"{path}: the frame {frames[0]} of {label}/{video} does not exist; set data.params.root to the folder "
+                            f"DeepfakeBench's paths start from (its rgb_dir), now {self.root}"
+                        )
+                    vid = video_ids.setdefault(f"{label}/{video}", len(video_ids))
+                    labels = {"fake": int(method > 0), "method": method}
+                    samples += [Sample(f, labels, video=vid, groups={"method": method}) for f in evenly(sorted(frames), p.frames_per_video)]
+            self.by_split[split], self.left_out[split], self.missing[split] = samples, empty, []
+            self.empty_reasons[split] = f"{path} lists no video with frames for the {split} split of the labels {names}"

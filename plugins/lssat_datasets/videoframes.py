@@ -1,0 +1,127 @@
+"""What the video datasets share: each video is a folder of extracted frames (``lssat prepare``
+writes them), every frame knows its video, and a dataset with several manipulation methods gives
+each sample its method, as the label ``method`` and the group ``method`` (0 = real), from which the
+deepfake task reports a per-method AUC.
+
+A video listed by the dataset whose frames were not extracted is an error when its split is used,
+naming the folder expected and the command that makes it; an empty frame folder is an error or,
+with ``on_corrupt: skip``, left out and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lssat_framework.errors import DataError
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
+
+from .extract import frames_folder
+from .files import FileSource, ImageFiles, OnCorrupt, Sample, evenly, images_in, warn
+
+
+class VideoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path
+    #: frames taken per video, evenly spaced over the extracted ones
+    frames_per_video: int = Field(8, ge=1)
+    image_size: int = Field(128, ge=8)
+    on_corrupt: OnCorrupt = "error"
+
+
+@dataclass(frozen=True)
+class ListedVideo:
+    """A video as the dataset lists it: where it is (or was) in the official layout, its label and
+    its method (0 real, k the k-th method)."""
+
+    video: Path
+    fake: int
+    method: int = 0
+
+
+def _frame_parents(video: Path) -> list[Path]:
+    """The folders that may hold the frame folder of ``video``: where ``lssat prepare`` writes it,
+    and the same place named ``images/`` or ``frames/`` (DeepfakeBench's name)."""
+    primary = frames_folder(video).parent
+    other = "frames" if primary.name == "images" else "images"
+    return [primary, primary.parent / other]
+
+
+def find_frames(video: Path) -> Path | None:
+    """The frame folder of ``video``, if it was extracted."""
+    for parent in _frame_parents(video):
+        if (parent / video.stem).is_dir():
+            return parent / video.stem
+    return None
+
+
+def frame_folders(video_folder: Path) -> list[Path]:
+    """The videos of ``video_folder``, known by their files or by their extracted frame folders,
+    so that a dataset whose videos were deleted after extraction still reads."""
+    stems = {p.stem for p in video_folder.glob("*.mp4") if not p.name.startswith(".")} if video_folder.is_dir() else set()
+    for parent in _frame_parents(video_folder / "any.mp4"):
+        if parent.is_dir():
+            stems |= {d.name for d in parent.iterdir() if d.is_dir() and not d.name.startswith(".")}
+    return [video_folder / f"{stem}.mp4" for stem in sorted(stems)]
+
+
+class VideoFrameSource(FileSource):
+    """A dataset of extracted video frames; subclasses list their videos per split."""
+
+    #: the command that extracts the frames, for messages (e.g. "lssat prepare celebdf ROOT")
+    prepare_command: str = "lssat prepare"
+
+    def read_videos(self, listed: dict[str, list[ListedVideo]], methods: list[str], reasons: dict[str, str]) -> None:
+        """Fill ``by_split`` from the listed videos; ``methods`` names the fake methods (none: the
+        dataset has no method label); ``reasons`` say why a split lists no video."""
+        p = self.params
+        self.splits = tuple(listed)
+        self.by_split, self.left_out, self.missing, self.empty_reasons = {}, {}, {}, {}
+        video_ids: dict[str, int] = {}
+        for split, videos in listed.items():
+            samples, empty, missing = [], [], []
+            for entry in videos:
+                folder = find_frames(entry.video)
+                if folder is None:
+                    missing.append(str(frames_folder(entry.video)))
+                    continue
+                frames = images_in(folder)
+                if not frames:
+                    empty.append(str(folder))
+                    continue
+                video = video_ids.setdefault(str(folder), len(video_ids))
+                labels = {"fake": entry.fake, **({"method": entry.method} if methods else {})}
+                groups = {"method": entry.method} if methods else {}
+                samples += [Sample(frame, labels, video=video, groups=dict(groups)) for frame in evenly(frames, p.frames_per_video)]
+            self.by_split[split], self.left_out[split], self.missing[split] = samples, empty, missing
+            self.empty_reasons[split] = reasons.get(split) or "every frame folder of its videos is empty (on_corrupt: skip)"
+        labels = {"fake": LabelInfo("binary", ["real", "fake"])}
+        groups = {}
+        if methods:
+            labels["method"] = LabelInfo("multiclass", ["real", *methods])
+            groups["method"] = ["real", *methods]
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True)
+
+    def split(self, name: str) -> ImageFiles:
+        if name in self.by_split:
+            self._check_frames(name)
+        return super().split(name)
+
+    def _check_frames(self, split: str) -> None:
+        missing, empty = self.missing[split], self.left_out[split]
+        if missing:
+            raise DataError(
+                f"{self.title}: {len(missing)} videos of the {split} split have no extracted frames, e.g. the folder "
+                f"{missing[0]}; run `{self.prepare_command}`"
+            )
+        if empty and self.params.on_corrupt == "error":
+            raise DataError(
+                f"{self.title}: {len(empty)} videos of the {split} split have an empty frame folder (their extraction failed, "
+                f"was stopped, or dropped them for too few faces: see prepare_report.json), e.g. {empty[0]}; run "
+                f"`{self.prepare_command}` again, or set data.params.on_corrupt: skip to leave them out"
+            )
+        if empty:
+            warn(f"{self.title}: {len(empty)} videos of the {split} split have no frames and are left out (on_corrupt: skip), e.g. {empty[0]}")
