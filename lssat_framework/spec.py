@@ -70,6 +70,15 @@ def task_metric_name(name: str) -> str:
     return name.removeprefix("val_")
 
 
+class EmaSpec(_Strict):
+    """An exponential moving average of the weights (timm's ``ModelEmaV3``), evaluated beside them."""
+
+    #: how much of the average each optimiser update keeps
+    decay: float = Field(0.9998, gt=0, lt=1)
+    #: let the decay grow from 0 with the update count (1 - (1 + n)^(-2/3), capped at ``decay``), so the first weights fade fast
+    warmup: bool = True
+
+
 class TrainSpec(_Strict):
     """Optimisation and run settings."""
 
@@ -81,8 +90,23 @@ class TrainSpec(_Strict):
     base_lr: float = Field(1e-3, gt=0)
     #: the end of the half-cycle cosine schedule
     min_lr: float = Field(0.0, ge=0)
-    #: AdamW decay, not applied to norms, biases, tokens and position tables
+    #: timm optimiser by name (``timm.optim.list_optimizers()``): adamw, lamb, lion, sgd, ...
+    optimizer: str = "adamw"
+    #: the optimiser's betas, for those that have them (adamw, lamb, lion, ...)
+    betas: tuple[float, float] = (0.9, 0.95)
+    #: weight decay, not applied to norms, biases, tokens and position tables
     weight_decay: float = Field(0.05, ge=0)
+    #: layer-wise lr decay (MAE/BEiT fine-tuning): the backbone's layers, as timm groups them, get
+    #: lr × decay^(layers above them); the head and the objective's decoder the full lr. null: off
+    layer_decay: float | None = Field(None, gt=0, le=1)
+    #: an average of the weights, reported beside them as ``val_ema_<metric>``; null: none
+    ema: EmaSpec | None = None
+    #: recompute the backbone's activations in the backward pass, in both passes: less memory, more compute
+    grad_checkpointing: bool = False
+    #: ``torch.compile`` the model for training and evaluation (needs a C++ compiler on the CPU, Triton on a GPU)
+    compile: bool = False
+    #: ``torch.compile``'s mode
+    compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = "default"
     #: linear warm-up, in epochs (fractions allowed)
     warmup_epochs: float = Field(0.0, ge=0)
     #: mixed precision; fp16 needs a GPU
@@ -95,6 +119,8 @@ class TrainSpec(_Strict):
     eval_batch_size: int | None = Field(None, ge=1)
     #: data-loading worker processes
     num_workers: int = Field(0, ge=0)
+    #: batches each worker prepares ahead (with num_workers > 0); null: torch's default, 2
+    prefetch_factor: int | None = Field(None, ge=1)
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     #: metric that picks the best checkpoint; default: the task's headline metric. Named as the
     #: task reports it (``auc``, ``auc@Male=1``) or as ``metrics.jsonl`` shows it (``val_auc``, the
