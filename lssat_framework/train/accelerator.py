@@ -1,12 +1,14 @@
-"""The accelerate set-up of a run: device, precision, trackers, and the data loaders."""
+"""How a run uses this machine: accelerate (device, precision, trackers), the model's memory and
+speed switches (activation checkpointing, ``torch.compile``), and the data loaders."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import torch
 
-from ..errors import LssatError
+from ..errors import ComponentError, LssatError
 from ..spec import TrainSpec
 
 
@@ -51,12 +53,49 @@ class EpochShuffle(torch.utils.data.Sampler):
         return iter(torch.randperm(self.length, generator=generator).tolist())
 
 
-def make_loaders(train_set, val_set, train: TrainSpec, seed: int, device: torch.device):
+def make_loaders(train_set, val_set, train: TrainSpec, seed: int, device: torch.device, num_processes: int = 1):
     """(train loader, its sampler, val loader). Loaders draw their base seed from their own
     generator, not from the global RNG whose state a checkpoint restores: a resumed run then
-    replays exactly the same random stream."""
+    replays exactly the same random stream.
+
+    Workers stay alive between epochs (no restart cost per epoch) and prepare ``prefetch_factor``
+    batches ahead; batches are pinned for the copy to a GPU. Training drops the last, partial
+    batch (every step the same size, as timm does) when the split holds more than one batch per
+    process (accelerate then also drops the last group of batches that not every process gets)."""
     args = dict(num_workers=train.num_workers, pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(seed))
+    if train.num_workers > 0:
+        args.update(persistent_workers=True, prefetch_factor=train.prefetch_factor)
     sampler = EpochShuffle(len(train_set), seed)
-    train_loader = torch.utils.data.DataLoader(train_set, batch_size=train.batch_size, sampler=sampler, **args)
+    drop_last = len(train_set) > train.batch_size * num_processes
+    train_loader = torch.utils.data.DataLoader(train_set, batch_size=train.batch_size, sampler=sampler, drop_last=drop_last, **args)
     val_loader = torch.utils.data.DataLoader(val_set, batch_size=train.eval_batch_size or train.batch_size, shuffle=False, **args)
     return train_loader, sampler, val_loader
+
+
+def set_grad_checkpointing(model: torch.nn.Module, backbone_name: str) -> None:
+    """``train.grad_checkpointing``: the backbone recomputes its activations in the backward pass
+    (both passes go through it)."""
+    switch = getattr(model.backbone, "set_grad_checkpointing", None)
+    if switch is None:
+        raise ComponentError(f"train.grad_checkpointing: backbone '{backbone_name}' has no set_grad_checkpointing(); set train.grad_checkpointing: false")
+    switch(True)
+
+
+def compile_model(model: torch.nn.Module, train: TrainSpec) -> None:
+    """``train.compile``: ``torch.compile`` of the module's call, in place, so that its parameter
+    names, ``state_dict`` and checkpoints stay those of the plain model. The graphs are built on the
+    first call (inside :func:`compiler_errors`)."""
+    model.compile(mode=train.compile_mode)
+
+
+@contextlib.contextmanager
+def compiler_errors():
+    """A model compiled with ``train.compile`` that cannot be compiled on this machine is one clear error."""
+    try:
+        yield
+    except torch._dynamo.exc.BackendCompilerFailed as error:
+        reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        raise ComponentError(
+            f"train.compile: true could not compile the model here ({reason}); "
+            "install a C++ compiler (CPU) or Triton (GPU), or set train.compile: false"
+        ) from error

@@ -21,11 +21,12 @@ from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
 from ..model import build, count_parameters
 from ..spec import ResolvedSpec
-from .accelerator import make_accelerator, make_loaders
+from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, set_grad_checkpointing
 from .augment import augment
 from .checkpoints import find_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
-from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch
+from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
 from .pictures import save_reconstruction_grid
 from .writer import writing
 from .rundir import (
@@ -89,19 +90,28 @@ class Run:
         self.info = source.info
         check_best_metric(resolved, self.task, self.info)  # before anything trains
         self.best_metric = self.tspec.best_metric or self.task.headline
+        backbone_name = resolved.components["backbone"].component.name
+        if self.tspec.grad_checkpointing:
+            set_grad_checkpointing(model, backbone_name)
         self.accelerator = accelerator = make_accelerator(self.tspec, find_unused=not model.objective.modalities, log_dir=out_dir / "tensorboard")
         if self.tspec.tensorboard:
             accelerator.init_trackers(self.spec.name)
         set_seed(self.spec.seed)  # the same stream on every process and on resume
         self.train_set, self.val_set = open_splits(source, resolved.components["data"].component.name)
-        train_loader, self.sampler, val_loader = make_loaders(self.train_set, self.val_set, self.tspec, self.spec.seed, accelerator.device)
+        train_loader, self.sampler, val_loader = make_loaders(self.train_set, self.val_set, self.tspec, self.spec.seed, accelerator.device, accelerator.num_processes)
         lr = peak_lr(self.tspec, accelerator.num_processes)
-        optimizer = make_optimizer(model, self.tspec, lr)
+        optimizer = make_optimizer(model, self.tspec, lr, backbone_name)
         self.model, self.optimizer, self.train_loader, self.val_loader = accelerator.prepare(model, optimizer, train_loader, val_loader)
         self.plan = plan_epoch(len(self.train_loader), accelerator.num_processes, self.tspec)
         self.scheduler = make_schedule(self.optimizer, self.tspec, self.plan, lr)
         accelerator.register_for_checkpointing(self.scheduler)  # stepped by this loop, once per update
         self.unwrapped = accelerator.unwrap_model(self.model)
+        self.ema = make_ema(self.unwrapped, self.tspec)  # placed on the device, not yet compiled
+        if self.ema is not None:
+            accelerator.register_for_checkpointing(self.ema)
+        if self.tspec.compile:
+            for module in (self.unwrapped, *([self.ema.module] if self.ema is not None else [])):
+                compile_model(module, self.tspec)
         self.main = accelerator.is_main_process
         self.state = {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None, "skipped": []}
         self.last_evaluation: Evaluation | None = None
@@ -178,7 +188,7 @@ class Run:
     def _train_batch(self, batch, epoch: int, batch_index: int) -> tuple[dict[str, float], int]:
         accelerator, model, task, spec = self.accelerator, self.model, self.task, self.spec
         update = self.plan.updates_after(batch_index)
-        with accelerator.no_sync(model) if not update else contextlib.nullcontext():  # no all-reduce inside a window
+        with accelerator.no_sync(model) if not update else contextlib.nullcontext(), compiler_errors():  # no all-reduce inside a window
             images = augment(batch["image"], self.tspec)
             logits, ssl_out = model(images)
             task_loss = task.loss(logits.float(), batch["labels"][task.label])
@@ -195,23 +205,32 @@ class Run:
             if self.tspec.clip_grad:
                 accelerator.clip_grad_norm_(model.parameters(), self.tspec.clip_grad)
             self.optimizer.step()
+            self.state["step"] += 1
             if not self.optimizer.step_was_skipped:  # fp16: an overflowing step is not an update
                 self.scheduler.step()
+                update_ema(self.ema, self.unwrapped, self.state["step"])
             self.optimizer.zero_grad(set_to_none=True)
-            self.state["step"] += 1
         terms = {"loss": loss.item(), "loss_task": task_loss.item(), **{f"loss_{k}": v.item() for k, v in ssl_out.losses.items()}}
         return terms, images.shape[0]
 
+    def _evaluate(self) -> Evaluation:
+        """The live weights' evaluation; with ``train.ema``, the average's metrics added as ``ema_*``."""
+        with compiler_errors():
+            evaluation = evaluate(self.accelerator, self.model, self.task, self.val_loader)
+            if self.ema is not None:
+                evaluation.metrics.update(ema_metrics(evaluate(self.accelerator, self.ema.module, self.task, self.val_loader).metrics))
+        return evaluation
+
     def end_epoch(self, epoch: int) -> None:
         accelerator, state, task = self.accelerator, self.state, self.task
-        evaluation = evaluate(accelerator, self.model, task, self.val_loader)
+        evaluation = self._evaluate()
         self._note_skipped(evaluation.skipped)
         self.last_evaluation = evaluation
         metrics = evaluation.metrics
         record = {
             "epoch": epoch + 1,
             "step": state["step"],
-            "lr": self.scheduler.get_last_lr()[0],
+            "lr": top_lr(self.scheduler),
             **{f"train_{k}": v / max(1, state["seen"]) for k, v in state["sums"].items()},
             **{f"val_{k}": v for k, v in metrics.items()},
             "images_per_s": state["seen"] * accelerator.num_processes / state["train_time"] if state["train_time"] else None,
@@ -242,7 +261,7 @@ class Run:
         if value is None or value != value:
             return False
         best = self.state["best"]
-        higher = self.task.higher_is_better(self.best_metric)
+        higher = self.task.higher_is_better(self.best_metric.removeprefix(EMA_PREFIX) if self.ema is not None else self.best_metric)
         if best is not None and not (value > best["value"] if higher else value < best["value"]):
             return False
         self.state["best"] = {"epoch": epoch + 1, "metric": self.best_metric, "value": value}
@@ -252,7 +271,7 @@ class Run:
     def finish(self) -> dict[str, Any]:
         accelerator = self.accelerator
         if self.last_evaluation is None:  # resumed at the very end: evaluate the final weights again
-            self.last_evaluation = evaluate(accelerator, self.model, self.task, self.val_loader)
+            self.last_evaluation = self._evaluate()
         summary: dict[str, Any] = {}
         if self.main:
             for directory in (self.last_dir, self.out_dir / "checkpoints" / "best"):
@@ -271,6 +290,8 @@ class Run:
         final = records[-1]
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(self.out_dir / MODEL_FILE))
         save_file({k: v.contiguous() for k, v in model.backbone.export_state_dict().items()}, str(self.out_dir / "backbone.safetensors"))
+        if self.ema is not None:  # the average under the model's own names: `lssat eval <run>/model_ema.safetensors`
+            save_file({k: v.contiguous() for k, v in self.ema.module.state_dict().items()}, str(self.out_dir / EMA_MODEL_FILE))
         components = self.resolved.components
         summary = {
             "name": spec.name,

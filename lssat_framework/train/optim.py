@@ -1,5 +1,9 @@
 """The optimiser, the learning-rate schedule and how many batches and updates an epoch holds.
 
+The optimiser is timm's (``timm.optim.create_optimizer_v2``: every timm optimiser by name), with
+our no-decay rule and, with ``train.layer_decay``, timm's layer-wise lr decay over the backbone's
+layers (``param_groups_layer_decay``); the head and the objective's decoder sit at the top scale.
+
 The schedule is stepped once per optimiser update by the training loop itself, never by
 accelerate's wrapper, which steps a prepared scheduler once per process on every update (it
 assumes a schedule sized for one process): sized per process as here, that made the schedule run
@@ -8,12 +12,17 @@ N times too fast under N processes.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 
 import torch
 
+from ..errors import ComponentError, SpecError
 from ..spec import TrainSpec
+
+#: no weight decay on these (fnmatch patterns over parameter names), nor on any 1-D tensor (norms)
+NO_WEIGHT_DECAY = ("*.bias", "*pos_embed*", "*cls_token*", "*mask_token*", "*reg_token*")
 
 
 @dataclass(frozen=True)
@@ -61,15 +70,43 @@ def lr_lambda(total_steps: int, warmup_steps: int, min_ratio: float):
     return factor
 
 
-def param_groups(model: torch.nn.Module, weight_decay: float):
-    """Weight decay on weights only: not on norms, biases, tokens and position tables."""
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        skip = param.ndim <= 1 or name.endswith(".bias") or any(t in name for t in ("pos_embed", "cls_token", "mask_token", "reg_token"))
-        (no_decay if skip else decay).append(param)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+class _BackboneLayers:
+    """The whole model as timm's ``param_groups_layer_decay`` reads a timm model: its parameters,
+    and a ``group_matcher`` that numbers the backbone's layers as the backbone's own
+    ``group_matcher`` does and puts everything else (the head, the objective's decoder) above them."""
+
+    def __init__(self, model: torch.nn.Module, backbone_name: str):
+        from timm.models import group_parameters
+
+        matcher = getattr(model.backbone, "group_matcher", None)
+        if matcher is None:
+            raise ComponentError(
+                f"train.layer_decay: backbone '{backbone_name}' does not say how its parameters form layers "
+                "(it has no group_matcher()); remove train.layer_decay or use a backbone that has one"
+            )
+        self.model = model
+        self.layers = group_parameters(model.backbone, matcher(coarse=False), reverse=True)
+
+    def named_parameters(self):
+        return self.model.named_parameters()
+
+    def group_matcher(self, coarse: bool = False):
+        def layer(name: str) -> tuple[float]:
+            inner = name.removeprefix("backbone.")
+            return (self.layers[inner],) if inner != name and inner in self.layers else (math.inf,)
+
+        return layer
+
+
+def param_groups(model: torch.nn.Module, train: TrainSpec, backbone_name: str = "backbone") -> list[dict]:
+    """Weight decay on weights only (not on norms, biases, tokens and position tables); with
+    ``train.layer_decay``, one group per (layer, decay or not), each with its ``lr_scale``."""
+    from timm.optim import param_groups_layer_decay, param_groups_weight_decay
+
+    if train.layer_decay is None:
+        return param_groups_weight_decay(model, train.weight_decay, no_weight_decay_list=NO_WEIGHT_DECAY)
+    layered = _BackboneLayers(model, backbone_name)
+    return param_groups_layer_decay(layered, train.weight_decay, no_weight_decay_list=NO_WEIGHT_DECAY, layer_decay=train.layer_decay)
 
 
 def peak_lr(train: TrainSpec, num_processes: int) -> float:
@@ -77,11 +114,43 @@ def peak_lr(train: TrainSpec, num_processes: int) -> float:
     return train.lr or train.base_lr * train.batch_size * train.grad_accum * num_processes / 256
 
 
-def make_optimizer(model: torch.nn.Module, train: TrainSpec, lr: float) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(param_groups(model, train.weight_decay), lr=lr, betas=(0.9, 0.95))
+def check_optimizer_name(name: str) -> None:
+    from timm.optim import list_optimizers
+
+    known = list_optimizers()
+    if name.lower().removeprefix("lookahead_") not in known:
+        close = difflib.get_close_matches(name.lower(), known, n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise SpecError([("train.optimizer", f"'{name}' is not a timm optimiser; {hint}timm.optim.list_optimizers() lists them all")])
+
+
+def make_optimizer(model: torch.nn.Module, train: TrainSpec, lr: float, backbone_name: str = "backbone") -> torch.optim.Optimizer:
+    """``train.optimizer`` from timm, at peak ``lr``. Each group's own lr is the peak times its
+    layer-decay scale: the schedule multiplies each group's initial lr by the same factor."""
+    from timm.optim import create_optimizer_v2
+
+    check_optimizer_name(train.optimizer)
+    optimizer = create_optimizer_v2(
+        model, opt=train.optimizer, lr=lr, weight_decay=train.weight_decay, betas=tuple(train.betas),
+        param_group_fn=lambda module: param_groups(module, train, backbone_name),
+    )
+    for group in optimizer.param_groups:
+        group["lr"] = lr * group.get("lr_scale", 1.0)
+    return optimizer
 
 
 def make_schedule(optimizer: torch.optim.Optimizer, train: TrainSpec, plan: EpochPlan, lr: float):
+    """Our own LambdaLR, not timm's ``CosineLRScheduler``: timm's warm-up starts at
+    ``warmup_lr_init`` and reaches the peak at update ``warmup_t``, while ours starts at
+    peak/warmup ((step+1)/warmup) and reaches the peak one update earlier, holding it for one more
+    update before the cosine; no choice of timm's arguments gives both that start and the cosine
+    from update ``warmup`` (warmup_t = warmup - 1 matches the ramp but moves the cosine one update
+    early). LambdaLR scales each group's own initial lr, so layer-decay scales carry through."""
     total = plan.updates * train.epochs
     warmup = int(train.warmup_epochs * plan.updates)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total, warmup, train.min_lr / lr))
+
+
+def top_lr(scheduler) -> float:
+    """The scheduled lr at scale 1 (the head's), the lr a run records."""
+    return max(scheduler.get_last_lr())

@@ -8,6 +8,10 @@ Masked path, chosen by ``masking``:
 * ``pixels`` (CNNs, hierarchical models; any model with a feature map): SimMIM-style. Masked
   patches of the input are replaced by a learned per-channel token, the whole image goes through
   the network, and the final feature map gives one token per ``reduction × reduction`` patch.
+
+With :meth:`TimmBackbone.set_grad_checkpointing` both paths recompute their activations in the
+backward pass: the task path through timm's own switch, the token path block by block here, the
+pixel path through timm's ``forward_features``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from lssat_framework.errors import ComponentError
 from lssat_framework.interfaces import Backbone
@@ -64,6 +69,7 @@ class TimmBackbone(Backbone):
         if masking == "tokens" and not vit:
             raise ComponentError(f"backbone '{model_name}' has no ViT token sequence: use masking 'pixels' or 'auto'")
         self.masking = "tokens" if (vit and masking != "pixels") else "pixels"
+        self.grad_checkpointing = False
         if self.masking == "tokens":
             self.patch_size = self.model.patch_embed.patch_size[0]
             self.image_size = tuple(self.model.patch_embed.img_size)
@@ -80,6 +86,25 @@ class TimmBackbone(Backbone):
     def export_state_dict(self) -> dict[str, torch.Tensor]:
         """The timm model's weights under timm's names: loadable again as ``weights:``."""
         return self.model.state_dict()
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """Activation checkpointing in both passes (``train.grad_checkpointing``)."""
+        try:
+            self.model.set_grad_checkpointing(enable)
+        except (AssertionError, NotImplementedError, AttributeError) as exc:  # timm asserts where a model has none
+            raise ComponentError(f"backbone '{self.model_name}' cannot checkpoint its activations ({exc or 'not supported'}); set train.grad_checkpointing: false") from None
+        self.grad_checkpointing = enable
+
+    def group_matcher(self, coarse: bool = False):
+        """timm's layer numbering (stem, blocks, final norm) over this backbone's parameter names,
+        for layer-wise lr decay; the pixel path's mask token enters with the input, in the stem."""
+        from timm.models import group_parameters
+
+        matcher = getattr(self.model, "group_matcher", None)
+        if matcher is None:
+            raise ComponentError(f"backbone '{self.model_name}' does not group its layers (timm gives it no group_matcher); remove train.layer_decay")
+        layers = group_parameters(self.model, matcher(coarse=coarse), reverse=True)
+        return lambda name: (layers.get(name.removeprefix("model."), 0),)
 
     def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -115,13 +140,14 @@ class TimmBackbone(Backbone):
         return rope.transpose(0, 1) if getattr(self.model, "rope_mixed", False) else rope.unsqueeze(1)
 
     def _blocks(self, tokens: torch.Tensor, rope: torch.Tensor | None) -> torch.Tensor:
-        if rope is None:
-            for block in self.model.blocks:
-                tokens = block(tokens)
-            return tokens
         per_block = getattr(self.model, "rope_mixed", False)
         for depth, block in enumerate(self.model.blocks):
-            tokens = block(tokens, rope=rope[depth] if per_block else rope)
+            kwargs = {} if rope is None else {"rope": rope[depth] if per_block else rope}
+            if self.grad_checkpointing and torch.is_grad_enabled():
+                # the RNG state is saved with the inputs: drop path draws the same in the recomputation
+                tokens = checkpoint(block, tokens, use_reentrant=False, **kwargs)
+            else:
+                tokens = block(tokens, **kwargs)
         return tokens
 
     def _forward_masked_pixels(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
