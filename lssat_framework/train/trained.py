@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -17,7 +17,7 @@ from ..errors import LssatError
 from ..model import build
 from ..spec import ResolvedSpec, load_spec
 from .accelerator import make_accelerator
-from .evaluation import evaluate
+from .evaluation import Evaluation, evaluate
 from .rundir import SPEC_FILE, TrainedWeights, finite, find_weights, read_dataset_info
 
 #: the spec sections that decide the model's layers: they must match the run's own spec
@@ -62,18 +62,27 @@ def spec_for_checkpoint(resolved: ResolvedSpec | None, weights: TrainedWeights, 
 
 def evaluate_checkpoint(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str = "val", overrides: list[str] = ()) -> dict[str, Any]:
     """Metrics of saved weights on a split of the spec's dataset."""
+    evaluation, _ = checkpoint_evaluation(resolved, checkpoint, split, overrides)
+    return finite(evaluation.metrics)
+
+
+def checkpoint_evaluation(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str | Sequence[str] = "val", overrides: list[str] = ()) -> tuple[Evaluation, Any]:
+    """The evaluation (metrics and every sample's logits) of saved weights on a split of the
+    spec's dataset, and the task bound to it. ``split`` may list several: the first the dataset has."""
     weights = find_weights(checkpoint)
     resolved = spec_for_checkpoint(resolved, weights, overrides)
     built = build(resolved)
-    if split not in built.source.splits:
-        raise LssatError(f"--split: the dataset has splits {list(built.source.splits)}, not '{split}'")
+    wanted = [split] if isinstance(split, str) else list(split)
+    split = next((name for name in wanted if name in built.source.splits), None)
+    if split is None:
+        raise LssatError(f"--split: the dataset has splits {list(built.source.splits)}, not {' or '.join(repr(w) for w in wanted)}")
     _load_weights(built.model, weights)
     tspec = resolved.spec.train
     accelerator = make_accelerator(tspec, find_unused=False)
     loader = torch.utils.data.DataLoader(built.source.split(split), batch_size=tspec.eval_batch_size or tspec.batch_size)
     model, loader = accelerator.prepare(built.model, loader)
     accelerator.print(f"weights: {weights.description} ({weights.file})")
-    return finite(evaluate(accelerator, model, built.task, loader).metrics)
+    return evaluate(accelerator, model, built.task, loader), built.task
 
 
 def predict(checkpoint: str | Path, images: list[str | Path], out_csv: str | Path, batch_size: int = 32) -> int:
