@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     _spec_args(evaluate)
     evaluate.add_argument("--checkpoint", required=True, help="a run directory or one of its checkpoint folders")
     evaluate.add_argument("--split", default="val")
+    evaluate.add_argument("--on", action="append", default=[], metavar="NAME:ROOT", help="also evaluate on this dataset's test split (repeatable): a cross-dataset table")
+    evaluate.add_argument("--out", default=None, help="folder for the cross-dataset table and ROC curves (default: ./cross_dataset)")
     _common(evaluate)
     evaluate.set_defaults(handler=cmd_eval)
 
@@ -184,6 +186,15 @@ def cmd_eval(args) -> int:
     from .train import evaluate_checkpoint
 
     resolved = load_spec(args.spec, args.overrides)
+    if args.on:
+        from pathlib import Path
+
+        from .train.cross import TABLE, cross_evaluate
+
+        out = Path(args.out or TABLE)
+        cross_evaluate(resolved, args.checkpoint, args.on, out, overrides=args.overrides)
+        print((out / f"{TABLE}.md").read_text() + f"written to {out}")
+        return 0
     metrics = evaluate_checkpoint(resolved, args.checkpoint, split=args.split, overrides=args.overrides)
     print(json.dumps(metrics, indent=2))
     return 0
