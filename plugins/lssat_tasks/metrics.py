@@ -18,17 +18,41 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     scores, labels, positives, negatives = _binary(scores, labels)
     if positives == 0 or negatives == 0:
         return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    ranks = np.empty(len(scores), dtype=np.float64)
-    start = 0
-    while start < len(scores):  # average ranks over ties
-        end = start
-        while end + 1 < len(scores) and sorted_scores[end + 1] == sorted_scores[start]:
-            end += 1
-        ranks[order[start : end + 1]] = (start + end) / 2 + 1
-        start = end + 1
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    average_rank = np.cumsum(counts) - (counts - 1) / 2  # tied scores share the mean of their ranks
+    ranks = average_rank[inverse.reshape(-1)]
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def _counts_by_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True and false positives when every score ≥ each distinct score (highest first) is called
+    positive, and those thresholds."""
+    order = np.argsort(-scores, kind="mergesort")
+    ordered, hits = scores[order], labels[order]
+    last_of_each = np.r_[np.flatnonzero(np.diff(ordered)), len(ordered) - 1]
+    true_positives = np.cumsum(hits)[last_of_each]
+    return true_positives, last_of_each + 1 - true_positives, ordered[last_of_each]
+
+
+def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """False- and true-positive rates at every distinct threshold, from (0, 0) (threshold +inf)
+    to (1, 1); scikit-learn's ``roc_curve(..., drop_intermediate=False)``."""
+    scores, labels, positives, negatives = _binary(scores, labels)
+    tp, fp, thresholds = _counts_by_threshold(scores, labels)
+    tpr = np.r_[0.0, tp / positives] if positives else np.full(len(tp) + 1, np.nan)
+    fpr = np.r_[0.0, fp / negatives] if negatives else np.full(len(fp) + 1, np.nan)
+    return fpr, tpr, np.r_[np.inf, thresholds]
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Average precision: the precision at each threshold weighted by the recall it adds
+    (scikit-learn's ``average_precision_score``, no interpolation). NaN without positives."""
+    scores, labels, positives, _ = _binary(scores, labels)
+    if positives == 0:
+        return float("nan")
+    tp, fp, _ = _counts_by_threshold(scores, labels)
+    recall_gained = np.diff(np.r_[0.0, tp / positives])
+    return float(np.sum(recall_gained * tp / (tp + fp)))
 
 
 def equal_error_rate(scores: np.ndarray, labels: np.ndarray) -> float:

@@ -1,0 +1,157 @@
+"""Cross-dataset evaluation: one trained model on several test sets, as the field reports
+generalisation (e.g. trained on FaceForensics++, tested on Celeb-DF, DFDC and DFD).
+
+``lssat eval SPEC --checkpoint RUN --on NAME:ROOT ... --out DIR`` evaluates the weights on the
+spec's own dataset and on each ``--on`` dataset (its ``test`` split, else ``val``), and writes
+``cross_dataset.csv`` and ``cross_dataset.md`` (one row per test set, every metric the task
+reports) and ``cross_dataset_roc.png`` (one ROC curve per test set, for tasks with one score per
+sample). A test set is the run's spec with its ``data`` section replaced: the dataset ``NAME`` with
+``ROOT`` as its first required param (``root`` for the shipped readers), the run's data params that
+the dataset also takes (``image_size``, ``frames_per_video``, ...), and any ``KEY=VALUE`` given after
+commas (``--on deepfakebench:/data/Celeb-DF-v2.json,root=/data/rgb``; values are YAML).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import LssatError
+from ..spec import ResolvedSpec, parse_yaml, validate_spec
+from .rundir import find_weights
+from .trained import checkpoint_evaluation, spec_for_checkpoint
+
+#: the splits a test set is evaluated on: the first the dataset has
+TEST_SPLITS = ("test", "val")
+TABLE = "cross_dataset"
+
+
+@dataclass
+class TestSet:
+    """One ``--on NAME:ROOT[,KEY=VALUE...]``."""
+
+    dataset: str
+    location: str
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+def parse_test_set(text: str) -> TestSet:
+    name, colon, rest = text.partition(":")
+    location, *pairs = rest.split(",")
+    if not colon or not name or not location:
+        raise LssatError(f"--on {text!r}: expected NAME:ROOT, e.g. --on celebdf:/data/Celeb-DF-v2 (a dataset name from `lssat list dataset`)")
+    params = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise LssatError(f"--on {text!r}: expected KEY=VALUE after the root, got {pair!r}")
+        params[key.strip()] = parse_yaml(value)
+    return TestSet(name, location, params)
+
+
+def test_set_data(test_set: TestSet, run_data: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` section of a test set, the run's data params carried over where they fit."""
+    from ..plugins import get_plugin_manager
+
+    component = get_plugin_manager().get("dataset", test_set.dataset)
+    fields = component.params_model.model_fields if component.params_model is not None else {}
+    required = [name for name, info in fields.items() if info.is_required()]
+    if not required:
+        raise LssatError(f"--on {test_set.dataset}: this dataset takes no location; it is not a test set on disk")
+    carried = {key: value for key, value in (run_data.get("params") or {}).items() if key in fields and key not in required}
+    return {"name": test_set.dataset, "params": {**carried, required[0]: test_set.location, **test_set.params}}
+
+
+def _labels(names: list[str]) -> list[str]:
+    """Unique row labels: the dataset's name, numbered when it repeats."""
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(name if names.count(name) == 1 else f"{name} #{seen[name]}")
+    return labels
+
+
+def cross_evaluate(resolved: ResolvedSpec | None, checkpoint: str | Path, on: list[str], out: str | Path, overrides: list[str] = ()) -> list[dict[str, Any]]:
+    """Evaluate ``checkpoint`` on the spec's dataset and every ``--on`` test set; write the table
+    and the ROC curves to ``out``; return the rows."""
+    weights = find_weights(checkpoint)
+    base = spec_for_checkpoint(resolved, weights, list(overrides))
+    test_sets = [TestSet(base.raw["data"]["name"], "", label="")] + [parse_test_set(text) for text in on]
+    for test_set, label in zip(test_sets, _labels([t.dataset for t in test_sets])):
+        test_set.label = label
+    rows, curves = [], []
+    for index, test_set in enumerate(test_sets):
+        spec = base
+        if index:
+            data = {**base.raw, "data": test_set_data(test_set, base.raw["data"])}
+            spec = validate_spec(data, source=f"--on {test_set.dataset}:{test_set.location}")
+        evaluation, task = checkpoint_evaluation(spec, checkpoint, TEST_SPLITS)
+        location = test_set.location or str((spec.raw["data"].get("params") or {}).get("root", ""))
+        rows.append({"test_set": test_set.label, "dataset": test_set.dataset, "root": location, **evaluation.metrics})
+        scores = task.scores(evaluation.logits).float().numpy()
+        if scores.ndim == 1:  # one score per sample: a ROC curve
+            curves.append((test_set.label, *roc_points(scores, evaluation.target.numpy())))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(rows, out)
+    if curves:
+        save_roc_png(curves, out / f"{TABLE}_roc.png")
+    return rows
+
+
+def roc_points(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
+    labels = np.asarray(labels).astype(bool)
+    order = np.argsort(-scores, kind="mergesort")
+    ordered, hits = scores[order], labels[order]
+    last = np.r_[np.flatnonzero(np.diff(ordered)), len(ordered) - 1]
+    tp = np.cumsum(hits)[last]
+    fp = last + 1 - tp
+    positives, negatives = max(int(labels.sum()), 1), max(int((~labels).sum()), 1)
+    return np.r_[0.0, fp / negatives], np.r_[0.0, tp / positives]
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4f}"
+    return str(value)
+
+
+def write_table(rows: list[dict[str, Any]], out: Path) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    with open(out / f"{TABLE}.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    shown = [c for c in columns if c != "root"]
+    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    lines += ["| " + " | ".join(_format(row.get(c, "")) for c in shown) + " |" for row in rows]
+    (out / f"{TABLE}.md").write_text("\n".join(lines) + "\n")
+
+
+def save_roc_png(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path) -> None:
+    from ..images import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for label, fpr, tpr in curves:
+        area = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+        ax.plot(fpr, tpr, label=f"{label} (area {area:.3f})")
+    ax.plot([0, 1], [0, 1], color="gray", linestyle=":", linewidth=1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

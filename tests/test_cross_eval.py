@@ -1,0 +1,171 @@
+"""Evaluation as the deepfake field reports it: metrics checked against scikit-learn on random and
+tied scores, AP and the per-method AUC of the deepfake task, and `lssat eval --on` writing one
+cross-dataset table and one ROC curve per test set."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+import lssat_framework as lssat
+from lssat_framework import cli
+from lssat_framework.errors import LssatError
+from lssat_framework.interfaces import DatasetInfo, LabelInfo
+from lssat_framework.spec import validate_spec
+
+sklearn_metrics = pytest.importorskip("sklearn.metrics")
+
+SCORES = {
+    "random": lambda rng, n: rng.random(n),
+    "tied": lambda rng, n: rng.integers(0, 4, n) / 4,  # many ties, as quantised or saturated scores are
+}
+
+
+def labelled(kind, n, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    labels[:2] = [0, 1]  # both classes
+    return SCORES[kind](rng, n), labels
+
+
+def reference_eer(scores, labels):
+    """The crossing of the false-positive and false-negative rates along scikit-learn's ROC points,
+    interpolated linearly between the two points around it."""
+    fpr, tpr, _ = sklearn_metrics.roc_curve(labels, scores, drop_intermediate=False)
+    fnr = 1 - tpr
+    difference = fnr - fpr  # from 1 at (0, 0) down to -1 at (1, 1)
+    i = int(np.argmax(difference <= 0))
+    if difference[i] == 0:
+        return fpr[i]
+    weight = difference[i - 1] / (difference[i - 1] - difference[i])
+    return (1 - weight) * fpr[i - 1] + weight * fpr[i]
+
+
+@pytest.mark.parametrize("kind", SCORES)
+@pytest.mark.parametrize("n,seed", [(7, 0), (60, 1), (500, 2)])
+def test_auc_ap_roc_and_eer_equal_scikit_learns(kind, n, seed):
+    """Issue 12: metrics stay exact, ties included."""
+    from lssat_tasks import metrics as M
+
+    scores, labels = labelled(kind, n, seed)
+    assert M.roc_auc(scores, labels) == pytest.approx(sklearn_metrics.roc_auc_score(labels, scores), abs=1e-12)
+    assert M.average_precision(scores, labels) == pytest.approx(sklearn_metrics.average_precision_score(labels, scores), abs=1e-12)
+    fpr, tpr, thresholds = M.roc_curve(scores, labels)
+    expected = sklearn_metrics.roc_curve(labels, scores, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, expected[0]) and np.testing.assert_allclose(tpr, expected[1])
+    np.testing.assert_array_equal(thresholds[1:], expected[2][1:])  # the first is +inf (older scikit-learn: max + 1)
+    assert M.equal_error_rate(scores, labels) == pytest.approx(reference_eer(scores, labels), abs=1e-12)
+    from lssat_framework.train.cross import roc_points
+
+    np.testing.assert_allclose(np.stack(roc_points(scores, labels)), np.stack(expected[:2]))
+
+
+def test_ap_is_undefined_without_a_fake():
+    from lssat_tasks import metrics as M
+
+    assert np.isnan(M.average_precision(np.array([0.2, 0.4]), np.array([0, 0])))
+
+
+def method_info(videos=True):
+    return DatasetInfo(
+        labels={"fake": LabelInfo("binary", ["real", "fake"]), "method": LabelInfo("multiclass", ["real", "Deepfakes", "FaceSwap"])},
+        image_size=(16, 16), groups={"method": ["real", "Deepfakes", "FaceSwap"]}, videos=videos,
+    )
+
+
+def test_the_deepfake_task_reports_ap_and_each_methods_auc_against_all_reals():
+    """Issue 12: the per-manipulation breakdown within FF++ (each method's fakes against all reals)."""
+    task = lssat.create("task", "deepfake")
+    info = method_info()
+    expected_names = task.metric_names(info)
+    task.bind(info)
+    rng = np.random.default_rng(3)
+    method = np.repeat(rng.integers(0, 3, 40), 2)  # two frames per video
+    video = np.repeat(np.arange(40), 2)
+    logits = torch.tensor(rng.normal(size=80) + method * 0.5, dtype=torch.float32).unsqueeze(1)
+    target = torch.tensor(method > 0).long()
+    metrics = task.metrics(logits, target, {"video": torch.tensor(video), "groups": {"method": torch.tensor(method)}})
+    assert list(metrics) == expected_names
+    assert {"ap", "auc/Deepfakes", "auc/FaceSwap", "video_ap", "video_auc/FaceSwap"} <= set(metrics)
+    scores = torch.sigmoid(logits.squeeze(1)).numpy()
+    assert metrics["ap"] == pytest.approx(sklearn_metrics.average_precision_score(target.numpy(), scores))
+    for value, name in ((1, "Deepfakes"), (2, "FaceSwap")):
+        keep = (method == value) | (method == 0)
+        assert metrics[f"auc/{name}"] == pytest.approx(sklearn_metrics.roc_auc_score(target.numpy()[keep], scores[keep]))
+    video_scores = scores.reshape(40, 2).mean(1)
+    keep = (method[::2] == 2) | (method[::2] == 0)
+    assert metrics["video_auc/FaceSwap"] == pytest.approx(sklearn_metrics.roc_auc_score(method[::2][keep] > 0, video_scores[keep]))
+    assert task.higher_is_better("auc/FaceSwap") and task.higher_is_better("ap")
+
+
+def test_without_a_method_group_the_deepfake_task_reports_no_method_auc():
+    task = lssat.create("task", "deepfake")
+    info = DatasetInfo(labels={"fake": LabelInfo("binary", ["real", "fake"])}, image_size=(16, 16))
+    assert task.metric_names(info) == ["acc", "balanced_acc", "auc", "eer", "ap"]
+
+
+# ------------------------------------------------------------- lssat eval --on
+def photo_frames(folder, name, count=2):
+    from skimage import data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        Image.fromarray(getattr(data, name)()).resize((40, 40)).save(folder / f"{index:03d}.png")
+
+
+def celebdf_root(root):
+    for folder, video, name in [("Celeb-real", "id0_0000", "astronaut"), ("Celeb-synthesis", "id0_id1_0000", "chelsea"), ("YouTube-real", "00001", "coffee")]:
+        photo_frames(root / folder / "frames" / video, name)
+    (root / "List_of_testing_videos.txt").write_text("1 Celeb-real/id0_0000.mp4\n0 Celeb-synthesis/id0_id1_0000.mp4\n1 YouTube-real/00001.mp4\n")
+    return root
+
+
+def dfd_root(root):
+    photo_frames(root / "original_sequences" / "actors" / "c23" / "images" / "01__hugging", "astronaut")
+    photo_frames(root / "manipulated_sequences" / "DeepFakeDetection" / "c23" / "images" / "01_02__hugging__X", "chelsea")
+    return root
+
+
+def test_eval_on_several_test_sets_writes_one_table_and_one_roc_curve_per_set(tmp_path, tiny_spec, monkeypatch, capsys):
+    """Issue 12: `lssat eval SPEC --checkpoint RUN --on NAME:ROOT ... --out DIR`."""
+    from lssat_framework.train import cross, train
+
+    tiny_spec["train"]["recon_grid"] = False
+    train(validate_spec(tiny_spec), tmp_path / "run")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(tiny_spec))
+    drawn = []
+    original = cross.save_roc_png
+    monkeypatch.setattr(cross, "save_roc_png", lambda curves, path: (drawn.append([c[0] for c in curves]), original(curves, path)))
+    out = tmp_path / "cross"
+    arguments = ["eval", str(spec), "--checkpoint", str(tmp_path / "run"), "--out", str(out),
+                 "--on", f"celebdf:{celebdf_root(tmp_path / 'Celeb-DF-v2')}", "--on", f"dfd:{dfd_root(tmp_path / 'FaceForensics++')},frames_per_video=1"]
+    assert cli.main(arguments) == 0
+    with open(out / "cross_dataset.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["test_set"] for row in rows] == ["synthetic-faces", "celebdf", "dfd"]
+    assert [row["count"] for row in rows] == ["8", "6", "2"]  # synthetic's test split; 3 videos × 2 frames; frames_per_video=1
+    assert all(0 <= float(row["auc"]) <= 1 and 0 <= float(row["ap"]) <= 1 for row in rows)
+    assert rows[1]["video_auc"] and not rows[0]["video_auc"] and rows[2]["auc/DeepFakeDetection"]
+    table = (out / "cross_dataset.md").read_text()
+    assert table.splitlines()[0].startswith("| test_set | dataset | acc |") and "| celebdf | celebdf |" in table
+    assert table in capsys.readouterr().out
+    assert drawn == [["synthetic-faces", "celebdf", "dfd"]]
+    assert Image.open(out / "cross_dataset_roc.png").size == (500, 500)
+
+
+def test_eval_on_an_unknown_or_malformed_test_set_is_one_clear_error():
+    from lssat_framework.train.cross import parse_test_set, test_set_data
+
+    with pytest.raises(LssatError, match=r"--on 'celebdf': expected NAME:ROOT"):
+        parse_test_set("celebdf")
+    with pytest.raises(LssatError, match=r"expected KEY=VALUE after the root, got 'c40'"):
+        parse_test_set("dfd:/data/ffpp,c40")
+    assert parse_test_set("dfd:/data/ffpp,compression=c40").params == {"compression": "c40"}
+    with pytest.raises(LssatError, match=r"unknown dataset 'celebdff'; did you mean 'celebdf'"):
+        test_set_data(parse_test_set("celebdff:/data/Celeb-DF-v2"), {})
+    data = test_set_data(parse_test_set("deepfakebench:/data/Celeb-DF-v2.json,root=/data/rgb"), {"params": {"image_size": 64, "train": 10}})
+    assert data == {"name": "deepfakebench", "params": {"image_size": 64, "json_file": "/data/Celeb-DF-v2.json", "root": "/data/rgb"}}
