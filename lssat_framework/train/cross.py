@@ -1,5 +1,5 @@
-"""Cross-dataset evaluation: one trained model on several test sets, as the field reports
-generalisation (e.g. trained on FaceForensics++, tested on Celeb-DF, DFDC and DFD).
+"""Cross-dataset evaluation: one trained model on several test sets, as generalisation is
+reported (trained on one dataset, tested on others it never saw).
 
 ``lssat eval SPEC --checkpoint RUN --on NAME:ROOT ... --out DIR`` evaluates the weights on the
 spec's own dataset and on each ``--on`` dataset (its ``test`` split, else ``val``), and writes
@@ -7,8 +7,8 @@ spec's own dataset and on each ``--on`` dataset (its ``test`` split, else ``val`
 reports) and ``cross_dataset_roc.png`` (one ROC curve per test set, for tasks with one score per
 sample). A test set is the run's spec with its ``data`` section replaced: the dataset ``NAME`` with
 ``ROOT`` as its first required param (``root`` for the shipped readers), the run's data params that
-the dataset also takes (``image_size``, ``frames_per_video``, ...), and any ``KEY=VALUE`` given after
-commas (``--on deepfakebench:/data/Celeb-DF-v2.json,root=/data/rgb``; values are YAML).
+the dataset also takes (``image_size``, ...), and any ``KEY=VALUE`` given after commas
+(``--on NAME:/data/listing.json,root=/data/frames``; values are YAML).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def parse_test_set(text: str) -> TestSet:
     name, colon, rest = text.partition(":")
     location, *pairs = rest.split(",")
     if not colon or not name or not location:
-        raise LssatError(f"--on {text!r}: expected NAME:ROOT, e.g. --on celebdf:/data/Celeb-DF-v2 (a dataset name from `lssat list dataset`)")
+        raise LssatError(f"--on {text!r}: expected NAME:ROOT, a dataset name from `lssat list dataset` and where its data is")
     params = {}
     for pair in pairs:
         key, equals, value = pair.partition("=")
