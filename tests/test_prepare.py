@@ -405,3 +405,9 @@ def test_dlib_hog_finds_the_face_of_a_real_portrait():
 
     top, left, side = FaceCropper(DlibHog()).box(data.astronaut())
     assert 80 < top + side / 2 < 180 and 170 < left + side / 2 < 280
+
+
+def test_detector_params_are_checked_before_any_video_is_read(tmp_path, capsys):
+    """Issue 12: --detector-param KEY=VALUE reaches the detector's params model."""
+    assert cli.main(["prepare", "ffpp", str(tmp_path), "--detector-param", "detect_height=10"]) == 2
+    assert "--detector-param for lbp-cascade: detect_height" in capsys.readouterr().err

@@ -166,19 +166,24 @@ def run_jobs(jobs: list[tuple[Path, Path]], settings: Settings, workers: int) ->
     for attempt in range(POOL_RESTARTS + 1):
         finished: set[Path] = set()
         context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(min(workers, len(pending)), mp_context=context, initializer=start_worker, initargs=(settings,))
         try:
-            with ProcessPoolExecutor(min(workers, len(pending)), mp_context=context, initializer=start_worker, initargs=(settings,)) as pool:
-                futures = {pool.submit(work, video, out, settings): video for video, out in pending}
-                for future in as_completed(futures):
-                    yield futures[future], future.result()
-                    finished.add(futures[future])
+            futures = {pool.submit(work, video, out, settings): video for video, out in pending}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+                finished.add(futures[future])
+            pool.shutdown()
             return
         except BrokenProcessPool as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
             pending = [(video, out) for video, out in pending if video not in finished]
             if attempt == POOL_RESTARTS:
                 error = f"a worker process died ({exc}); run again, or with --workers 1 to find the video"
                 for video, _ in pending:
                     yield video, {"status": "failed", "frames": settings.frames, "written": 0, "faces": 0, "video_frames": 0, "error": error}
+        except BaseException:  # Ctrl-C or the caller stopped: the queued videos are not started
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 class Progress:

@@ -166,6 +166,7 @@ def add_commands(subparsers) -> None:
         parser.add_argument("--size", type=at_least_one, default=256, help="side of the saved face crops (default 256)")
         parser.add_argument("--workers", type=at_least_one, default=None, help="processes, each with its own detector (default: the CPU count)")
         parser.add_argument("--detector", default=DEFAULT_DETECTOR, help=f"face detector (default {DEFAULT_DETECTOR}; dlib-hog with the dlib extra)")
+        parser.add_argument("--detector-param", action="append", default=[], metavar="KEY=VALUE", help="a param of the detector, e.g. detect_height=480 (repeatable; values are YAML)")
         parser.add_argument("--min-face-rate", type=a_rate, default=0.0, help="drop videos with a face in fewer of their frames than this share (default 0)")
         if name in ("ffpp", "dfd"):
             parser.add_argument("--compression", default="c23", choices=get_args(Compression))
@@ -177,13 +178,33 @@ def add_commands(subparsers) -> None:
         parser.set_defaults(handler=run_prepare)
 
 
+def detector_params(component, pairs: list[str]) -> dict:
+    """The detector's params from ``--detector-param KEY=VALUE``, validated by its params model."""
+    import yaml
+    from pydantic import ValidationError
+
+    given = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise DataError(f"--detector-param: expected KEY=VALUE, got {pair!r}")
+        given[key.strip()] = yaml.safe_load(value)
+    try:
+        return component.validate(given)
+    except (ValidationError, TypeError) as exc:
+        fields = ", ".join(component.params_model.model_fields) if component.params_model else "none"
+        first = str(exc).strip().splitlines()
+        detail = " ".join(first[1:3]) if isinstance(exc, ValidationError) else str(exc)
+        raise DataError(f"--detector-param for {component.name}: {detail} (its params: {fields})") from None
+
+
 def run_prepare(args) -> int:
     root = Path(args.root)
     if not root.is_dir():
         raise DataError(f"prepare {args.dataset}: the folder {root} does not exist")
-    videos = list_videos(args.dataset, root, args)
     component = detector_component(args.detector)
-    params = component.validate({})
+    params = detector_params(component, args.detector_param)
+    videos = list_videos(args.dataset, root, args)
     component.factory(**params)  # a detector that cannot be built (dlib missing) stops here, not in every worker
     settings = Settings(args.frames, args.size, component.factory, params, min_face_rate=args.min_face_rate)
     report = prepare(args.dataset, root, videos, settings, args.workers or default_workers(), args.detector)

@@ -1,0 +1,140 @@
+"""Frame preparation at real scale: frames/s and peak memory of ``lssat prepare`` with 1 and 2
+workers on generated 1080p videos, beside the previous approach (every frame decoded into a list,
+then N picked; one process).
+
+The videos: 1920×1080 H.264 at 25 fps, ``--length`` frames each, a scikit-image photograph's face
+(about 110 px wide, 10 % of the frame's height) moving across a textured background. Each
+configuration runs in its own process, so that its peak resident memory (``ru_maxrss``) is its
+own: for the workers, the largest worker's peak beside the main process's.
+
+    python benchmarks/prepare.py [--videos 4] [--length 400] [--frames 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+WIDTH, HEIGHT = 1920, 1080
+
+
+def make_video(path: Path, length: int) -> None:
+    import av
+    from skimage import data
+
+    head = data.astronaut()[50:215, 145:310]  # the face is about 110 px wide in the photo
+    rng = np.random.default_rng(0)
+    rows, columns = np.mgrid[0:HEIGHT, 0:WIDTH]
+    background = np.stack([60 + 100 * columns / WIDTH, 80 + 80 * rows / HEIGHT, np.full(rows.shape, 120.0)], -1)
+    background = (background + rng.normal(0, 6, background.shape)).clip(0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"preset": "ultrafast", "crf": "23"})
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        for index in range(length):
+            frame = background.copy()
+            top, left = 400 + int(100 * np.sin(index / 40)), 200 + int(1400 * index / max(length - 1, 1))
+            frame[top : top + head.shape[0], left : left + head.shape[1]] = head
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def previous_approach(videos: list[Path], frames: int, size: int) -> tuple[int, int]:
+    """Every frame decoded into a list, N picked by index, the cascade searched for faces of at
+    least 1/8 of the frame: what ``lssat prepare ffpp`` did before it streamed."""
+    import av
+    from PIL import Image
+    from skimage import data
+    from skimage.color import rgb2gray
+    from skimage.feature import Cascade
+
+    cascade = Cascade(data.lbp_frontal_face_cascade_filename())
+    written = faces = 0
+    for video in videos:
+        with av.open(str(video)) as container:
+            every = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        picked = [every[int(i)] for i in np.linspace(0, len(every) - 1, frames)]
+        out = video.parent / "previous" / video.stem
+        out.mkdir(parents=True, exist_ok=True)
+        for index, frame in enumerate(picked):
+            smallest = min(frame.shape[:2]) // 8
+            found = cascade.detect_multi_scale(rgb2gray(frame), 1.2, 1, (smallest, smallest), (min(frame.shape[:2]),) * 2)
+            side = min(frame.shape[:2])
+            top, left = (frame.shape[0] - side) // 2, (frame.shape[1] - side) // 2
+            faces += bool(found)
+            if found:
+                face = max(found, key=lambda d: d["width"])
+                side = int(face["width"] * 1.3)
+                top, left = max(face["r"] - side // 8, 0), max(face["c"] - side // 8, 0)
+            Image.fromarray(frame[top : top + side, left : left + side]).resize((size, size)).save(out / f"{index:04d}.png")
+            written += 1
+        del every
+    return written, faces
+
+
+def run_one(config: str, root: Path, frames: int, size: int) -> dict:
+    """One configuration, in this process: its time, frames written and peak memory."""
+    from lssat_datasets.extract import Settings  # both approaches run with what `lssat prepare` loads
+    from lssat_datasets.faces import LbpCascade
+    from lssat_datasets.prepare import prepare
+
+    videos = sorted(root.rglob("videos/*.mp4"))
+    start = time.perf_counter()
+    if config == "previous":
+        written, faces = previous_approach(videos, frames, size)
+    else:
+        report = prepare("ffpp", root, videos, Settings(frames, size, LbpCascade), workers=int(config))
+        written, faces = report.summary()["frames_written"], report.summary()["frames_with_face"]
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"config": config, "seconds": seconds, "written": written, "faces": faces, "main_mb": own, "worker_mb": workers}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=int, default=4)
+    parser.add_argument("--length", type=int, default=400, help="frames per video")
+    parser.add_argument("--frames", type=int, default=32, help="frames kept per video (DeepfakeBench: 32)")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--run", help=argparse.SUPPRESS)  # one configuration, in a child process
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_one(args.run, args.root, args.frames, args.size)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        first = root / "original_sequences" / "youtube" / "c23" / "videos" / "000.mp4"
+        start = time.perf_counter()
+        make_video(first, args.length)
+        for index in range(1, args.videos):
+            shutil.copy(first, first.with_name(f"{index:03d}.mp4"))
+        print(f"{args.videos} videos of {args.length} frames at {WIDTH}×{HEIGHT} ({first.stat().st_size / 1e6:.1f} MB each), "
+              f"made in {time.perf_counter() - start:.0f} s; {args.frames} frames kept per video\n")
+        print(f"{'approach':<34} {'video frames/s':>14} {'kept frames/s':>13} {'faces':>9} {'peak main MB':>12} {'peak worker MB':>14}")
+        for config, title in (("previous", "previous (decode all, one process)"), ("1", "streamed, 1 worker"), ("2", "streamed, 2 workers")):
+            for images in root.rglob("images"):
+                shutil.rmtree(images)
+            command = [sys.executable, __file__, "--run", config, "--root", str(root), "--frames", str(args.frames), "--size", str(args.size)]
+            result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+            decoded = args.videos * args.length / result["seconds"]
+            faces = f"{result['faces']}/{result['written']}"
+            worker = "-" if config in ("previous", "1") else f"{result['worker_mb']:.0f}"
+            print(f"{title:<34} {decoded:>14.1f} {result['written'] / result['seconds']:>13.2f} {faces:>9} {result['main_mb']:>12.0f} {worker:>14}")
+
+
+if __name__ == "__main__":
+    main()
