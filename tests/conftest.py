@@ -28,9 +28,12 @@ def shipped_entry_points() -> tuple[importlib.metadata.EntryPoint, ...]:
     )
 
 
-def shipped_plugin_manager() -> PluginManager:
-    """A manager with the plugins of this repository only, whatever else is installed."""
-    return PluginManager(entry_points=shipped_entry_points())
+def shipped_plugin_manager(*paths: Path, **options) -> PluginManager:
+    """A manager with this repository's plugins and the throwaway distributions under ``paths``
+    (found as pip-installed ones are), never the other plugins the user installed."""
+    found = importlib.metadata.distributions(path=[str(path) for path in paths]) if paths else []
+    extra = [ep for dist in found for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP)]
+    return PluginManager(entry_points=[*shipped_entry_points(), *extra], **options)
 
 
 @pytest.fixture(autouse=True)
