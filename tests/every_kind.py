@@ -9,7 +9,9 @@ from torch import nn
 
 from lssat_framework import hookimpl
 from lssat_framework.interfaces import Backbone, DatasetInfo, DatasetSource, LabelInfo, SSLObjective, SSLOutput, Task
-from lssat_framework.plugins import PluginManager, reset_plugin_manager
+from lssat_framework.plugins import reset_plugin_manager
+
+from conftest import shipped_plugin_manager
 
 
 class StripesParams(BaseModel):
@@ -149,7 +151,7 @@ class EveryKind:
 
 @pytest.fixture
 def every_kind():
-    manager = PluginManager()
+    manager = shipped_plugin_manager()  # never the other plugins the user installed
     manager.add_plugin(EveryKind(), name="every-kind", distribution="lssat-plugin-every-kind")
     reset_plugin_manager(manager)
     yield manager
