@@ -5,20 +5,24 @@ then N picked; one process).
 The videos: 1920×1080 H.264 at 25 fps, ``--length`` frames each, a scikit-image photograph's face
 (about 110 px wide, 10 % of the frame's height) moving across a textured background. Each
 configuration runs in its own process, so that its peak resident memory (``ru_maxrss``) is its
-own: for the workers, the largest worker's peak beside the main process's.
+own: for the workers, the largest worker's peak (``VmHWM``, sampled while they run; Linux) beside
+the main process's.
 
     python benchmarks/prepare.py [--videos 4] [--length 400] [--frames 32]
+    python benchmarks/prepare.py --detectors      # each face detector on photographs in 1080p frames
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -84,6 +88,84 @@ def previous_approach(videos: list[Path], frames: int, size: int) -> tuple[int, 
     return written, faces
 
 
+def face_in_frame(photo: np.ndarray, face: tuple[int, int, int, int], fraction: float, where: float) -> tuple[np.ndarray, tuple]:
+    """A 1080p frame with ``photo`` scaled so that its ``face`` box (top, left, height, width) is
+    ``fraction`` of the frame's height, at ``where`` across; and the face's box in the frame."""
+    from PIL import Image
+
+    scale = fraction * HEIGHT / face[2]
+    resized = np.asarray(Image.fromarray(photo).resize((round(photo.shape[1] * scale), round(photo.shape[0] * scale)), Image.LANCZOS))
+    resized = resized[:HEIGHT, :WIDTH]
+    frame = np.full((HEIGHT, WIDTH, 3), 110, np.uint8)
+    left = int(where * (WIDTH - resized.shape[1]))
+    top = (HEIGHT - resized.shape[0]) // 2
+    frame[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
+    return frame, (top + face[0] * scale, left + face[1] * scale, face[2] * scale, face[3] * scale)
+
+
+def detector_table() -> None:
+    """Each registered detector on scikit-image's photographs: faces found at 8-60 % of a 1080p
+    frame's height, detections on photos without a face, and the time per frame."""
+    from skimage import data
+
+    from lssat_datasets.faces import face_detectors
+
+    portrait, face = data.astronaut(), (80, 170, 100, 110)  # the face's box in the photograph
+    no_face = [data.coffee(), data.chelsea(), data.rocket(), data.hubble_deep_field()]
+    fractions = (0.08, 0.12, 0.2, 0.3, 0.45, 0.6)
+    print(f"{'detector':<14} " + " ".join(f"{f:>5.0%}" for f in fractions) + f" {'no-face hits':>13} {'s/frame':>8}")
+    for name, component in sorted(face_detectors().items()):
+        if "/" in name:
+            continue
+        try:
+            detector = component.factory(**component.validate({}))
+        except Exception as exc:  # e.g. dlib not installed
+            print(f"{name:<14} not available: {exc}")
+            continue
+        found, seconds, frames = [], 0.0, 0
+        for fraction in fractions:
+            hits = 0
+            for where in (0.2, 0.5, 0.8):
+                frame, (top, left, height, width) = face_in_frame(portrait, face, fraction, where)
+                start = time.perf_counter()
+                boxes = detector(frame)
+                seconds, frames = seconds + time.perf_counter() - start, frames + 1
+                hits += any(top <= b[0] + b[2] / 2 <= top + height and left <= b[1] + b[3] / 2 <= left + width for b in boxes)
+            found.append(f"{hits}/3")
+        false_hits = 0
+        for photo in no_face:
+            frame, _ = face_in_frame(photo, (0, 0, photo.shape[0], photo.shape[1]), 0.9, 0.5)
+            start = time.perf_counter()
+            false_hits += len(detector(frame))
+            seconds, frames = seconds + time.perf_counter() - start, frames + 1
+        print(f"{name:<14} " + " ".join(f"{f:>5}" for f in found) + f" {false_hits:>13} {seconds / frames:>8.2f}")
+
+
+def _peak_mb(pid: int) -> float:
+    """A process's resident-memory high-water mark since it started its program (``VmHWM``; unlike
+    ``ru_maxrss`` it does not count the parent's memory a spawned child had before its exec)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def watch_children(peaks: dict[int, float], stop: threading.Event) -> None:
+    """Record the peak of every child process of this one until ``stop``."""
+    me = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    while not stop.is_set():
+        try:
+            children = [int(pid) for pid in me.read_text().split()]
+        except OSError:
+            children = []
+        for pid in children:
+            peaks[pid] = max(peaks.get(pid, 0.0), _peak_mb(pid))
+        stop.wait(0.2)
+
+
 def run_one(config: str, root: Path, frames: int, size: int) -> dict:
     """One configuration, in this process: its time, frames written and peak memory."""
     from lssat_datasets.extract import Settings  # both approaches run with what `lssat prepare` loads
@@ -91,6 +173,10 @@ def run_one(config: str, root: Path, frames: int, size: int) -> dict:
     from lssat_datasets.prepare import prepare
 
     videos = sorted(root.rglob("videos/*.mp4"))
+    peaks: dict[int, float] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_children, args=(peaks, stop), daemon=True)
+    watcher.start()
     start = time.perf_counter()
     if config == "previous":
         written, faces = previous_approach(videos, frames, size)
@@ -98,8 +184,10 @@ def run_one(config: str, root: Path, frames: int, size: int) -> dict:
         report = prepare("ffpp", root, videos, Settings(frames, size, LbpCascade), workers=int(config))
         written, faces = report.summary()["frames_written"], report.summary()["frames_with_face"]
     seconds = time.perf_counter() - start
+    stop.set()
+    watcher.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    workers = max(peaks.values(), default=0.0)
     return {"config": config, "seconds": seconds, "written": written, "faces": faces, "main_mb": own, "worker_mb": workers}
 
 
@@ -109,9 +197,13 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=400, help="frames per video")
     parser.add_argument("--frames", type=int, default=32, help="frames kept per video (DeepfakeBench: 32)")
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--detectors", action="store_true", help="compare the face detectors instead")
     parser.add_argument("--run", help=argparse.SUPPRESS)  # one configuration, in a child process
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.detectors:
+        detector_table()
+        return
     if args.run:
         print(json.dumps(run_one(args.run, args.root, args.frames, args.size)))
         return
