@@ -115,7 +115,7 @@ def test_checkpointed_gradients_equal_the_unchecked_ones(tiny_spec, backbone):
     size = 32
     if backbone == "cnn":
         size = 64
-        tiny_spec["backbone"] = {"name": "resnet18", "params": {"drop_path_rate": 0.1}}
+        tiny_spec["backbone"] = {"name": "test_resnet", "params": {"drop_path_rate": 0.1}}
         tiny_spec["data"]["params"]["image_size"] = size
     else:
         tiny_spec["backbone"]["params"].update(depth=2, drop_path_rate=0.1)

@@ -99,3 +99,12 @@ def compiler_errors():
             f"train.compile: true could not compile the model here ({reason}); "
             "install a C++ compiler (CPU) or Triton (GPU), or set train.compile: false"
         ) from error
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """The run's peak memory so far: allocated on the GPU, the resident set of the process on the CPU."""
+    import resource
+
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

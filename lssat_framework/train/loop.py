@@ -21,7 +21,7 @@ from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
 from ..model import build, count_parameters
 from ..spec import ResolvedSpec
-from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, set_grad_checkpointing
+from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
 from .checkpoints import find_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
@@ -134,7 +134,7 @@ class Run:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         (self.out_dir / SPEC_FILE).write_text(yaml.safe_dump(self.resolved.raw, sort_keys=False))
         write_json_atomic(self.out_dir / DATASET_FILE, dataset_info_json(self.info))
-        plugins = {i.name: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
+        plugins = {i.qualifier: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
         write_json_atomic(self.out_dir / "plugins.json", plugins)
         truncate_metrics(self.out_dir / METRICS_FILE, self.state["epoch"])
 
@@ -235,7 +235,7 @@ class Run:
             **{f"val_{k}": v for k, v in metrics.items()},
             "images_per_s": state["seen"] * accelerator.num_processes / state["train_time"] if state["train_time"] else None,
             "step_time_s": state["train_time"] / max(1, self.batches_this_epoch),
-            "peak_mem_mb": _peak_memory_mb(accelerator.device),
+            "peak_mem_mb": peak_memory_mb(accelerator.device),
         }
         improved = self._update_best(epoch, metrics)
         if self.main:
@@ -315,11 +315,3 @@ class Run:
         }
         write_json_atomic(self.out_dir / SUMMARY_FILE, finite(summary))
         return summary
-
-
-def _peak_memory_mb(device: torch.device) -> float:
-    import resource
-
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
