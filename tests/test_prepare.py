@@ -212,8 +212,8 @@ def face_frame(width, height, fraction, centre_x, centre_y):
     rows, columns = np.mgrid[0:height, 0:width]
     frame = np.stack([60 + 100 * columns / width, 80 + 80 * rows / height, np.full(rows.shape, 120.0)], -1).astype(np.uint8)
     face_top, face_left, face_height, face_width = (v * scale for v in PORTRAIT_FACE)
-    top = int(round(centre_y * height - face_top - face_height / 2))
-    left = int(round(centre_x * width - face_left - face_width / 2))
+    top = round(centre_y * height - face_top - face_height / 2)
+    left = round(centre_x * width - face_left - face_width / 2)
     visible = frame[max(top, 0) : top + photo.shape[0], max(left, 0) : left + photo.shape[1]]
     visible[...] = photo[max(-top, 0) : max(-top, 0) + visible.shape[0], max(-left, 0) : max(-left, 0) + visible.shape[1]]
     return frame, (top + face_top, left + face_left, face_height, face_width)

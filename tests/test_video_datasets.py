@@ -145,7 +145,7 @@ def test_ffpp_frames_carry_their_method_as_a_group(tmp_path):
 def deepfakebench_ffpp(rgb):
     """DeepfakeBench's FF-DF.json: a compression level, Windows separators, paths under rgb_dir."""
     def video(label, kind, name, photo_name):
-        folder = frames(rgb / "FaceForensics++" / kind / "c23" / "frames" / name, photo_name and 2, photo_name)
+        folder = frames(rgb / "FaceForensics++" / kind / "c23" / "frames" / name, 2, photo_name)
         return {"label": label, "frames": [str(p.relative_to(rgb)).replace("/", "\\") for p in sorted(folder.iterdir())]}
 
     real = {"train": {"c23": {"000": video("FF-real", "original_sequences/youtube", "000", REAL_PHOTO)}}, "test": {"c23": {"001": video("FF-real", "original_sequences/youtube", "001", REAL_PHOTO)}}}
@@ -173,7 +173,10 @@ def test_deepfakebench_json_reads_frames_a_user_already_extracted(tmp_path):
 def test_deepfakebench_json_without_compression_and_with_absolute_paths(tmp_path):
     real = frames(tmp_path / "Celeb-DF-v2" / "Celeb-real" / "frames" / "id0_0000")
     fake = frames(tmp_path / "Celeb-DF-v2" / "Celeb-synthesis" / "frames" / "id0_id1_0000", name=FAKE_PHOTO)
-    listed = lambda label, folder: {"label": label, "frames": [str(p) for p in sorted(folder.iterdir())]}  # noqa: E731
+
+    def listed(label, folder):
+        return {"label": label, "frames": [str(p) for p in sorted(folder.iterdir())]}
+
     data = {"Celeb-DF-v2": {
         "CelebDFv2_real": {"train": {}, "test": {"id0_0000": listed("CelebDFv2_real", real)}},
         "CelebDFv2_fake": {"train": {}, "test": {"id0_id1_0000": listed("CelebDFv2_fake", fake)}},

@@ -69,13 +69,14 @@ def is_done(out: Path, frames: int, min_face_rate: float = 0.0) -> bool:
     try:
         enough = record["frames"] >= frames or record["written"] >= record["video_frames"]
         if record.get("dropped"):
-            return enough and _face_rate(record) < min_face_rate
+            return enough and face_rate(record) < min_face_rate
         return enough
     except (KeyError, TypeError):
         return False
 
 
-def _face_rate(record: dict[str, Any]) -> float:
+def face_rate(record: dict[str, Any]) -> float:
+    """The share of a video's sampled frames whose face was found."""
     sampled = record.get("sampled", record.get("written", 0))
     return record.get("faces", 0) / sampled if sampled else 0.0
 
@@ -107,7 +108,7 @@ def extract(video: Path, out: Path, settings: Settings, cropper) -> dict[str, An
     record.update(sampled=len(sampled.frames), faces=sum(found), video_frames=sampled.video_frames)
     out.mkdir(parents=True, exist_ok=True)
     _clear_frames(out)
-    if _face_rate(record) < settings.min_face_rate:
+    if face_rate(record) < settings.min_face_rate:
         record.update(status="dropped", dropped=True)
         _write_json(out / DONE_MARKER, record)
         return record
@@ -138,11 +139,14 @@ def drop(out: Path, record: dict[str, Any]) -> dict[str, Any]:
 _cropper = None
 
 
-def start_worker(settings: Settings) -> None:
+def start_worker(settings: Settings, threads: int | None = None) -> None:
     """A worker's initializer: its own detector, built once (detectors are not shared across
-    processes)."""
+    processes). ``threads``: the OpenMP threads it may use (the cascade searches in parallel), so
+    that N workers do not each start one thread per core."""
     from .faces import FaceCropper
 
+    if threads is not None:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # read when the detector's library loads
     global _cropper
     _cropper = FaceCropper(settings.detector_factory(**settings.detector_params), settings.enlarge)
 
@@ -166,7 +170,9 @@ def run_jobs(jobs: list[tuple[Path, Path]], settings: Settings, workers: int) ->
     for attempt in range(POOL_RESTARTS + 1):
         finished: set[Path] = set()
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(min(workers, len(pending)), mp_context=context, initializer=start_worker, initargs=(settings,))
+        processes = min(workers, len(pending))
+        threads = max(1, (os.cpu_count() or 1) // processes)
+        pool = ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker, initargs=(settings, threads))
         try:
             futures = {pool.submit(work, video, out, settings): video for video, out in pending}
             for future in as_completed(futures):

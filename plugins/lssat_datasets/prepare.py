@@ -20,7 +20,7 @@ from typing import get_args
 
 from lssat_framework.errors import DataError
 
-from .extract import DONE_MARKER, Progress, Report, Settings, drop, frames_folder, is_done, read_marker, run_jobs
+from .extract import DONE_MARKER, Progress, Report, Settings, drop, face_rate, frames_folder, is_done, read_marker, run_jobs
 from .faces import DEFAULT_DETECTOR, FaceCropper, detector_component
 from .ffpp import METHODS, Compression
 
@@ -108,7 +108,7 @@ def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, wo
             jobs.append((video, out))
             continue
         record = read_marker(out) or {"written": len(list(out.glob("*.png"))), "faces": 0, "sampled": 0, "video_frames": 0}
-        if not record.get("dropped") and record.get("sampled") and _rate(record) < settings.min_face_rate:
+        if not record.get("dropped") and record.get("sampled") and face_rate(record) < settings.min_face_rate:
             record = drop(out, record)
         report.add(names[video], {**record, "status": "dropped" if record.get("dropped") else "done"})
     progress = Progress(len(jobs), f"prepare {dataset}")
@@ -119,10 +119,6 @@ def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, wo
     finally:
         progress.close()
     return report
-
-
-def _rate(record) -> float:
-    return record.get("faces", 0) / record["sampled"] if record.get("sampled") else 0.0
 
 
 # ------------------------------------------------------------------ the command

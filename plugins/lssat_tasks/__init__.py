@@ -2,12 +2,11 @@
 
 from lssat_framework import hookimpl
 
+from .deepfake import DeepfakeParams, DeepfakeTask
 from .tasks import (
     AttributesParams,
     AttributesTask,
     BaseTask,
-    DeepfakeParams,
-    DeepfakeTask,
     GenericMultilabelTask,
     LabelledTaskParams,
     MulticlassParams,
