@@ -93,21 +93,9 @@ def cmd_sweep(args) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m lssat_framework.sweep_cli SPEC ...`` is ``lssat sweep SPEC ...``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="lssat")
-    add_sweep_parser(parser.add_subparsers(dest="command"))
-    try:
-        args = parser.parse_args(["sweep", *argv])
-        return int(args.handler(args) or 0)
-    except LssatError as exc:
-        if "--debug" in argv:
-            raise
-        print(f"lssat: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("lssat: interrupted", file=sys.stderr)
-        return 130
+    from .cli import main as lssat
 
+    return lssat(["sweep", *(sys.argv[1:] if argv is None else argv)])
 
 if __name__ == "__main__":
     sys.exit(main())

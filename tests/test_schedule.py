@@ -1,18 +1,13 @@
 """The learning-rate schedule and the optimiser updates per epoch, in one and in two processes."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-import yaml
 
 from lssat_framework.spec import validate_spec
 from lssat_framework.train import train
 
-from conftest import ROOT  # noqa: F401 - the tests folder on sys.path
-from test_train import free_port, read_jsonl
+from test_train import read_jsonl, run_two_cpu_processes
 
 
 def schedule_spec(tiny_spec, grad_accum):
@@ -28,13 +23,7 @@ def test_lr_per_epoch_is_the_same_for_one_and_two_processes(tmp_path, tiny_spec,
     lr 0.0 after epoch 1 of 2 under torchrun. The lr recorded per epoch, warm-up included, must not
     depend on the number of processes."""
     spec = schedule_spec(tiny_spec, grad_accum)
-    spec_path = tmp_path / "spec.yaml"
-    spec_path.write_text(yaml.safe_dump(spec))
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "-m", "lssat_framework", "run", str(spec_path), "--out", str(tmp_path / "two")]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_two_cpu_processes(spec, tmp_path, tmp_path / "two")
     train(validate_spec(spec), tmp_path / "one")
     one = [r["lr"] for r in read_jsonl(tmp_path / "one" / "metrics.jsonl")]
     two = [r["lr"] for r in read_jsonl(tmp_path / "two" / "metrics.jsonl")]

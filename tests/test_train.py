@@ -105,15 +105,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_two_cpu_processes_evaluate_every_sample_exactly_once(tmp_path, tiny_spec):
-    tiny_spec["data"]["params"].update(train=32, val=13)  # 13 = two uneven shards of batches of 8
+def run_two_cpu_processes(spec, tmp_path, out):
+    """``lssat run`` under torchrun: two CPU processes (gloo), as a multi-GPU launch runs."""
     spec_path = tmp_path / "spec.yaml"
-    spec_path.write_text(yaml.safe_dump(tiny_spec))
+    spec_path.write_text(yaml.safe_dump(spec))
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "-m", "lssat_framework", "run", str(spec_path), "--out", str(tmp_path / "ddp")]
+               "-m", "lssat_framework", "run", str(spec_path), "--out", str(out)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_two_cpu_processes_evaluate_every_sample_exactly_once(tmp_path, tiny_spec):
+    tiny_spec["data"]["params"].update(train=32, val=13)  # 13 = two uneven shards of batches of 8
+    run_two_cpu_processes(tiny_spec, tmp_path, tmp_path / "ddp")
     (record,) = read_jsonl(tmp_path / "ddp" / "metrics.jsonl")
     assert record["val_count"] == 13
     single = train(validate_spec(tiny_spec), tmp_path / "single")
