@@ -368,6 +368,17 @@ def test_a_killed_preparation_resumes_where_it_stopped(tmp_path, capsys):
     assert sorted(p.name for p in stopped.iterdir()) == [".done.json", "0000.png", "0001.png", "0002.png"]
 
 
+class CrashOnGrayDetector:
+    """A test detector whose process dies on a uniform gray frame, as a crash in native code does."""
+
+    def __call__(self, frame):
+        import os
+
+        if frame.std() < 2:
+            os._exit(1)
+        return []
+
+
 class WholeFrameDetector:
     """A test detector: the face is the frame's middle quarter."""
 
@@ -411,3 +422,17 @@ def test_detector_params_are_checked_before_any_video_is_read(tmp_path, capsys):
     """Issue 12: --detector-param KEY=VALUE reaches the detector's params model."""
     assert cli.main(["prepare", "ffpp", str(tmp_path), "--detector-param", "detect_height=10"]) == 2
     assert "--detector-param for lbp-cascade: detect_height" in capsys.readouterr().err
+
+
+def test_a_video_that_kills_its_worker_fails_alone(tmp_path, capsys):
+    """Issue 12: one bad video never stops the rest, also when it takes its worker process down
+    (the pool breaks; the videos in flight are run again one by one)."""
+    from lssat_datasets.extract import Settings
+    from lssat_datasets.prepare import prepare
+
+    good = face_video(real_video(tmp_path, "000"), count=2)
+    poison = write_video(real_video(tmp_path, "001"), [90, 90], size=(96, 64))
+    report = prepare("ffpp", tmp_path, [good, poison], Settings(2, 16, CrashOnGrayDetector), workers=2)
+    assert report.videos["original_sequences/youtube/c23/videos/000.mp4"]["written"] == 2
+    assert list(report.failed) == ["original_sequences/youtube/c23/videos/001.mp4"]
+    assert "worker process died on this video" in report.failed["original_sequences/youtube/c23/videos/001.mp4"]

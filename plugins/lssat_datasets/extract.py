@@ -13,20 +13,17 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 from lssat_framework.errors import DataError
 
 #: written into a video's frame folder once all its frames are
 DONE_MARKER = ".done.json"
-
-#: times a broken pool (a worker killed, e.g. by a crash in the decoder) is replaced before the
-#: videos still unfinished are recorded as failed
-POOL_RESTARTS = 2
 
 
 @dataclass(frozen=True)
@@ -151,45 +148,62 @@ def start_worker(settings: Settings, threads: int | None = None) -> None:
     _cropper = FaceCropper(settings.detector_factory(**settings.detector_params), settings.enlarge)
 
 
+def _failed(settings: Settings, error: str) -> dict[str, Any]:
+    return {"status": "failed", "frames": settings.frames, "written": 0, "faces": 0, "video_frames": 0, "error": error}
+
+
 def work(video: Path, out: Path, settings: Settings) -> dict[str, Any]:
     try:
         return extract(video, out, settings, _cropper)
     except Exception as exc:  # anything else one video raises is that video's failure, not the run's
-        return {"status": "failed", "frames": settings.frames, "written": 0, "faces": 0, "video_frames": 0, "error": f"{type(exc).__name__}: {exc}"}
+        return _failed(settings, f"{type(exc).__name__}: {exc}")
 
 
-def run_jobs(jobs: list[tuple[Path, Path]], settings: Settings, workers: int) -> Iterator[tuple[Path, dict[str, Any]]]:
+Job = tuple[Path, Path]
+
+
+def run_jobs(jobs: list[Job], settings: Settings, workers: int) -> Iterator[tuple[Path, dict[str, Any]]]:
     """(video, record) of every job, as they finish: in this process for one worker, else in a
-    pool of spawned processes (safe wherever fork is not)."""
+    pool of spawned processes (safe wherever fork is not). A worker that dies (a crash in the
+    decoder or the detector) takes its pool down: the videos then in flight are run again one by
+    one, each in a pool of its own, so that only the one that kills its worker again fails."""
     if workers <= 1 or len(jobs) <= 1:
         start_worker(settings)
         for video, out in jobs:
             yield video, work(video, out, settings)
         return
-    pending = list(jobs)
-    for attempt in range(POOL_RESTARTS + 1):
-        finished: set[Path] = set()
-        context = multiprocessing.get_context("spawn")
-        processes = min(workers, len(pending))
-        threads = max(1, (os.cpu_count() or 1) // processes)
-        pool = ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker, initargs=(settings, threads))
-        try:
-            futures = {pool.submit(work, video, out, settings): video for video, out in pending}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-                finished.add(futures[future])
-            pool.shutdown()
-            return
-        except BrokenProcessPool as exc:
-            pool.shutdown(wait=False, cancel_futures=True)
-            pending = [(video, out) for video, out in pending if video not in finished]
-            if attempt == POOL_RESTARTS:
-                error = f"a worker process died ({exc}); run again, or with --workers 1 to find the video"
-                for video, _ in pending:
-                    yield video, {"status": "failed", "frames": settings.frames, "written": 0, "faces": 0, "video_frames": 0, "error": error}
-        except BaseException:  # Ctrl-C or the caller stopped: the queued videos are not started
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    queue = deque(jobs)
+    while queue:
+        in_flight = yield from _pool_run(queue, settings, workers)
+        for job in in_flight:
+            if (yield from _pool_run(deque([job]), settings, 1)):
+                yield job[0], _failed(settings, "the worker process died on this video (a crash in the decoder or the detector)")
+
+
+def _pool_run(queue: deque[Job], settings: Settings, processes: int) -> Generator[tuple[Path, dict[str, Any]], None, list[Job]]:
+    """Run the queued jobs in one pool, at most two per process in flight, yielding their results;
+    returns the jobs in flight when a worker died (the rest stay queued), else none."""
+    processes = min(processes, len(queue))
+    threads = max(1, (os.cpu_count() or 1) // processes)
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker, initargs=(settings, threads))
+    futures: dict[Any, Job] = {}
+    try:
+        while queue or futures:
+            while queue and len(futures) < 2 * processes:
+                job = queue.popleft()
+                futures[pool.submit(work, *job, settings)] = job
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                record = future.result()  # raises for every job in flight when a worker died
+                yield futures.pop(future)[0], record
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        return list(futures.values())
+    except BaseException:  # Ctrl-C or the caller stopped: the queued videos are not started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return []
 
 
 class Progress:
