@@ -3,7 +3,8 @@
 One concern per module: :mod:`.loop` (a run, epoch by epoch), :mod:`.optim` (optimiser, schedule,
 updates per epoch), :mod:`.checkpoints` (atomic, resumable), :mod:`.augment`, :mod:`.evaluation`
 (metrics, bootstrap interval, chance), :mod:`.pictures` (reconstruction grids), :mod:`.rundir`
-(the run directory's files) and :mod:`.trained` (``lssat eval`` and ``lssat predict``).
+(the run directory's files), :mod:`.trained` (``lssat eval`` and ``lssat predict``) and :mod:`.cross`
+(a checkpoint on several test sets: the cross-dataset table and ROC curves).
 """
 
 from .augment import augment
