@@ -34,6 +34,7 @@ def save_checkpoint(accelerator, directory: Path, state: dict[str, Any]) -> None
         shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()  # every process's files are in tmp before it moves
     if accelerator.is_main_process:
         write_json_atomic(tmp / STATE_FILE, state)
         if directory.exists():
