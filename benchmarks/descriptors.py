@@ -26,8 +26,8 @@ from skimage import color, data, feature  # noqa: E402
 import lssat_framework as lssat  # noqa: E402
 
 
-def photo_batch(batch: int, size: int, seed: int = 0) -> np.ndarray:
-    photos = [data.camera(), (color.rgb2gray(data.astronaut()) * 255).round().astype(np.uint8), data.coins(), data.moon(), data.brick(), data.grass()]
+def random_crops(photos: list[np.ndarray], batch: int, size: int, seed: int) -> np.ndarray:
+    """``batch`` crops of ``size``² at random places, taking the photographs in turn."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(batch):
@@ -36,19 +36,16 @@ def photo_batch(batch: int, size: int, seed: int = 0) -> np.ndarray:
         x = rng.integers(0, photo.shape[1] - size + 1)
         out.append(photo[y : y + size, x : x + size])
     return np.stack(out)
+
+
+def photo_batch(batch: int, size: int, seed: int = 0) -> np.ndarray:
+    photos = [data.camera(), (color.rgb2gray(data.astronaut()) * 255).round().astype(np.uint8), data.coins(), data.moon(), data.brick(), data.grass()]
+    return random_crops(photos, batch, size, seed)
 
 
 def rgb_batch(batch: int, size: int, seed: int = 1) -> np.ndarray:
     """Crops of the colour photographs, ``batch×size×size×3`` uint8."""
-    photos = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()]
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(batch):
-        photo = photos[i % len(photos)]
-        y = rng.integers(0, photo.shape[0] - size + 1)
-        x = rng.integers(0, photo.shape[1] - size + 1)
-        out.append(photo[y : y + size, x : x + size])
-    return np.stack(out)
+    return random_crops([data.astronaut(), data.chelsea(), data.coffee(), data.rocket()], batch, size, seed)
 
 
 def best_time(fn, repeats: int, budget: float = 1.0) -> float:
