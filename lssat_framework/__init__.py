@@ -14,10 +14,11 @@ from typing import Any
 
 from .errors import LssatError
 from .hookspecs import hookimpl
+from .lazy import lazy
 from .plugins import KINDS, get_plugin_manager
 
 __version__ = "0.1.0"
-__all__ = ["create", "list", "hookimpl", "KINDS", "LssatError", "__version__"]
+__all__ = ["create", "list", "hookimpl", "lazy", "KINDS", "LssatError", "__version__"]
 
 
 def create(kind: str, name: str, **params: Any) -> Any:

@@ -10,12 +10,17 @@ Every ``register`` callback has the same signature::
 
     register(name, factory, params_model=None, description="")
 
-``factory(**params)`` builds the component; ``params_model`` is a pydantic model that validates
-the ``params`` mapping of the spec before ``factory`` is called. Its fields are the factory's
-keyword arguments: :func:`check_registration` compares them with the factory's signature when the
-plugin registers. Names only need to be unique within a plugin: when two plugins register the
-same name, both stay reachable as ``plugin/name`` (``distribution:entry/name`` when two
-distributions use the same entry-point name).
+``factory(**params)`` builds the component: a callable, or a lazy reference
+``"package.module:attr"`` (``lazy("package.module:attr", **bound)`` to bind keyword arguments)
+that is imported only when the component is first built. ``params_model`` is a pydantic model
+that validates the ``params`` mapping of the spec before ``factory`` is called; its fields are the
+factory's keyword arguments. :func:`check_registration` compares them with a callable factory's
+signature when the plugin registers, :func:`check_binding` with a lazy one's when it is resolved.
+With a lazy factory, a params model in a module that imports pydantic only and a description,
+``lssat validate``, ``lssat list`` and ``lssat plugins`` never import the model code (nor torch).
+Names only need to be unique within a plugin: when two plugins register the same name, both stay
+reachable as ``plugin/name`` (``distribution:entry/name`` when two distributions use the same
+entry-point name).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import pluggy
 from pydantic import BaseModel
 
 from .errors import PluginError
+from .lazy import LazyFactory
 
 hookspec = pluggy.HookspecMarker("lssat")
 hookimpl = pluggy.HookimplMarker("lssat")
@@ -93,23 +99,38 @@ def register_commands(subparsers):
 # ------------------------------------------------------- checks of a register() call
 def check_registration(kind: str, name: Any, factory: Any, params_model: Any) -> None:
     """What every ``register`` call must satisfy, checked when the plugin registers (a
-    :class:`~lssat_framework.errors.PluginError` or ``TypeError``/``ValueError`` fails the plugin)."""
+    :class:`~lssat_framework.errors.PluginError` or ``TypeError``/``ValueError`` fails the plugin).
+    A lazy factory is checked against its params model when it is resolved (:func:`check_binding`)."""
     if not isinstance(name, str) or not name or "/" in name:
         raise ValueError(f"{kind} name must be a non-empty string without '/', got {name!r}")
-    if not callable(factory):
-        raise TypeError(f"{kind} '{name}': factory must be callable")
+    if not isinstance(factory, LazyFactory) and not callable(factory):
+        raise TypeError(f"{kind} '{name}': factory must be callable or a 'package.module:attr' reference")
     if params_model is not None and not (inspect.isclass(params_model) and issubclass(params_model, BaseModel)):
         raise TypeError(f"{kind} '{name}': params_model must be a pydantic BaseModel subclass")
-    problem = _binding_problem(_shape(factory), params_model)
+    if not isinstance(factory, LazyFactory):
+        check_binding(kind, name, factory, params_model)
+
+
+def check_binding(kind: str, name: str, factory: Any, params_model: type[BaseModel] | None) -> None:
+    """Raise :class:`~lssat_framework.errors.PluginError` when ``factory(**fields of params_model)`` cannot bind."""
+    problem = binding_problem(factory, params_model)
     if problem:
         raise PluginError(f"{kind} '{name}': {problem}")
 
 
+def binding_problem(factory: Any, params_model: type[BaseModel] | None) -> str | None:
+    """Why ``factory(**fields of params_model)`` cannot bind, or None; a lazy factory is resolved
+    first (a :class:`~lssat_framework.lazy.LazyReferenceError` when it cannot be)."""
+    return _binding_problem(_shape(factory), params_model)
+
+
 def _shape(factory: Callable[..., Any]) -> Any:
     """What decides how ``factory(**params)`` binds, hashable for the cache: a ``functools.partial``
-    by its function, the number of positions and the keywords it binds."""
+    (or a lazy factory) by its function, the number of positions and the keywords it binds."""
     if isinstance(factory, functools.partial):
         return ("partial", _shape(factory.func), len(factory.args), tuple(sorted(factory.keywords)))
+    if isinstance(factory, LazyFactory):
+        return ("partial", _shape(factory.resolve()), 0, tuple(sorted(factory.bound)))
     try:
         hash(factory)
     except TypeError:  # an unhashable callable object: not checked

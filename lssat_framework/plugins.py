@@ -33,13 +33,14 @@ import re
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import pluggy
-from pydantic import BaseModel
 
 from . import hookspecs
+from .components import Component
 from .errors import AmbiguousComponentError, PluginError, UnknownComponentError
+from .lazy import LazyFactory
 
 ENTRY_POINT_GROUP = "lssat"
 
@@ -68,37 +69,6 @@ def _env_list(name: str) -> set[str]:
 def normalise_distribution(name: str) -> str:
     """PEP 503: ``Lssat_Plugin.X`` and ``lssat-plugin-x`` name the same distribution."""
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@dataclass(frozen=True)
-class Component:
-    """One registered component: what a spec section's ``name`` resolves to."""
-
-    kind: str
-    name: str
-    factory: Callable[..., Any]
-    params_model: type[BaseModel] | None
-    description: str
-    plugin: str  # the entry-point name
-    distribution: str
-    qualifier: str = ""  # how qualified names spell the plugin (see PluginInfo.qualifier)
-
-    @property
-    def qualified_name(self) -> str:
-        return f"{self.qualifier or self.plugin}/{self.name}"
-
-    def validate(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        """Validate ``params``; raises ``pydantic.ValidationError``. Returns the factory's kwargs."""
-        params = dict(params or {})
-        if self.params_model is None:
-            if params:
-                raise TypeError(f"{self.kind} '{self.name}' takes no params (got {sorted(params)})")
-            return {}
-        validated = self.params_model.model_validate(params)
-        return {key: getattr(validated, key) for key in type(validated).model_fields}
-
-    def build(self, **params: Any) -> Any:
-        return self.factory(**self.validate(params))
 
 
 @dataclass
@@ -322,11 +292,13 @@ class PluginManager:
             names: set[str] = set()
 
             def register(name, factory, params_model=None, description="", _kind=kind, _names=names):
+                if isinstance(factory, str):  # "package.module:attr", imported when first built
+                    factory = LazyFactory(factory)
                 hookspecs.check_registration(_kind, name, factory, params_model)
                 if name in _names:
                     raise PluginError(f"{_kind} '{name}' is registered twice")
                 _names.add(name)
-                description = description or _doc_line(factory)
+                description = description or ("" if isinstance(factory, LazyFactory) else _doc_line(factory))
                 found[_kind].append(Component(_kind, name, factory, params_model, description, info.name, info.distribution, info.qualifier))
 
             if not self.call_hook(info, hook_name, register):
@@ -366,6 +338,25 @@ class PluginManager:
 
     def create(self, kind: str, name: str, **params: Any) -> Any:
         return self.get(kind, name).build(**params)
+
+    def check_references(self) -> list[str]:
+        """Resolve every lazy factory now (``lssat plugins --check``) instead of when it is first
+        built: one message per reference that cannot be imported or does not fit its params model."""
+        problems: list[str] = []
+        seen: set[tuple] = set()
+        for kind in KINDS:
+            for component in self.components(kind):
+                if component.reference is None:
+                    continue
+                key = (component.plugin, component.distribution, component.reference, tuple(sorted(component.factory.bound)), component.params_model)
+                if key in seen:  # timm's thousands of models share one reference: one check
+                    continue
+                seen.add(key)
+                try:
+                    component.resolve()
+                except PluginError as exc:
+                    problems.append(str(exc))
+        return problems
 
     def report(self) -> list[PluginInfo]:
         self._collect()

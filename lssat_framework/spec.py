@@ -253,7 +253,7 @@ class ResolvedComponent:
     params: dict[str, Any]
 
     def build(self) -> Any:
-        return self.component.factory(**self.params)
+        return self.component.resolve()(**self.params)
 
 
 @dataclass
