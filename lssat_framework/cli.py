@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate a spec (both stages) without training")
     _spec_args(validate)
     _common(validate)
-    validate.add_argument("--check-data", action="store_true", help="also open each dataset (lists only, no image decoded), every sweep variant's")
+    validate.add_argument("--build", action="store_true", help="also build the parts (backbone on the meta device) and check that they fit: image size, patch grid, channels")
+    validate.add_argument("--check-data", action="store_true", help="also open each dataset (lists only, no image decoded), every sweep variant's; implies --build")
     validate.set_defaults(handler=cmd_validate)
 
     evaluate = sub.add_parser("eval", help="evaluate a checkpoint on a split")
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plugins = sub.add_parser("plugins", help="list installed plugins")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.add_argument("--check", action="store_true", help="also import every lazily registered factory and check it against its params (exit 2 when one fails)")
     _common(plugins)
     plugins.set_defaults(handler=cmd_plugins)
 
@@ -130,7 +132,9 @@ def cmd_validate(args) -> int:
     from .spec import load_spec
 
     resolved = load_spec(args.spec, args.overrides)
-    _check_compatibility(resolved)
+    built = args.build or args.check_data
+    if built:
+        _check_compatibility(resolved)
     if args.check_data:
         from .sweep.preflight import check_spec_data
 
@@ -142,6 +146,8 @@ def cmd_validate(args) -> int:
     print(f"  modalities: {', '.join(sorted(resolved.modalities))}")
     if args.check_data:
         print("  data: opened; the train and val splits hold samples")
+    if not built:
+        print("  parts not built: --build also checks image size, patch grid and channels, as `run` does")
     return 0
 
 
@@ -186,7 +192,7 @@ def cmd_eval(args) -> int:
     from .train import evaluate_checkpoint
 
     resolved = load_spec(args.spec, args.overrides)
-    if args.on:
+    if args.on or resolved.spec.evaluate:  # the spec's test sets, then the --on ones
         from pathlib import Path
 
         from .train.cross import TABLE, cross_evaluate
@@ -211,10 +217,22 @@ def cmd_predict(args) -> int:
 def cmd_plugins(args) -> int:
     from .plugins import get_plugin_manager
 
-    report = [info.as_dict() for info in get_plugin_manager().report()]
+    manager = get_plugin_manager()
+    report = [info.as_dict() for info in manager.report()]
+    broken = manager.check_references() if args.check else []
     if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
+        print(json.dumps(report if not args.check else {"plugins": report, "broken_references": broken}, indent=2))
+    else:
+        _print_plugins(report)
+    if args.check:
+        for problem in broken:
+            print(f"lssat: error: {problem}", file=sys.stderr)
+        if not args.json:
+            print(f"references: {'all resolve' if not broken else f'{len(broken)} broken'}")
+    return EXIT_USER_ERROR if broken else 0
+
+
+def _print_plugins(report: list[dict]) -> None:
     rows = []
     for info in report:
         counts = ", ".join(f"{kind}: {len(names)}" for kind, names in info["components"].items()) or "-"
@@ -225,7 +243,6 @@ def cmd_plugins(args) -> int:
         print(f"{name:<{widths[0]}}  {dist:<{widths[1]}}  {status:<{widths[2]}}  {counts}")
         if error:
             print(f"{'':<{widths[0]}}  {error}")
-    return 0
 
 
 def cmd_list(args) -> int:

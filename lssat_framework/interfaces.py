@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .declared import higher_is_better
+
 
 class Descriptor(nn.Module):
     """A parameter-free map from RGB ``B×3×H×W`` in [0, 1] to a modality ``B×C×H×W`` in [0, 1].
@@ -173,8 +175,7 @@ class Task:
     def higher_is_better(self, metric: str) -> bool:
         """The direction of a metric, for the best checkpoint and leaderboards. By convention,
         error rates (``eer``), fairness gaps (``*_gap@...``) and losses are better lower."""
-        base = metric.removeprefix("val_").removeprefix("train_").split("@")[0]
-        return not (base in ("eer", "error", "count") or base.endswith("_gap") or base.startswith("loss"))
+        return higher_is_better(metric)
 
     def prediction_columns(self) -> list[str]:
         """The columns ``lssat predict`` writes after ``path``, the same for every image."""

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import AmbiguousComponentError, LssatError, SpecError, UnknownComponentError
+from .declared import objective_modalities
 from .plugins import Component, PluginManager, get_plugin_manager
 
 
@@ -510,8 +511,7 @@ def validate_spec(
     wanted: list[tuple[str, str]] = []
     if "ssl" in components:
         try:
-            objective = components["ssl"].build()
-            wanted += [("ssl.params", m) for m in getattr(objective, "modalities", [])]
+            wanted += [("ssl.params", m) for m in objective_modalities(components["ssl"])]
         except LssatError as exc:
             problems.append(("ssl.params", str(exc)))
     if isinstance(data.get("classify"), str):

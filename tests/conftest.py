@@ -3,6 +3,14 @@ import os
 # nothing may reach the network: timm/huggingface must fail fast instead of retrying
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# the timm model-name cache of this test session, never the user's (subprocesses inherit it)
+if "LSSAT_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["LSSAT_CACHE_DIR"] = tempfile.mkdtemp(prefix="lssat-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["LSSAT_CACHE_DIR"], True)
 
 import functools  # noqa: E402
 import importlib.metadata  # noqa: E402

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..declared import task_headline
 from ..errors import LssatError
 from ..spec import ResolvedSpec
 from .grid import Variant, axis_kinds, expand, pick
@@ -46,15 +47,14 @@ def variant_from_environment() -> str:
 
 def manifest(resolved: ResolvedSpec, variants: list[Variant]) -> dict[str, Any]:
     """The grid as launched: what status and collection need, without the spec file."""
-    tasks: dict[str, Any] = {}
+    headlines: dict[str, tuple[str, bool]] = {}
     entries = []
     for index, variant in enumerate(variants):
         section = json.dumps(variant.resolved.raw.get("task"), sort_keys=True, default=str)
-        if section not in tasks:
-            tasks[section] = variant.resolved.components["task"].build()
-        task = tasks[section]
-        higher = task.higher_is_better(task.headline) if hasattr(task, "higher_is_better") else True
-        entries.append({"index": index, "name": variant.name, "choice": variant.choice, "headline": task.headline,
+        if section not in headlines:
+            headlines[section] = task_headline(variant.resolved.components["task"])
+        headline, higher = headlines[section]
+        entries.append({"index": index, "name": variant.name, "choice": variant.choice, "headline": headline,
                         "higher_is_better": higher, "raw": variant.resolved.raw})
     return {"name": resolved.spec.name, "source": resolved.source, "axes": axis_kinds(resolved), "variants": entries}
 

@@ -1,22 +1,36 @@
 """Builtin texture descriptors: rgb, gray, lbp, ltp, ldp, hog.
 
+The descriptors are registered by reference and imported when a run builds them: validating a
+spec and listing the descriptors need their params (:mod:`.params`, pydantic only), not torch.
+``from lssat_descriptors import LBP`` still works: the classes are imported on first access.
+
 To add a descriptor of your own, subclass one of these classes in your plugin and register it
 under a new name; see ``docs/plugins.md``.
 """
 
+from importlib import import_module
+
 from lssat_framework import hookimpl
 
-from .descriptors import LBP, LTP, RGB, Gray, LBPParams, LTPParams
-from .directional import HOG, LDP, HOGParams, LDPParams
+from .params import HOGParams, LBPParams, LDPParams, LTPParams
 
-__all__ = ["RGB", "Gray", "LBP", "LTP", "LDP", "HOG", "LBPParams", "LTPParams", "LDPParams", "HOGParams"]
+#: exported descriptor class -> the module that defines it
+_EXPORTS = {"RGB": "descriptors", "Gray": "descriptors", "LBP": "descriptors", "LTP": "descriptors", "LDP": "directional", "HOG": "directional"}
+
+__all__ = [*_EXPORTS, "LBPParams", "LTPParams", "LDPParams", "HOGParams"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @hookimpl
 def register_descriptors(register):
-    register("rgb", RGB, description="the RGB image itself (3 channels)")
-    register("gray", Gray, description="gray image, scikit-image rgb2gray weights (1 channel)")
-    register("lbp", LBP, LBPParams, "local binary patterns, codes identical to scikit-image (1 channel per scale)")
-    register("ltp", LTP, LTPParams, "local ternary patterns, Tan & Triggs 2010 (2 channels per scale)")
-    register("ldp", LDP, LDPParams, "local directional patterns, Kirsch masks, Jabid et al. 2010 (1 channel per scale)")
-    register("hog", HOG, HOGParams, "MaskFeat HOG cell histograms (bins × colour channels)")
+    register("rgb", "lssat_descriptors.descriptors:RGB", description="the RGB image itself (3 channels)")
+    register("gray", "lssat_descriptors.descriptors:Gray", description="gray image, scikit-image rgb2gray weights (1 channel)")
+    register("lbp", "lssat_descriptors.descriptors:LBP", LBPParams, "local binary patterns, codes identical to scikit-image (1 channel per scale)")
+    register("ltp", "lssat_descriptors.descriptors:LTP", LTPParams, "local ternary patterns, Tan & Triggs 2010 (2 channels per scale)")
+    register("ldp", "lssat_descriptors.directional:LDP", LDPParams, "local directional patterns, Kirsch masks, Jabid et al. 2010 (1 channel per scale)")
+    register("hog", "lssat_descriptors.directional:HOG", HOGParams, "MaskFeat HOG cell histograms (bins × colour channels)")

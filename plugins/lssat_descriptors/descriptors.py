@@ -26,10 +26,11 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lssat_framework.errors import ComponentError
 from lssat_framework.interfaces import Descriptor
+
+from .params import CircularParams, LBPMethod, LBPParams, LTPParams, as_list  # noqa: F401 - importable from here as before
 
 GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)  # skimage.color.rgb2gray
 
@@ -74,10 +75,6 @@ def gray64(images: torch.Tensor) -> torch.Tensor:
 def gray_levels(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """The 8-bit gray level ``round(255·gray)`` as ``dtype``, shape ``B×H×W`` (inputs checked by the caller)."""
     return torch.round(gray64(images)[:, 0] * 255).to(dtype)
-
-
-def as_list(value):
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def compiled(fn, compile: bool, owner: str):
@@ -186,39 +183,6 @@ class CircularNeighbours:
 
 
 # ------------------------------------------------------------------------ LBP
-LBPMethod = Literal["default", "ror", "uniform", "nri_uniform"]
-
-
-class CircularParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: number of circle points P; a list asks for several scales (channels stacked)
-    points: int | list[int] = 8
-    #: circle radius R; a list asks for several scales
-    radius: float | list[float] = 1.0
-    #: fuse the per-pixel work into one loop with ``torch.compile``: 15–25× faster than eager on
-    #: the CPU, same codes; needs a C++ compiler (CPU) or Triton (GPU) and compiles for 1–20 s per
-    #: image shape on the first call
-    compile: bool = False
-
-    @model_validator(mode="after")
-    def _scales(self):
-        points, radii = as_list(self.points), as_list(self.radius)
-        if len(points) > 1 and len(radii) > 1 and len(points) != len(radii):
-            raise ValueError(f"points ({len(points)} values) and radius ({len(radii)} values) must have the same length")
-        if not points or not radii:
-            raise ValueError("points and radius need at least one value each")
-        if any(p < 1 or p > 32 for p in points):
-            raise ValueError("points must be between 1 and 32")
-        if any(r <= 0 for r in radii):
-            raise ValueError("radius must be positive")
-        return self
-
-
-class LBPParams(CircularParams):
-    method: LBPMethod = "default"
-
-
 def _scales(points, radius) -> list[tuple[int, float]]:
     points, radii = as_list(points), as_list(radius)
     n = max(len(points), len(radii))
@@ -343,11 +307,6 @@ class LBP(CircularDescriptor):
 
 
 # ------------------------------------------------------------------------ LTP
-class LTPParams(CircularParams):
-    #: dead zone half-width t on the 0–255 scale
-    threshold: float = Field(5.0, ge=0)
-
-
 class LTP(CircularDescriptor):
     """Local ternary patterns (Tan & Triggs 2010): per scale two channels, upper and lower code.
 

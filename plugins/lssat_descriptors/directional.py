@@ -11,11 +11,11 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lssat_framework.interfaces import Descriptor
 
-from .descriptors import RGB, as_list, check_images, compiled, gray64, gray_levels
+from .descriptors import RGB, check_images, compiled, gray64, gray_levels
+from .params import HOGParams, LDPParams, as_list  # noqa: F401 - importable from here as before
 
 
 def edge_padded_levels(images: torch.Tensor, pad: int) -> torch.Tensor:
@@ -49,28 +49,6 @@ def sort8(values: list[torch.Tensor]) -> list[torch.Tensor]:
     for a, b in ((0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5), (2, 6), (3, 7), (0, 1), (2, 3), (4, 5), (6, 7), (2, 4), (3, 5), (1, 4), (3, 6), (1, 2), (3, 4), (5, 6)):
         values[a], values[b] = torch.minimum(values[a], values[b]), torch.maximum(values[a], values[b])
     return values
-
-
-class LDPParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: how many of the 8 strongest absolute Kirsch responses set their bit
-    k: int = Field(3, ge=1, le=8)
-    #: spacing of the 3×3 mask taps (1 = the paper's); a list asks for several scales
-    radius: int | list[int] = 1
-    #: fuse the per-pixel work into one loop with ``torch.compile`` (as for LBP; same codes)
-    compile: bool = False
-
-    @field_validator("radius")
-    @classmethod
-    def _positive_radii(cls, radius):
-        radii = as_list(radius)
-        if not radii:
-            raise ValueError("radius needs at least one value (1 is the paper's 3×3 mask)")
-        if any(r < 1 for r in radii):
-            # radius 0 puts every tap on the centre: the responses are all 0 and the code constant
-            raise ValueError("radius must be 1 or more pixels (1 is the paper's 3×3 mask)")
-        return radius
 
 
 class LDP(Descriptor):
@@ -122,17 +100,6 @@ class LDP(Descriptor):
 
 
 # ------------------------------------------------------------------------ HOG
-class HOGParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: orientation bins over [0, π)
-    bins: int = Field(9, ge=2)
-    #: side of a histogram cell in pixels
-    cell: int = Field(8, ge=1)
-    #: histograms of the gray image, or one per RGB channel (MaskFeat)
-    color: Literal["gray", "rgb"] = "gray"
-
-
 class HOG(Descriptor):
     """Histograms of oriented gradients as a MaskFeat target (Wei et al. 2022).
 

@@ -9,7 +9,6 @@ reconstructed modalities add their losses.
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from timm.layers import trunc_normal_
 from timm.models.vision_transformer import Block
 from torch import nn
@@ -17,28 +16,7 @@ from torch import nn
 from lssat_framework.interfaces import Backbone, SSLObjective, SSLOutput, match_channels
 from lssat_framework.model import count_parameters
 
-
-class MAEParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: the modality the masked branch sees (``rgb`` or any configured descriptor)
-    mask: str = "rgb"
-    #: one or more modalities to reconstruct
-    reconstruct: list[str] = Field(default_factory=lambda: ["rgb"], min_length=1)
-    mask_ratio: float = Field(0.75, gt=0, lt=1)
-    #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks (4 heads) for tiny and small
-    #: encoders (under 50 M parameters: ViT-Tiny/Small, ResNet-18/50, ConvNeXt-T), 512-d × 8 blocks
-    #: (16 heads) for base and larger
-    decoder_dim: int | None = Field(None, ge=8)
-    decoder_depth: int | None = Field(None, ge=1)
-    decoder_heads: int | None = Field(None, ge=1)
-    #: normalise each target patch to zero mean and unit variance (MAE's norm_pix_loss)
-    norm_target: bool = False
-
-    @field_validator("reconstruct", mode="before")
-    @classmethod
-    def _one_or_many(cls, value):
-        return [value] if isinstance(value, str) else value
+from .params import MAEParams  # noqa: F401 - importable from here as before
 
 
 #: encoders below this size get the small decoder (ViT-Small has 22 M parameters, ViT-Base 86 M)

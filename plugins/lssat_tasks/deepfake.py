@@ -9,11 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics as M
-from .tasks import BaseTask, TaskParams
-
-
-class DeepfakeParams(TaskParams):
-    label: str = "fake"
+from .params import DeepfakeParams  # noqa: F401 - importable from here as before
+from .tasks import BaseTask
 
 
 class DeepfakeTask(BaseTask):
@@ -28,7 +25,7 @@ class DeepfakeTask(BaseTask):
     """
 
     kind = "binary"
-    headline = "auc"
+    headline = DeepfakeParams.headline
 
     def __init__(self, label: str, groups: list[str] | None = None):
         super().__init__(label, groups)

@@ -15,24 +15,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo, Task
 
 from . import metrics as M
-
-
-class TaskParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: group labels of the dataset to report the headline metric for, e.g. [Male]
-    groups: list[str] = Field(default_factory=list)
-
-
-class LabelledTaskParams(TaskParams):
-    #: the dataset label this task reads
-    label: str
+from .params import AttributesParams, LabelledTaskParams, MulticlassParams, TaskParams  # noqa: F401 - importable from here as before
 
 
 #: fairness gaps whose NaN was already explained: the log says why once per gap and process
@@ -139,19 +127,11 @@ class BaseTask(Task):
         return self.names
 
 
-class AttributesParams(TaskParams):
-    label: str = "attributes"
-    #: attribute names to predict; null = every attribute of the dataset
-    attributes: list[str] | None = None
-    #: weigh each attribute's positives by negatives/positives of the training split (imbalance)
-    balance: bool = False
-
-
 class AttributesTask(BaseTask):
     """Multi-label attributes: per-attribute accuracy and their mean (the headline), BCE loss."""
 
     kind = "multilabel"
-    headline = "mean_acc"
+    headline = AttributesParams.headline
 
     def __init__(self, label="attributes", attributes=None, balance=False, groups=None):
         super().__init__(label, groups)
@@ -205,15 +185,11 @@ class AttributesTask(BaseTask):
         return {column: round(float(p), 6) for column, p in zip(self.prediction_columns(), score, strict=True)}
 
 
-class MulticlassParams(TaskParams):
-    label: str = "expression"
-
-
 class MulticlassTask(BaseTask):
     """Multi-class: accuracy, balanced accuracy (mean recall), macro-F1; confusion matrix PNG."""
 
     kind = "multiclass"
-    headline = "acc"
+    headline = MulticlassParams.headline
 
     def loss(self, logits, target):
         return F.cross_entropy(logits, target.long())

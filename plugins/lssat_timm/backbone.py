@@ -16,7 +16,6 @@ pixel path through timm's ``forward_features``.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from lssat_framework.interfaces import Backbone
 from .params import TimmParams
 from .weights import create_model
 
-__all__ = ["TimmBackbone", "TimmParams", "make_factory"]
+__all__ = ["TimmBackbone", "TimmParams"]
 
 
 def _is_vit(model: nn.Module) -> bool:
@@ -164,9 +163,3 @@ class TimmBackbone(Backbone):
                 f"backbone '{self.model_name}' gave a {features.shape[-2]}×{features.shape[-1]} feature map, expected {rows}×{cols}"
             )
         return features.flatten(2).transpose(1, 2)
-
-
-def make_factory(model_name: str):
-    factory = functools.partial(TimmBackbone, model_name)
-    functools.update_wrapper(factory, TimmBackbone)
-    return factory

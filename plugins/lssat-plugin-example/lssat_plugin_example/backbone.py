@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from lssat_framework.interfaces import Backbone
 
-
-class SmallConvNetParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    width: int = Field(32, ge=4)
-    in_chans: int = Field(3, ge=1)
+from .params import SmallConvNetParams  # noqa: F401 - the params beside the backbone, as before
 
 
 class SmallConvNet(Backbone):

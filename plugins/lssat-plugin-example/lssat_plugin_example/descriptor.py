@@ -8,22 +8,10 @@ circular sampling; only the comparison changes.
 from __future__ import annotations
 
 import torch
-from pydantic import Field, model_validator
 
 from lssat_descriptors import LBP
-from lssat_descriptors.descriptors import CircularParams
 
-
-class CSLBPParams(CircularParams):
-    #: a pair counts when the difference exceeds this, on the 0–255 scale
-    threshold: float = Field(3.0, ge=0)
-
-    @model_validator(mode="after")
-    def _even_points(self):
-        points = self.points if isinstance(self.points, list) else [self.points]
-        if any(p % 2 for p in points):
-            raise ValueError("centre-symmetric LBP needs an even number of points")
-        return self
+from .params import CSLBPParams  # noqa: F401 - the params beside the descriptor, as before
 
 
 class CentreSymmetricLBP(LBP):

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from lssat_framework.errors import DataError
 from lssat_tasks import DeepfakeTask
-from lssat_tasks.tasks import TaskParams
 
-
-class OneAttributeParams(TaskParams):
-    #: the attribute to predict, e.g. Smiling
-    attribute: str
-    #: the multi-label label of the dataset that holds it
-    label: str = "attributes"
+from .params import OneAttributeParams  # noqa: F401 - the params beside the task, as before
 
 
 class OneAttribute(DeepfakeTask):
