@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .plugins import KINDS, PluginManager, get_plugin_manager
-from .spec import AugmentSpec, ComponentSpec, LossSpec, Spec, TrainSpec
+from .spec import AugmentSpec, ComponentSpec, EvaluateSpec, LossSpec, Spec, TrainSpec
 
 BUILTIN_DISTRIBUTION = "lssat-framework"
 
@@ -106,6 +106,10 @@ def spec_reference(manager: PluginManager | None = None) -> str:
         "### `train.augment`",
         "",
         model_table(AugmentSpec),
+        "",
+        "### `evaluate` (each test set)",
+        "",
+        model_table(EvaluateSpec),
         "",
         "## Builtin components and their params",
     ]

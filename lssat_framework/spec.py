@@ -6,7 +6,8 @@ where the YAML file is known, its line:
 1. the outer schema (:class:`Spec`, ``extra="forbid"``);
 2. each component section (``data``, ``task``, ``backbone``, ``ssl``, ``descriptors.*``): its
    ``name`` is resolved in the registry and its ``params`` validated against the params model the
-   plugin registered; then the modalities the SSL objective and the task head read must exist.
+   plugin registered; then the modalities the SSL objective and the task head read must exist;
+   then each test set of ``evaluate:``, as the ``data`` section (``evaluate[1].params.root``).
 
 The YAML itself is read safely: no tags that build Python objects, no duplicate keys, no recursive
 aliases, and aliases may add at most :data:`MAX_ALIAS_VALUES` values. What only building the
@@ -44,6 +45,15 @@ class ComponentSpec(_Strict):
     name: str
     #: the component's own params, validated against its plugin's model
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluateSpec(ComponentSpec):
+    """A test set of ``evaluate:``: a dataset, named as ``data`` names one, that the trained model
+    never saw. The run's data params that the dataset also takes (``image_size``, ...) are carried
+    over; ``params`` gives the rest (at least where its data is: ``root``)."""
+
+    #: the test set's row in the cross-dataset table and its leaderboard columns (``auc@<label>``); default: the dataset's name
+    label: str | None = Field(None, min_length=1)
 
 
 class LossSpec(_Strict):
@@ -218,6 +228,10 @@ class Spec(_Strict):
     loss: LossSpec = Field(default_factory=LossSpec)
     #: optimisation and run settings
     train: TrainSpec
+    #: test sets the trained model (best weights, else last) is evaluated on when the run ends:
+    #: ``cross_dataset.csv/.md`` and ROC curves in the run directory, each test set's headline in
+    #: ``summary.json`` under ``cross``, and in a sweep's leaderboard
+    evaluate: list[EvaluateSpec] = Field(default_factory=list)
     #: the axes of a grid of runs: a dotted key with a list of values, or a named group of
     #: variants, each a mapping of dotted keys to values; the run expands their cartesian product
     sweep: dict[str, list[Any] | dict[str, dict[str, Any]]] | None = None
@@ -527,11 +541,43 @@ def validate_spec(
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             problems.append((path, f"modality '{name}' is neither declared under `descriptors` nor a registered descriptor.{hint}"))
+    problems += _test_set_problems(data, manager)
 
     if problems:
         raise SpecError([(_with_line(path, lines), msg) for path, msg in problems], source=source)
     assert spec is not None
     return ResolvedSpec(spec=spec, raw=data, components=components, modalities=modalities, source=source)
+
+
+def cross_dataset_params(component: Component, params: dict[str, Any], run_data: Any) -> dict[str, Any]:
+    """A test set's dataset params: the run's ``data`` params that the dataset also takes, except
+    those it requires (where its data is), under the test set's own ``params``."""
+    fields = component.params_model.model_fields if component.params_model is not None else {}
+    run_params = run_data.get("params") if isinstance(run_data, dict) else None
+    carried = {key: value for key, value in (run_params or {}).items() if key in fields and not fields[key].is_required()}
+    return {**carried, **params}
+
+
+def _test_set_problems(data: dict[str, Any], manager: PluginManager) -> list[tuple[str, str]]:
+    """Stage 2 of ``evaluate:``: each test set's dataset resolved and its params (with the run's
+    data params carried over) validated, as the ``data`` section is."""
+    problems: list[tuple[str, str]] = []
+    items = data.get("evaluate")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        params = (item.get("params") or {}) if isinstance(item, dict) else None
+        if not isinstance(params, dict) or not isinstance(item.get("name"), str):
+            continue  # stage 1 reported it
+        path = f"evaluate[{index}]"
+        try:
+            component = manager.get("dataset", item["name"])
+            component.validate(cross_dataset_params(component, params, data.get("data")))
+        except (UnknownComponentError, AmbiguousComponentError) as exc:
+            problems.append((f"{path}.name", str(exc)))
+        except ValidationError as exc:
+            problems += [_pydantic_problem(err, (path, "params"), component.params_model) for err in exc.errors()]
+        except TypeError as exc:
+            problems.append((f"{path}.params", str(exc)))
+    return problems
 
 
 def _lookup(data: Any, dotted: str) -> Any:
@@ -543,7 +589,7 @@ def _lookup(data: Any, dotted: str) -> Any:
 
 
 def _with_line(path: str, lines: dict[str, int]) -> str:
-    parts = path.split(".")
+    parts = re.sub(r"\[(\d+)\]", r".\1", path).split(".")  # the line map keys list items as a.1
     for end in range(len(parts), 0, -1):  # the deepest key that exists in the file
         line = lines.get(".".join(parts[:end]))
         if line is not None:
@@ -553,7 +599,9 @@ def _with_line(path: str, lines: dict[str, int]) -> str:
 
 def _pydantic_problem(err: dict[str, Any], prefix: tuple[str, ...], model: type[BaseModel] | None) -> tuple[str, str]:
     loc = tuple(str(part) for part in err["loc"])
-    path = ".".join(prefix + loc)
+    path = ".".join(prefix)
+    for part in err["loc"]:  # keys joined by dots, list items in brackets: evaluate[1].params
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
     message = err["msg"]
     if err["type"] == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
@@ -579,6 +627,8 @@ def _fields_at(model: Any, loc: tuple[str, ...]) -> list[str]:
             current = field.annotation
         elif typing.get_origin(current) is dict:
             current = typing.get_args(current)[1]
+        elif typing.get_origin(current) is list:  # the part is an item's index
+            current = typing.get_args(current)[0]
         else:
             return []
     current = _unwrap(current)

@@ -169,3 +169,75 @@ def test_eval_on_an_unknown_or_malformed_test_set_is_one_clear_error():
         test_set_data(parse_test_set("celebdff:/data/Celeb-DF-v2"), {})
     data = test_set_data(parse_test_set("deepfakebench:/data/Celeb-DF-v2.json,root=/data/rgb"), {"params": {"image_size": 64, "train": 10}})
     assert data == {"name": "deepfakebench", "params": {"image_size": 64, "json_file": "/data/Celeb-DF-v2.json", "root": "/data/rgb"}}
+
+
+# ------------------------------------------------------------- the spec's evaluate: list
+def test_bad_evaluate_items_are_reported_together_with_their_dotted_paths(tmp_path, tiny_spec):
+    """Issue 12: each test set of `evaluate:` is validated as the `data` section is, in stage 2."""
+    from lssat_framework.errors import SpecError
+    from lssat_framework.spec import load_spec
+
+    tiny_spec["evaluate"] = [
+        {"name": "celebdf", "params": {"root": "/data/Celeb-DF-v2"}, "label": "celebdf-test"},
+        {"name": "celebdff", "params": {"root": "/data/Celeb-DF-v2"}},
+        {"name": "dfd", "params": {"frames_per_video": 0}},
+        {"name": "dfdc", "params": {"root": "/data/DFDC"}, "lable": "dfdc-test"},
+    ]
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(tiny_spec, sort_keys=False))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    problems = dict(caught.value.problems)
+    assert len(problems) == 4, problems
+    assert "unknown dataset 'celebdff'" in problems[next(p for p in problems if p.startswith("evaluate[1].name (line "))]
+    assert any(p.startswith("evaluate[2].params.root (line ") for p in problems)  # required: where the data is
+    assert any(p.startswith("evaluate[2].params.frames_per_video (line ") for p in problems)
+    assert "did you mean 'label'" in problems[next(p for p in problems if p.startswith("evaluate[3].lable"))]
+    tiny_spec["evaluate"] = tiny_spec["evaluate"][:1]
+    assert validate_spec(tiny_spec).spec.evaluate[0].label == "celebdf-test"
+
+
+def test_a_run_with_an_evaluate_list_tests_its_weights_on_each_set_and_keeps_a_missing_one_as_an_error(tmp_path, tiny_spec, capsys):
+    """Issue 12: the run writes the cross-dataset table and the ROC curves into its directory and
+    each test set's headline into summary.json; a test set whose data is missing loses nothing."""
+    import json
+
+    from lssat_framework.train import train
+
+    tiny_spec["train"]["recon_grid"] = False
+    tiny_spec["evaluate"] = [
+        {"name": "celebdf", "params": {"root": str(celebdf_root(tmp_path / "Celeb-DF-v2"))}, "label": "celebdf-test"},
+        {"name": "dfd", "params": {"root": str(tmp_path / "not-there")}},
+    ]
+    run = tmp_path / "run"
+    returned = train(validate_spec(tiny_spec), run)
+    assert "not-there" in capsys.readouterr().err
+    with open(run / "cross_dataset.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["test_set"] for row in rows] == ["synthetic-faces", "celebdf-test", "dfd"]
+    assert [row["count"] for row in rows] == ["8", "6", ""] and "not-there" in rows[2]["error"] and not rows[1]["error"]
+    assert "| celebdf-test | celebdf |" in (run / "cross_dataset.md").read_text()
+    assert Image.open(run / "cross_dataset_roc.png").size == (500, 500)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["cross"] == returned["cross"]
+    assert summary["final"]["count"] == 13  # the training results stay
+    celebdf = summary["cross"]["celebdf-test"]
+    assert set(celebdf) == {"dataset", "count", "auc", "video_auc"} and celebdf["dataset"] == "celebdf" and celebdf["count"] == 6
+    assert 0 <= celebdf["auc"] <= 1 and celebdf["auc"] == pytest.approx(float(rows[1]["auc"]))
+    assert set(summary["cross"]["dfd"]) == {"dataset", "error"} and "not-there" in summary["cross"]["dfd"]["error"]
+
+
+def test_eval_uses_the_specs_evaluate_list_and_adds_the_on_test_sets(tmp_path, tiny_spec):
+    """Issue 12: `lssat eval SPEC --checkpoint RUN` with `evaluate:` in the spec and no --on."""
+    from lssat_framework.train import train
+
+    tiny_spec["train"]["recon_grid"] = False
+    train(validate_spec(tiny_spec), tmp_path / "run")
+    tiny_spec["evaluate"] = [{"name": "celebdf", "params": {"root": str(celebdf_root(tmp_path / "Celeb-DF-v2"))}}]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(tiny_spec))
+    for extra, expected in (([], ["synthetic-faces", "celebdf"]), (["--on", f"dfd:{dfd_root(tmp_path / 'FaceForensics++')}"], ["synthetic-faces", "celebdf", "dfd"])):
+        out = tmp_path / f"cross{len(extra)}"
+        assert cli.main(["eval", str(spec), "--checkpoint", str(tmp_path / "run"), "--out", str(out), *extra]) == 0
+        with open(out / "cross_dataset.csv") as handle:
+            assert [row["test_set"] for row in csv.DictReader(handle)] == expected

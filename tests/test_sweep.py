@@ -36,6 +36,10 @@ def fake_trainer(score, fail=None):
             "chance": 0.5, "best": {"epoch": 1, "metric": task.headline, "value": value}, "epochs": 1,
             "parameters": 1_000_000 * raw["backbone"]["params"].get("depth", 1), "images_per_s": 10.0, "peak_mem_mb": 100.0,
         }
+        if raw.get("evaluate"):  # as the trainer records the test sets of `evaluate:`; the last one's data is missing
+            *found, missing = [item.get("label") or item["name"] for item in raw["evaluate"]]
+            summary["cross"] = {label: {"dataset": label, "count": 6, task.headline: value - 0.1, f"video_{task.headline}": value - 0.05} for label in found}
+            summary["cross"][missing] = {"dataset": missing, "error": f"{missing}: expected the folder /data/{missing}, which does not exist"}
         (out_dir / "summary.json").write_text(json.dumps(summary))
         return summary
 
@@ -81,6 +85,23 @@ def test_an_axis_named_task_is_not_overwritten_by_the_summarys_task(tmp_path, ti
     rows = read_csv(out / "leaderboard.csv")
     assert sorted(r["sweep.task"] for r in rows) == ["set-a", "set-a", "set-b", "set-b"]
     assert {r["task"] for r in rows} == {"deepfake"}  # the summary's task kind, in its own column
+
+
+def test_the_leaderboard_has_a_column_per_test_set_of_evaluate_and_names_those_not_evaluated(tmp_path, tiny_spec, trainer):
+    """Issue 12: a sweep with an `evaluate:` list puts the cross-dataset AUCs into its leaderboard."""
+    from lssat_framework.sweep import run_sweep
+
+    trainer(score=lambda raw: (0.6 + 0.1 * raw["backbone"]["params"]["depth"], 0.5, 0.9))
+    tiny_spec["sweep"] = {"backbone.params.depth": [1, 2]}
+    tiny_spec["evaluate"] = [{"name": "celebdf", "params": {"root": "/data/Celeb-DF-v2"}}, {"name": "dfdc", "params": {"root": "/data/DFDC"}, "label": "dfdc-test"}]
+    out = tmp_path / "out"
+    run_sweep(load_spec(write_spec(tmp_path, tiny_spec)), out=out)
+    rows = read_csv(out / "leaderboard.csv")
+    assert list(rows[0])[-3:] == ["auc@celebdf", "video_auc@celebdf", "error"]
+    assert {r["variant"]: round(float(r["auc@celebdf"]), 4) for r in rows} == {"backbone.depth=1": 0.6, "backbone.depth=2": 0.7}
+    board = (out / "leaderboard.md").read_text()
+    assert "| auc@celebdf | video_auc@celebdf |" in board.splitlines()[0] and "| 0.7000 | 0.7500 |" in board
+    assert "## Test sets not evaluated (2)" in board and "- backbone.depth=1, dfdc-test: dfdc-test: expected the folder" in board
 
 
 def test_a_sweep_refuses_results_of_a_different_spec(tmp_path, tiny_spec, trainer):

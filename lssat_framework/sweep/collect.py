@@ -2,9 +2,11 @@
 
 ``leaderboard.csv`` has one row per variant of the grid (finished or not, with its state and
 error): the sweep's axes as ``sweep.<axis>`` columns, then the result fields, so that an axis
-named like a result field (``task``) never collides with it. ``leaderboard.md`` lists the
-finished variants with their intervals, the seeds' mean ± std where there is a ``seed`` axis,
-and the variants without a result. Every shared file is written whole and renamed into place.
+named like a result field (``task``) never collides with it; where the spec has ``evaluate:``,
+a ``<metric>@<test set>`` column per test set and metric in the variants' ``summary.json``
+(``auc@celebdf``, ``video_auc@celebdf``). ``leaderboard.md`` lists the finished variants with
+their intervals and those columns, the seeds' mean ± std where there is a ``seed`` axis, the
+test sets that could not be evaluated, and the variants without a result. Every shared file is written whole and renamed into place.
 """
 
 from __future__ import annotations
@@ -49,7 +51,27 @@ def _result(summary: dict[str, Any]) -> dict[str, Any]:
         "parameters_m": None if summary.get("parameters") is None else round(summary["parameters"] / 1e6, 3),
         "images_per_s": rounded(summary.get("images_per_s"), 1),
         "peak_mem_mb": rounded(summary.get("peak_mem_mb"), 1),
+        **cross_results(summary),
     }
+
+
+def cross_results(summary: dict[str, Any]) -> dict[str, Any]:
+    """A run's cross-dataset numbers (``summary.json``'s ``cross``) as ``<metric>@<test set>``
+    fields; a test set that was not evaluated as ``error@<test set>``."""
+    fields: dict[str, Any] = {}
+    for label, result in (summary.get("cross") or {}).items():
+        for metric, value in result.items() if isinstance(result, dict) else ():
+            if metric not in ("dataset", "count"):
+                fields[f"{metric}@{label}"] = value
+    return fields
+
+
+def cross_columns(found: list[dict[str, Any]]) -> list[str]:
+    """The ``<metric>@<test set>`` columns of the variants, in the order they first appear; errors out."""
+    columns: list[str] = []
+    for row in found:
+        columns += [key for key in row["result"] if "@" in key and not key.startswith("error@") and key not in columns]
+    return columns
 
 
 def rows(out_dir: Path, manifest: dict[str, Any], states: list[VariantStatus]) -> list[dict[str, Any]]:
@@ -70,21 +92,24 @@ def _fmt(value: Any) -> str:
 def leaderboard_csv(axes: list[str], found: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["variant", *[f"sweep.{a}" for a in axes], *RESULT_COLUMNS])
+    columns = [*RESULT_COLUMNS[:-1], *cross_columns(found), RESULT_COLUMNS[-1]]  # the error last
+    writer.writerow(["variant", *[f"sweep.{a}" for a in axes], *columns])
     for row in found:
-        writer.writerow([row["variant"], *[row["axes"].get(a) for a in axes], *[row["result"].get(c) for c in RESULT_COLUMNS]])
+        writer.writerow([row["variant"], *[row["axes"].get(a) for a in axes], *[row["result"].get(c) for c in columns]])
     return buffer.getvalue()
 
 
 def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str, Any]]) -> str:
     done = [r for r in found if r["result"]["state"] == "done"]
     done.sort(key=lambda r: (str(r["result"]["task"]), -(r["result"]["value"] or 0) if r["higher"] else (r["result"]["value"] or 0)))
-    header = ["variant", *[f"sweep.{a}" for a in axes], "metric", "value [95 % interval]", "chance", "parameters_m", "images_per_s", "peak_mem_mb"]
+    cross = cross_columns(done)
+    header = ["variant", *[f"sweep.{a}" for a in axes], "metric", "value [95 % interval]", "chance", *cross, "parameters_m", "images_per_s", "peak_mem_mb"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in done:
         r = row["result"]
         interval = f" [{r['low']:.4f}, {r['high']:.4f}]" if r["low"] is not None and r["high"] is not None else " [no interval]"
-        cells = [row["variant"], *[row["axes"].get(a, "") for a in axes], r["metric"], _fmt(r["value"]) + interval, _fmt(r["chance"]), _fmt(r["parameters_m"]), _fmt(r["images_per_s"]), _fmt(r["peak_mem_mb"])]
+        cells = [row["variant"], *[row["axes"].get(a, "") for a in axes], r["metric"], _fmt(r["value"]) + interval, _fmt(r["chance"]),
+                 *[_fmt(r.get(c)) for c in cross], _fmt(r["parameters_m"]), _fmt(r["images_per_s"]), _fmt(r["peak_mem_mb"])]
         lines.append("| " + " | ".join(cells) + " |")
     seed_axes = [a for a in axes if kinds.get(a) == "seed"]
     if seed_axes and done:
@@ -98,6 +123,10 @@ def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str,
         for key, values in groups.items():
             spread = f"{statistics.stdev(values):.4f}" if len(values) > 1 else "n/a"
             lines.append("| " + " | ".join([*key, f"{statistics.fmean(values):.4f} ± {spread}", str(len(values))]) + " |")
+    not_evaluated = [f"- {row['variant']}, {key.removeprefix('error@')}: {' '.join(str(value).split())}"
+                     for row in done for key, value in row["result"].items() if key.startswith("error@")]
+    if not_evaluated:
+        lines += ["", f"## Test sets not evaluated ({len(not_evaluated)})", "", *not_evaluated]
     missing = [r for r in found if r["result"]["state"] != "done"]
     if missing:
         lines += ["", f"## Not finished ({len(missing)} of {len(found)})", ""]

@@ -9,12 +9,17 @@ sample). A test set is the run's spec with its ``data`` section replaced: the da
 ``ROOT`` as its first required param (``root`` for the shipped readers), the run's data params that
 the dataset also takes (``image_size``, ...), and any ``KEY=VALUE`` given after commas
 (``--on NAME:/data/listing.json,root=/data/frames``; values are YAML).
+
+The spec's ``evaluate:`` list names test sets the same way (``{name: celebdf, params: {root:
+/data/Celeb-DF-v2}, label: ...}``); ``lssat eval`` evaluates those, then the ``--on`` ones. A run
+whose spec has the list evaluates its weights on them when it ends (:func:`evaluate_after_training`).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LssatError
-from ..spec import ResolvedSpec, parse_yaml, validate_spec
+from ..spec import ResolvedSpec, Spec, cross_dataset_params, parse_yaml, validate_spec
 from .rundir import find_weights
 from .trained import checkpoint_evaluation, spec_for_checkpoint
 
@@ -33,12 +38,15 @@ TABLE = "cross_dataset"
 
 @dataclass
 class TestSet:
-    """One ``--on NAME:ROOT[,KEY=VALUE...]``."""
+    """One ``--on NAME:ROOT[,KEY=VALUE...]`` or one item of the spec's ``evaluate:``."""
 
     dataset: str
-    location: str
+    #: ``--on``'s ROOT: the dataset's first required param ("": ``params`` say where the data is)
+    location: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     label: str = ""
+    #: where it was named, for messages: ``--on celebdf:/data/Celeb-DF-v2``, ``evaluate[1]``
+    origin: str = ""
 
 
 def parse_test_set(text: str) -> TestSet:
@@ -52,7 +60,12 @@ def parse_test_set(text: str) -> TestSet:
         if not equals or not key:
             raise LssatError(f"--on {text!r}: expected KEY=VALUE after the root, got {pair!r}")
         params[key.strip()] = parse_yaml(value)
-    return TestSet(name, location, params)
+    return TestSet(name, location, params, origin=f"--on {text}")
+
+
+def spec_test_sets(spec: Spec) -> list[TestSet]:
+    """The test sets of the spec's ``evaluate:`` list."""
+    return [TestSet(item.name, params=dict(item.params), label=item.label or "", origin=f"evaluate[{index}]") for index, item in enumerate(spec.evaluate)]
 
 
 def test_set_data(test_set: TestSet, run_data: dict[str, Any]) -> dict[str, Any]:
@@ -60,12 +73,18 @@ def test_set_data(test_set: TestSet, run_data: dict[str, Any]) -> dict[str, Any]
     from ..plugins import get_plugin_manager
 
     component = get_plugin_manager().get("dataset", test_set.dataset)
-    fields = component.params_model.model_fields if component.params_model is not None else {}
-    required = [name for name, info in fields.items() if info.is_required()]
-    if not required:
-        raise LssatError(f"--on {test_set.dataset}: this dataset takes no location; it is not a test set on disk")
-    carried = {key: value for key, value in (run_data.get("params") or {}).items() if key in fields and key not in required}
-    return {"name": test_set.dataset, "params": {**carried, required[0]: test_set.location, **test_set.params}}
+    params = dict(test_set.params)
+    if test_set.location:
+        fields = component.params_model.model_fields if component.params_model is not None else {}
+        required = [name for name, info in fields.items() if info.is_required()]
+        if not required:
+            raise LssatError(f"--on {test_set.dataset}: this dataset takes no location; it is not a test set on disk")
+        params = {required[0]: test_set.location, **params}
+    return {"name": test_set.dataset, "params": cross_dataset_params(component, params, run_data)}
+
+
+def _in_words(exc: Exception) -> str:
+    return str(exc).strip() if isinstance(exc, LssatError) else f"{type(exc).__name__}: {exc}"
 
 
 def _labels(names: list[str]) -> list[str]:
@@ -78,23 +97,42 @@ def _labels(names: list[str]) -> list[str]:
     return labels
 
 
-def cross_evaluate(resolved: ResolvedSpec | None, checkpoint: str | Path, on: list[str], out: str | Path, overrides: list[str] = ()) -> list[dict[str, Any]]:
-    """Evaluate ``checkpoint`` on the spec's dataset and every ``--on`` test set; write the table
-    and the ROC curves to ``out``; return the rows."""
+def labelled_test_sets(base: ResolvedSpec, on: list[str] = ()) -> list[TestSet]:
+    """The spec's own dataset, its ``evaluate:`` test sets, then the ``--on`` ones, each with its row's label."""
+    test_sets = [TestSet(base.raw["data"]["name"], origin="data")] + spec_test_sets(base.spec) + [parse_test_set(text) for text in on]
+    for test_set, label in zip(test_sets, _labels([t.label or t.dataset for t in test_sets])):
+        test_set.label = label
+    return test_sets
+
+
+def cross_evaluate(
+    resolved: ResolvedSpec | None, checkpoint: str | Path, on: list[str], out: str | Path, overrides: list[str] = (),
+    alone=None, keep_going: bool = False,
+) -> list[dict[str, Any]]:
+    """Evaluate ``checkpoint`` on the spec's dataset, each test set of its ``evaluate:`` list and
+    every ``--on`` test set; write the table and the ROC curves to ``out``; return the rows.
+    ``alone``: see :func:`~.trained.checkpoint_evaluation`. ``keep_going``: a test set that
+    cannot be evaluated is a row with its ``error``, and the others are evaluated still."""
     weights = find_weights(checkpoint)
     base = spec_for_checkpoint(resolved, weights, list(overrides))
-    test_sets = [TestSet(base.raw["data"]["name"], "", label="")] + [parse_test_set(text) for text in on]
-    for test_set, label in zip(test_sets, _labels([t.dataset for t in test_sets])):
-        test_set.label = label
+    test_sets = labelled_test_sets(base, on)
     rows, curves = [], []
     for index, test_set in enumerate(test_sets):
-        spec = base
-        if index:
-            data = {**base.raw, "data": test_set_data(test_set, base.raw["data"])}
-            spec = validate_spec(data, source=f"--on {test_set.dataset}:{test_set.location}")
-        evaluation, task = checkpoint_evaluation(spec, checkpoint, TEST_SPLITS)
-        location = test_set.location or str((spec.raw["data"].get("params") or {}).get("root", ""))
-        rows.append({"test_set": test_set.label, "dataset": test_set.dataset, "root": location, **evaluation.metrics})
+        row = {"test_set": test_set.label, "dataset": test_set.dataset, "root": test_set.location}
+        try:
+            spec = base
+            if index:
+                data = {**{k: v for k, v in base.raw.items() if k != "evaluate"}, "data": test_set_data(test_set, base.raw["data"])}
+                spec = validate_spec(data, source=test_set.origin)
+            row["root"] = test_set.location or str((spec.raw["data"].get("params") or {}).get("root", ""))
+            evaluation, task = checkpoint_evaluation(spec, checkpoint, TEST_SPLITS, alone=alone)
+        except Exception as exc:
+            if not keep_going:
+                raise
+            rows.append({**row, "error": _in_words(exc)})
+            print(f"lssat: warning: test set {test_set.label} ({test_set.origin}) not evaluated: {rows[-1]['error']}", file=sys.stderr)
+            continue
+        rows.append({**row, **evaluation.metrics})
         scores = task.scores(evaluation.logits).float().numpy()
         if scores.ndim == 1:  # one score per sample: a ROC curve
             curves.append((test_set.label, *roc_points(scores, evaluation.target.numpy())))
@@ -104,6 +142,23 @@ def cross_evaluate(resolved: ResolvedSpec | None, checkpoint: str | Path, on: li
     if curves:
         save_roc_png(curves, out / f"{TABLE}_roc.png")
     return rows
+
+
+def evaluate_after_training(resolved: ResolvedSpec, run_dir: Path, accelerator, headline: str) -> dict[str, dict[str, Any]]:
+    """A finished run's weights (best, else final) on its spec's dataset and on each test set of
+    its ``evaluate:`` list, on this process alone: the table and the ROC curves into ``run_dir``;
+    returns each test set's headline (and its ``video_`` form where the task reports it), or its
+    error, for ``summary.json``. A test set that cannot be evaluated never fails the run."""
+    try:
+        rows = cross_evaluate(resolved, run_dir, [], run_dir, alone=accelerator, keep_going=True)
+    except Exception as exc:  # e.g. the table cannot be written: the run's own results stay
+        error = _in_words(exc)
+        print(f"lssat: warning: the cross-dataset evaluation of {run_dir} failed: {error}", file=sys.stderr)
+        rows = [{"test_set": t.label, "dataset": t.dataset, "error": error} for t in labelled_test_sets(resolved)]
+    failed = [row["test_set"] for row in rows if "error" in row]
+    print(f"cross-dataset table: {run_dir / TABLE}.md" + (f" (not evaluated: {', '.join(failed)})" if failed else ""))
+    kept = ("dataset", "count", headline, f"video_{headline}", "error")
+    return {row["test_set"]: {key: row[key] for key in kept if key in row} for row in rows}
 
 
 def roc_points(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +176,7 @@ def roc_points(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.n
 def _format(value: Any) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.4f}"
-    return str(value)
+    return " ".join(str(value).split()).replace("|", "\\|")  # one table cell: an error on one line
 
 
 def write_table(rows: list[dict[str, Any]], out: Path) -> None:

@@ -24,6 +24,7 @@ from ..spec import ResolvedSpec
 from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
 from .checkpoints import find_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .cross import evaluate_after_training
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
 from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
@@ -276,22 +277,27 @@ class Run:
         if self.main:
             for directory in (self.last_dir, self.out_dir / "checkpoints" / "best"):
                 tidy_checkpoint(directory)
+            self._save_models()
+        accelerator.wait_for_everyone()  # the others are done: what follows runs on the main process alone
+        if self.main:
             summary = self._write_summary()
             accelerator.print(f"done: {self.out_dir} ({self.task.headline}={summary['final'].get(self.task.headline)})")
-        accelerator.wait_for_everyone()
         accelerator.end_training()
         return summary
 
-    def _write_summary(self) -> dict[str, Any]:
+    def _save_models(self) -> None:
         from safetensors.torch import save_file
 
-        model, task, spec = self.unwrapped, self.task, self.spec
-        records = read_metrics(self.out_dir / METRICS_FILE)
-        final = records[-1]
+        model = self.unwrapped
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(self.out_dir / MODEL_FILE))
         save_file({k: v.contiguous() for k, v in model.backbone.export_state_dict().items()}, str(self.out_dir / "backbone.safetensors"))
         if self.ema is not None:  # the average under the model's own names: `lssat eval <run>/model_ema.safetensors`
             save_file({k: v.contiguous() for k, v in self.ema.module.state_dict().items()}, str(self.out_dir / EMA_MODEL_FILE))
+
+    def _write_summary(self) -> dict[str, Any]:
+        model, task, spec = self.unwrapped, self.task, self.spec
+        records = read_metrics(self.out_dir / METRICS_FILE)
+        final = records[-1]
         components = self.resolved.components
         summary = {
             "name": spec.name,
@@ -313,5 +319,7 @@ class Run:
             "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
             "skipped_images": len(self.state["skipped"]),
         }
+        if spec.evaluate:  # the best weights (else the final) on each test set, before summary.json marks the run finished
+            summary["cross"] = evaluate_after_training(self.resolved, self.out_dir, self.accelerator, task.headline)
         write_json_atomic(self.out_dir / SUMMARY_FILE, finite(summary))
         return summary

@@ -3,11 +3,12 @@
 ``spec.yaml``           the resolved spec;  ``plugins.json`` the plugin versions
 ``dataset.json``        what the dataset gave (image size, labels, groups): enough to predict
 ``metrics.jsonl``       one JSON line per epoch: loss terms, task metrics, images/s, step time, peak memory
-``summary.json``        written last: final and best metrics, with the headline's interval (a run with it is finished)
+``summary.json``        written last: final and best metrics, with the headline's interval, the test sets' headlines (a run with it is finished)
 ``checkpoints/last``    accelerate state (model, optimiser, scheduler, RNG) + ``trainer_state.json``
 ``checkpoints/best``    the same at the best epoch by ``train.best_metric``
 ``model.safetensors``   the final model;  ``backbone.safetensors`` the backbone under its own names
 ``recon/epoch_NNN.png`` reconstruction grids; task artifacts (e.g. ``val_confusion.png``)
+``cross_dataset.*``     with ``evaluate:`` in the spec: the test sets' table and ROC curves (see :mod:`.cross`)
 """
 
 from __future__ import annotations

@@ -66,9 +66,23 @@ def evaluate_checkpoint(resolved: ResolvedSpec | None, checkpoint: str | Path, s
     return finite(evaluation.metrics)
 
 
-def checkpoint_evaluation(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str | Sequence[str] = "val", overrides: list[str] = ()) -> tuple[Evaluation, Any]:
+class _Alone:
+    """What :func:`evaluate` asks of an accelerator, for one process evaluating by itself: nothing to gather."""
+
+    num_processes = 1
+
+    @staticmethod
+    def gather_for_metrics(value: Any) -> Any:
+        return value
+
+
+def checkpoint_evaluation(
+    resolved: ResolvedSpec | None, checkpoint: str | Path, split: str | Sequence[str] = "val", overrides: list[str] = (), alone=None,
+) -> tuple[Evaluation, Any]:
     """The evaluation (metrics and every sample's logits) of saved weights on a split of the
-    spec's dataset, and the task bound to it. ``split`` may list several: the first the dataset has."""
+    spec's dataset, and the task bound to it. ``split`` may list several: the first the dataset has.
+    ``alone``: an accelerator whose device and precision this process evaluates with by itself,
+    the whole split, with no other process taking part (a run's main process once the others are done)."""
     weights = find_weights(checkpoint)
     resolved = spec_for_checkpoint(resolved, weights, overrides)
     built = build(resolved)
@@ -78,8 +92,15 @@ def checkpoint_evaluation(resolved: ResolvedSpec | None, checkpoint: str | Path,
         raise LssatError(f"--split: the dataset has splits {list(built.source.splits)}, not {' or '.join(repr(w) for w in wanted)}")
     _load_weights(built.model, weights)
     tspec = resolved.spec.train
-    accelerator = make_accelerator(tspec, find_unused=False)
     loader = torch.utils.data.DataLoader(built.source.split(split), batch_size=tspec.eval_batch_size or tspec.batch_size)
+    if alone is not None:
+        from accelerate.utils import send_to_device
+
+        print(f"weights: {weights.description} ({weights.file})")
+        batches = (send_to_device(batch, alone.device) for batch in loader)
+        with alone.autocast():
+            return evaluate(_Alone(), built.model.to(alone.device), built.task, batches), built.task
+    accelerator = make_accelerator(tspec, find_unused=False)
     model, loader = accelerator.prepare(built.model, loader)
     accelerator.print(f"weights: {weights.description} ({weights.file})")
     return evaluate(accelerator, model, built.task, loader), built.task
