@@ -126,7 +126,7 @@ def spec_reference(manager: PluginManager | None = None) -> str:
             else:
                 title = ", ".join(f"`{c.name}`" for c in members) + f": {members[0].description}"
             out += ["", f"#### {title}", ""]
-            out.append(model_table(params_model) if params_model is not None else "No params.")
+            out.append(model_table(params_model) if params_model is not None and params_model.model_fields else "No params.")
     return "\n".join(out) + "\n"
 
 
