@@ -117,7 +117,7 @@ def detector_table() -> None:
         if "/" in name:
             continue
         try:
-            detector = component.factory(**component.validate({}))
+            detector = component.resolve()(**component.validate({}))  # a lazy reference is imported here
         except Exception as exc:  # e.g. dlib not installed
             print(f"{name:<14} not available: {exc}")
             continue

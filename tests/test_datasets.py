@@ -373,3 +373,57 @@ def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task
         chance = float(torch.maximum(positives, 1 - positives).mean())
     summary = train(validate_spec(spec), tmp_path / task)
     assert summary["final"][metric] > chance + 0.1, (summary["final"][metric], chance)
+
+
+# --------------------------------------------------------------------- registration
+REGISTER_IN_A_FRESH_PROCESS = """
+import argparse, json, sys
+import lssat_datasets
+names = {"dataset": [], "face_detector": []}
+lssat_datasets.register_datasets(lambda name, *rest: names["dataset"].append(name))
+lssat_datasets.register_face_detectors(lambda name, *rest: names["face_detector"].append(name))
+commands = argparse.ArgumentParser(prog="lssat").add_subparsers()
+lssat_datasets.register_commands(commands)
+heavy = [m for m in ("torch", "numpy", "PIL", "skimage", "av") if m in sys.modules]
+print(json.dumps({"names": names, "commands": sorted(commands.choices), "heavy": heavy}))
+"""
+
+
+def builtin_datasets_plugin():
+    """The shipped plugin's components, as the test process's plugin manager lists them."""
+    from lssat_datasets.faces import face_detectors
+    from lssat_framework.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    info = next(info for info in manager.active_plugins() if info.target == "lssat_datasets")
+
+    def ours(component):
+        return (component.plugin, component.distribution) == (info.name, info.distribution)
+
+    detectors = {c.qualified_name: c for c in face_detectors(manager).values() if ours(c)}
+    return [c for c in manager.components("dataset") if ours(c)], list(detectors.values())
+
+
+def test_the_plugin_registers_everything_without_importing_torch_numpy_or_the_readers():
+    """Issue 14: the datasets and detectors are registered by reference with params models that
+    import pydantic only, and the prepare parser is light, so `lssat --help` answers at once."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", REGISTER_IN_A_FRESH_PROCESS], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["heavy"] == []
+    datasets, detectors = builtin_datasets_plugin()
+    assert sorted(found["names"]["dataset"]) == sorted(c.name for c in datasets)
+    assert sorted(found["names"]["face_detector"]) == sorted(c.name for c in detectors)
+    assert "prepare" in found["commands"]
+
+
+def test_every_builtin_dataset_and_detector_reference_resolves():
+    """Issue 14: each reference names a class that exists and takes its params model's fields."""
+    datasets, detectors = builtin_datasets_plugin()
+    assert datasets and detectors
+    for component in datasets + detectors:
+        assert component.reference is not None, component.name
+        assert callable(component.resolve()), component.reference

@@ -2,8 +2,10 @@
 FaceForensics++, DFD, Celeb-DF v2, DFDC and DeepfakeBench's dataset JSON in their official
 layouts, and generic folders and CSVs; the face detectors of ``lssat prepare``.
 
-The readers are imported when first used, not with the package: ``lssat prepare``'s worker
-processes import this package and need neither torch nor the readers.
+The readers are imported when first used, not with the package: components are registered by
+reference (``"lssat_datasets.celeba:CelebA"``) with their params models from :mod:`.params`, so
+``lssat --help``, ``validate`` and ``list`` import neither torch nor numpy, and ``lssat prepare``'s
+worker processes import this package without the readers.
 """
 
 from importlib import import_module
@@ -29,38 +31,31 @@ def __getattr__(name):
 
 @hookimpl
 def register_commands(subparsers):
-    from .prepare import add_commands
+    from .commands import add_commands
 
     add_commands(subparsers)
 
 
 @hookimpl
 def register_face_detectors(register):
-    from .faces import register_builtin_detectors
+    from .params import DlibHogParams, LbpCascadeParams
 
-    register_builtin_detectors(register)
+    register("lbp-cascade", "lssat_datasets.faces:LbpCascade", LbpCascadeParams, "scikit-image's LBP frontal-face cascade; needs nothing more (default)")
+    register("dlib-hog", "lssat_datasets.faces:DlibHog", DlibHogParams, "dlib's HOG frontal-face detector, as DeepfakeBench; pip install 'lssat-framework[dlib]'")
 
 
 @hookimpl
 def register_datasets(register):
-    from .affectnet import AffectNet, AffectNetParams
-    from .celeba import CelebA, CelebAParams
-    from .celebdf import CelebDF, CelebDFParams
-    from .deepfakebench import DeepfakeBenchJSON, DeepfakeBenchParams
-    from .dfdc import DFDC, DFDCParams
-    from .ffpp import DeepFakeDetection, DFDParams, FaceForensics, FFppParams
-    from .generic import ImageCSV, ImageCSVParams, ImageFolder, ImageFolderParams
-    from .lfw_sbi import LfwSbi, LfwSbiParams
-    from .synthetic import SyntheticFaces, SyntheticFacesParams
+    from . import params as p
 
-    register("synthetic-faces", SyntheticFaces, SyntheticFacesParams, "procedural faces labelled for all three tasks; no download")
-    register("lfw-sbi", LfwSbi, LfwSbiParams, "LFW faces shipped with scikit-image and self-blended fakes; no download")
-    register("celeba", CelebA, CelebAParams, "CelebA attributes, official layout or the CSV copy")
-    register("affectnet", AffectNet, AffectNetParams, "AffectNet expressions (7 or 8), distributed layouts or class folders")
-    register("ffpp", FaceForensics, FFppParams, "FaceForensics++ frames with the official split lists")
-    register("dfd", DeepFakeDetection, DFDParams, "DeepFakeDetection (DFD) frames in FaceForensics++'s tree; a test set")
-    register("celebdf", CelebDF, CelebDFParams, "Celeb-DF v2 frames with its official test list")
-    register("dfdc", DFDC, DFDCParams, "DFDC frames: training parts' metadata.json, the public test set's labels.csv")
-    register("deepfakebench", DeepfakeBenchJSON, DeepfakeBenchParams, "frames listed in a DeepfakeBench dataset JSON")
-    register("image-folder", ImageFolder, ImageFolderParams, "any images, one folder per class")
-    register("image-csv", ImageCSV, ImageCSVParams, "any images listed in a CSV with labels")
+    register("synthetic-faces", "lssat_datasets.synthetic:SyntheticFaces", p.SyntheticFacesParams, "procedural faces labelled for all three tasks; no download")
+    register("lfw-sbi", "lssat_datasets.lfw_sbi:LfwSbi", p.LfwSbiParams, "LFW faces shipped with scikit-image and self-blended fakes; no download")
+    register("celeba", "lssat_datasets.celeba:CelebA", p.CelebAParams, "CelebA attributes, official layout or the CSV copy")
+    register("affectnet", "lssat_datasets.affectnet:AffectNet", p.AffectNetParams, "AffectNet expressions (7 or 8), distributed layouts or class folders")
+    register("ffpp", "lssat_datasets.ffpp:FaceForensics", p.FFppParams, "FaceForensics++ frames with the official split lists")
+    register("dfd", "lssat_datasets.ffpp:DeepFakeDetection", p.DFDParams, "DeepFakeDetection (DFD) frames in FaceForensics++'s tree; a test set")
+    register("celebdf", "lssat_datasets.celebdf:CelebDF", p.CelebDFParams, "Celeb-DF v2 frames with its official test list")
+    register("dfdc", "lssat_datasets.dfdc:DFDC", p.DFDCParams, "DFDC frames: training parts' metadata.json, the public test set's labels.csv")
+    register("deepfakebench", "lssat_datasets.deepfakebench:DeepfakeBenchJSON", p.DeepfakeBenchParams, "frames listed in a DeepfakeBench dataset JSON")
+    register("image-folder", "lssat_datasets.generic:ImageFolder", p.ImageFolderParams, "any images, one folder per class")
+    register("image-csv", "lssat_datasets.generic:ImageCSV", p.ImageCSVParams, "any images listed in a CSV with labels")

@@ -20,31 +20,17 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, images_in, listing, require_dir, subfolders
+from .files import FileSource, Sample, images_in, listing, require_dir, subfolders
+from .params import AffectNetParams
 
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger", "Contempt"]
 #: codes AffectNet uses beyond the eight expressions
 NON_EXPRESSIONS = {8: "None", 9: "Uncertain", 10: "No-Face"}
 COLUMNS = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_height", "expression")
-
-
-class AffectNetParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    root: Path
-    classes: Literal[7, 8] = 7
-    image_size: int = Field(112, ge=8)
-    #: crop to the annotated face box (distributed layout)
-    crop_face: bool = True
-    limit: int | None = Field(None, ge=1)
-    on_corrupt: OnCorrupt = "error"
 
 
 class AffectNet(FileSource):

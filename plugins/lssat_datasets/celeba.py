@@ -12,28 +12,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, listing, require_dir, warn
+from .files import FileSource, Sample, listing, require_dir, warn
+from .params import CelebAParams
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
-
-
-class CelebAParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    root: Path
-    image_size: int = Field(128, ge=8)
-    #: attributes to predict, by name; null = all 40
-    attributes: list[str] | None = None
-    #: attributes reported as fairness groups, e.g. [Male, Young]
-    groups: list[str] = Field(default_factory=list)
-    #: keep at most this many images per split (quick runs); null = all
-    limit: int | None = Field(None, ge=1)
-    on_corrupt: OnCorrupt = "error"
 
 
 def _read_txt(root: Path) -> tuple[list[str], dict[str, list[int]], dict[str, int]]:

@@ -15,7 +15,8 @@ from pathlib import Path
 from lssat_framework.errors import DataError
 
 from .files import require_dir
-from .videoframes import ListedVideo, VideoFrameSource, VideoParams, frame_folders
+from .params import CelebDFParams
+from .videoframes import ListedVideo, VideoFrameSource, frame_folders
 
 FOLDERS = ("Celeb-real", "YouTube-real", "Celeb-synthesis")
 TEST_LIST = "List_of_testing_videos.txt"
@@ -35,10 +36,6 @@ def testing_videos(root: Path) -> list[tuple[str, int]]:
             raise DataError(f"{path}:{number}: expected '<1 real|0 fake> <folder>/<file>.mp4' with a folder of {list(FOLDERS)}, got {line.strip()!r}")
         videos.append((parts[1], 1 - int(parts[0])))  # the list says 1 for real
     return videos
-
-
-class CelebDFParams(VideoParams):
-    pass
 
 
 class CelebDF(VideoFrameSource):

@@ -18,36 +18,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .ffpp import Compression
-from .files import OnCorrupt, Sample, evenly
+from .files import Sample, evenly
+from .params import DeepfakeBenchParams
 from .videoframes import VideoFrameSource
 
 COMPRESSIONS = ("raw", "c23", "c40")
-
-
-class DeepfakeBenchParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: the dataset JSON
-    json_file: Path
-    #: the folder relative frame paths start from (DeepfakeBench's rgb_dir); default: the JSON's folder
-    root: Path | None = None
-    #: the top-level key; default: the JSON's only one
-    dataset: str | None = None
-    #: FaceForensics++'s JSONs list every compression level
-    compression: Compression = "c23"
-    #: the label names to read; default: all
-    labels: list[str] | None = None
-    #: the label names that are real; default: those ending in "real" (any case)
-    real_labels: list[str] | None = None
-    frames_per_video: int = Field(8, ge=1)
-    image_size: int = Field(128, ge=8)
-    on_corrupt: OnCorrupt = "error"
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from pathlib import Path
 from lssat_framework.errors import DataError
 
 from .files import listing, require_dir
-from .videoframes import ListedVideo, VideoFrameSource, VideoParams
+from .params import DFDCParams
+from .videoframes import ListedVideo, VideoFrameSource
 
 LABELS = {"REAL": 0, "FAKE": 1}
 
@@ -61,10 +62,6 @@ def read_test_labels(folder: Path) -> list[ListedVideo]:
                 raise DataError(f"{path}:{line}: label is 0 (real) or 1 (fake), got {row['label']!r}")
             listed.append(ListedVideo(videos / row["filename"], int(row["label"])))
     return listed
-
-
-class DFDCParams(VideoParams):
-    pass
 
 
 class DFDC(VideoFrameSource):

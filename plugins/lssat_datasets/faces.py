@@ -18,16 +18,15 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError, UnknownComponentError
+
+from .params import DEFAULT_DETECTOR, DlibHogParams, LbpCascadeParams  # noqa: F401 - also importable from here
 
 #: (top, left, height, width) in the frame's pixels
 Box = tuple[float, float, float, float]
 #: (top, left, side) of a square crop
 Square = tuple[int, int, int]
-
-DEFAULT_DETECTOR = "lbp-cascade"
 
 
 def _scaled_gray(frame: np.ndarray, height: int) -> tuple[np.ndarray, float]:
@@ -40,20 +39,6 @@ def _scaled_gray(frame: np.ndarray, height: int) -> tuple[np.ndarray, float]:
         return np.asarray(image), 1.0
     width = max(1, round(image.width * height / image.height))
     return np.asarray(image.resize((width, height), Image.BILINEAR, reducing_gap=2.0)), image.height / height
-
-
-class LbpCascadeParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: rows of the copy searched; a face of 8 % of 360 rows is 29 px, above the cascade's 24 px window
-    detect_height: int = Field(360, ge=48)
-    #: the ratio of one search scale to the next
-    scale_factor: float = Field(1.2, gt=1)
-    #: the window's step (in pixels at its smallest size) of the first search
-    step_ratio: float = Field(1.25, gt=0)
-    #: the step of a second, finer search of a frame where the first found nothing (small faces
-    #: need it; twice as slow); null: none
-    fine_step_ratio: float | None = Field(1.0, gt=0)
 
 
 class LbpCascade:
@@ -79,15 +64,6 @@ class LbpCascade:
         return [(d["r"] * scale, d["c"] * scale, d["height"] * scale, d["width"] * scale) for d in found]
 
 
-class DlibHogParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: rows of the copy searched; with one upsampling the smallest face is 40 px (8 % of 500 rows)
-    detect_height: int = Field(540, ge=48)
-    #: times the copy is doubled before the search (each halves the smallest face found)
-    upsample: int = Field(1, ge=0, le=3)
-
-
 class DlibHog:
     """dlib's HOG frontal-face detector (``pip install 'lssat-framework[dlib]'``)."""
 
@@ -105,23 +81,23 @@ class DlibHog:
         return [(r.top() * scale, r.left() * scale, r.height() * scale, r.width() * scale) for r in found]
 
 
-def register_builtin_detectors(register) -> None:
-    register("lbp-cascade", LbpCascade, LbpCascadeParams, "scikit-image's LBP frontal-face cascade; needs nothing more (default)")
-    register("dlib-hog", DlibHog, DlibHogParams, "dlib's HOG frontal-face detector, as DeepfakeBench; pip install 'lssat-framework[dlib]'")
-
-
 # ------------------------------------------------------------------ registry
 def face_detectors(manager=None) -> dict[str, Any]:
     """The face detectors every active plugin registers (``register_face_detectors``), by name; a
-    name two plugins register is reached as ``plugin/name``."""
+    name two plugins register is reached as ``plugin/name``. A factory given as
+    ``"package.module:attr"`` is imported when :meth:`Component.resolve` is called."""
+    from lssat_framework.components import Component
     from lssat_framework.hookspecs import check_registration
-    from lssat_framework.plugins import Component, get_plugin_manager
+    from lssat_framework.lazy import LazyFactory
+    from lssat_framework.plugins import get_plugin_manager
 
     manager = manager or get_plugin_manager()
     found: dict[str, Any] = {}
     for info in manager.active_plugins():
 
         def register(name, factory, params_model=None, description="", _info=info):
+            if isinstance(factory, str):  # as the components' register() takes it
+                factory = LazyFactory(factory)
             check_registration("face detector", name, factory, params_model)
             component = Component("face_detector", name, factory, params_model, description, _info.name, _info.distribution, _info.qualifier)
             found.setdefault(name, component)

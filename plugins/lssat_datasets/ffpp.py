@@ -16,34 +16,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal, get_args
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, evenly, images_in, require_dir, warn
-from .videoframes import ListedVideo, VideoFrameSource, VideoParams, frame_folders
-
-Method = Literal["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter"]
-METHODS = get_args(Method)
-Compression = Literal["raw", "c23", "c40"]
-
-
-class FFppParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    root: Path
-    methods: list[Method] = Field(
-        default_factory=lambda: ["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"], min_length=1
-    )
-    compression: Compression = "c23"
-    #: frames taken per video, evenly spaced over the extracted ones
-    frames_per_video: int = Field(8, ge=1)
-    image_size: int = Field(128, ge=8)
-    on_corrupt: OnCorrupt = "error"
-
+from .files import FileSource, Sample, evenly, images_in, require_dir, warn
+from .params import METHODS, Compression, DFDParams, FFppParams, Method  # noqa: F401 - also importable from here
+from .videoframes import ListedVideo, VideoFrameSource, frame_folders
 
 def frame_folder(base: Path, video: str) -> Path | None:
     for kind in ("images", "frames"):
@@ -132,9 +111,6 @@ class FaceForensics(FileSource):
                     raise DataError(f"{path}: expected a JSON list of [a, b] pairs ({exc})") from None
         raise DataError(f"FaceForensics++: expected the split list {root / (split + '.json')} (or in {root / 'splits'})")
 
-
-class DFDParams(VideoParams):
-    compression: Compression = "c23"
 
 
 class DeepFakeDetection(VideoFrameSource):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch.utils.data import Dataset
@@ -14,9 +14,8 @@ from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetSource
 from lssat_framework.images import IMAGE_SUFFIXES, load_image
 
+from .params import OnCorrupt  # noqa: F401 - also importable from here
 from .video import evenly  # noqa: F401 - the readers take it from here
-
-OnCorrupt = Literal["error", "skip"]
 
 
 @dataclass

@@ -5,21 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import FileSource, OnCorrupt, Sample, class_order, images_in, listing, require_dir, subfolders
-
-
-class ImageFolderParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: ``root/<split>/<class>/*.jpg`` with split folders train, val and optionally test
-    root: Path
-    image_size: int = Field(128, ge=8)
-    on_corrupt: OnCorrupt = "error"
+from .files import FileSource, Sample, class_order, images_in, listing, require_dir, subfolders
+from .params import ImageCSVParams, ImageFolderParams
 
 
 class ImageFolder(FileSource):
@@ -47,27 +37,6 @@ class ImageFolder(FileSource):
             self.by_split[split] = samples
             self.empty_reasons[split] = f"no image in the class folders of {root / split}, which holds: {listing(root / split)}"
         self.info = DatasetInfo(labels={"class": LabelInfo("multiclass", classes)}, image_size=(p.image_size, p.image_size))
-
-
-class ImageCSVParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    #: a CSV with a path column (relative to the CSV's folder), a split column and labels
-    csv: Path
-    path_column: str = "path"
-    split_column: str = "split"
-    #: a multi-class label column (values are class names); exposed as the label ``class``
-    label_column: str | None = None
-    #: 0/1 columns; exposed as the multi-label label ``attributes``
-    attribute_columns: list[str] = Field(default_factory=list)
-    image_size: int = Field(128, ge=8)
-    on_corrupt: OnCorrupt = "error"
-
-    @model_validator(mode="after")
-    def _some_label(self):
-        if self.label_column is None and not self.attribute_columns:
-            raise ValueError("name a label_column, attribute_columns, or both")
-        return self
 
 
 class ImageCSV(FileSource):

@@ -12,21 +12,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import Dataset
 
 from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
 
+from .params import LfwSbiParams
+
 RANGES = {"train": range(0, 70), "val": range(70, 85), "test": range(85, 100)}
-
-
-class LfwSbiParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    image_size: int = Field(64, ge=16)
-    #: self-blended fakes made from each photograph (each also appears once as real)
-    fakes_per_image: int = Field(1, ge=1)
-    seed: int = 0
 
 
 def _faces() -> torch.Tensor:

@@ -12,17 +12,15 @@ at the end when any failed.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
-from typing import get_args
 
 from lssat_framework.errors import DataError
 
+from .commands import add_commands  # noqa: F401 - the parser, in a module light enough for `lssat --help`
 from .extract import DONE_MARKER, Progress, Report, Settings, drop, face_rate, frames_folder, is_done, read_marker, run_jobs
 from .faces import DEFAULT_DETECTOR, FaceCropper, detector_component
-from .ffpp import METHODS, Compression
 
 __all__ = ["DONE_MARKER", "FaceCropper", "prepare", "find_videos", "add_commands"]
 
@@ -121,59 +119,7 @@ def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, wo
     return report
 
 
-# ------------------------------------------------------------------ the command
-def at_least_one(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def a_rate(text: str) -> float:
-    """An argparse type: a share between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
-
-
-DATASETS = {
-    "ffpp": "FaceForensics++ (original_sequences/youtube, manipulated_sequences/<Method>)",
-    "dfd": "DeepFakeDetection in FaceForensics++'s tree (original_sequences/actors, manipulated_sequences/DeepFakeDetection)",
-    "celebdf": "Celeb-DF v2 (Celeb-real, YouTube-real, Celeb-synthesis)",
-    "dfdc": "DFDC (dfdc_train_part_<k>/ and the public test set's test/videos/)",
-}
-
-
-def add_commands(subparsers) -> None:
-    prepare_parser = subparsers.add_parser("prepare", help="prepare a dataset on disk (extract face frames from its videos)")
-    which = prepare_parser.add_subparsers(dest="dataset", metavar="DATASET", required=True)
-    for name, description in DATASETS.items():
-        parser = which.add_parser(name, help=f"extract face frames from {description}")
-        parser.add_argument("root", type=Path)
-        parser.add_argument("--frames", type=at_least_one, default=8, help="frames per video (default 8; DeepfakeBench takes 32)")
-        parser.add_argument("--size", type=at_least_one, default=256, help="side of the saved face crops (default 256)")
-        parser.add_argument("--workers", type=at_least_one, default=None, help="processes, each with its own detector (default: the CPU count)")
-        parser.add_argument("--detector", default=DEFAULT_DETECTOR, help=f"face detector (default {DEFAULT_DETECTOR}; dlib-hog with the dlib extra)")
-        parser.add_argument("--detector-param", action="append", default=[], metavar="KEY=VALUE", help="a param of the detector, e.g. detect_height=480 (repeatable; values are YAML)")
-        parser.add_argument("--min-face-rate", type=a_rate, default=0.0, help="drop videos with a face in fewer of their frames than this share (default 0)")
-        if name in ("ffpp", "dfd"):
-            parser.add_argument("--compression", default="c23", choices=get_args(Compression))
-        if name == "ffpp":
-            parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-        if name in ("celebdf", "dfdc"):
-            parser.add_argument("--test-only", action="store_true", help="only the videos of the official test list")
-        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-        parser.set_defaults(handler=run_prepare)
-
-
+# ------------------------------------------------------------------ the command (its parser: commands.py)
 def detector_params(component, pairs: list[str]) -> dict:
     """The detector's params from ``--detector-param KEY=VALUE``, validated by its params model."""
     import yaml
@@ -201,8 +147,9 @@ def run_prepare(args) -> int:
     component = detector_component(args.detector)
     params = detector_params(component, args.detector_param)
     videos = list_videos(args.dataset, root, args)
-    component.factory(**params)  # a detector that cannot be built (dlib missing) stops here, not in every worker
-    settings = Settings(args.frames, args.size, component.factory, params, min_face_rate=args.min_face_rate)
+    factory = component.resolve()  # a lazy reference is imported here; it stays picklable for the workers
+    factory(**params)  # a detector that cannot be built (dlib missing) stops here, not in every worker
+    settings = Settings(args.frames, args.size, factory, params, min_face_rate=args.min_face_rate)
     report = prepare(args.dataset, root, videos, settings, args.workers or default_workers(), args.detector)
     path = root / REPORT_FILE
     report.write(path)

@@ -13,20 +13,17 @@ same on every machine and in every process, at any size, with nothing to downloa
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import Dataset
 
 from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
 
+from .params import MANIPULATIONS, Manipulation, SyntheticFacesParams  # noqa: F401 - also importable from here
+
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger"]
 ATTRIBUTES = ["Eyeglasses", "Smiling", "No_Beard", "Bangs", "Pale_Skin"]
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
-Manipulation = Literal["smooth", "resample", "checker"]
-MANIPULATIONS = get_args(Manipulation)
 
 # per expression: brow tilt (+ = inner end up), brow lift, eye opening, mouth shape, mouth curvature
 _EXPRESSION_SHAPES = {
@@ -38,20 +35,6 @@ _EXPRESSION_SHAPES = {
     5: (-0.2, -0.03, 0.75, "tilted", 0.0),
     6: (-0.7, -0.04, 0.8, "thick", 0.0),
 }
-
-
-class SyntheticFacesParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    image_size: int = Field(64, ge=16)
-    train: int = Field(2000, ge=1)
-    val: int = Field(500, ge=1)
-    test: int = Field(500, ge=1)
-    seed: int = 0
-    #: share of fake images
-    fake_ratio: float = Field(0.5, ge=0, le=1)
-    #: manipulations a fake is drawn from (one per fake, uniformly)
-    manipulations: list[Manipulation] = Field(default_factory=lambda: list(MANIPULATIONS), min_length=1)
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,23 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .extract import frames_folder
-from .files import FileSource, ImageFiles, OnCorrupt, Sample, evenly, images_in, warn
-
-
-class VideoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    root: Path
-    #: frames taken per video, evenly spaced over the extracted ones
-    frames_per_video: int = Field(8, ge=1)
-    image_size: int = Field(128, ge=8)
-    on_corrupt: OnCorrupt = "error"
+from .files import FileSource, ImageFiles, Sample, evenly, images_in, warn
+from .params import VideoParams  # noqa: F401 - also importable from here
 
 
 @dataclass(frozen=True)

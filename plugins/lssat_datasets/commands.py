@@ -1,0 +1,69 @@
+"""The ``lssat prepare`` parser. ``lssat --help`` builds every sub-parser, so this module imports
+the standard library and :mod:`.params` only; the extraction (:mod:`.prepare`: numpy, PyAV, the
+detectors) is imported when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import get_args
+
+from .params import DEFAULT_DETECTOR, METHODS, Compression
+
+DATASETS = {
+    "ffpp": "FaceForensics++ (original_sequences/youtube, manipulated_sequences/<Method>)",
+    "dfd": "DeepFakeDetection in FaceForensics++'s tree (original_sequences/actors, manipulated_sequences/DeepFakeDetection)",
+    "celebdf": "Celeb-DF v2 (Celeb-real, YouTube-real, Celeb-synthesis)",
+    "dfdc": "DFDC (dfdc_train_part_<k>/ and the public test set's test/videos/)",
+}
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def a_rate(text: str) -> float:
+    """An argparse type: a share between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def add_commands(subparsers) -> None:
+    prepare_parser = subparsers.add_parser("prepare", help="prepare a dataset on disk (extract face frames from its videos)")
+    which = prepare_parser.add_subparsers(dest="dataset", metavar="DATASET", required=True)
+    for name, description in DATASETS.items():
+        parser = which.add_parser(name, help=f"extract face frames from {description}")
+        parser.add_argument("root", type=Path)
+        parser.add_argument("--frames", type=at_least_one, default=8, help="frames per video (default 8; DeepfakeBench takes 32)")
+        parser.add_argument("--size", type=at_least_one, default=256, help="side of the saved face crops (default 256)")
+        parser.add_argument("--workers", type=at_least_one, default=None, help="processes, each with its own detector (default: the CPU count)")
+        parser.add_argument("--detector", default=DEFAULT_DETECTOR, help=f"face detector (default {DEFAULT_DETECTOR}; dlib-hog with the dlib extra)")
+        parser.add_argument("--detector-param", action="append", default=[], metavar="KEY=VALUE", help="a param of the detector, e.g. detect_height=480 (repeatable; values are YAML)")
+        parser.add_argument("--min-face-rate", type=a_rate, default=0.0, help="drop videos with a face in fewer of their frames than this share (default 0)")
+        if name in ("ffpp", "dfd"):
+            parser.add_argument("--compression", default="c23", choices=get_args(Compression))
+        if name == "ffpp":
+            parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+        if name in ("celebdf", "dfdc"):
+            parser.add_argument("--test-only", action="store_true", help="only the videos of the official test list")
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+        parser.set_defaults(handler=run_prepare)
+
+
+def run_prepare(args) -> int:
+    """The handler of ``lssat prepare``: imports the extraction now, not when the parser is built."""
+    from .prepare import run_prepare as run
+
+    return run(args)
