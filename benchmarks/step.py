@@ -3,7 +3,9 @@
 Each configuration runs in its own process (so that peak memory is its own): ViT-Tiny at 224²,
 batch 32, (a) supervised (`ssl: none`) and (b) L-SSAT MRGB-RLDP-CRGB (mask RGB, reconstruct LDP),
 then the same pair for a CNN (ResNet-18, pixel masking). Prints the time per step, images/s, peak
-memory (GPU: max allocated; CPU: peak resident set of the process), the arithmetic of one step
+memory (GPU: max allocated; CPU: peak resident set of the process, and "training": that peak less
+what the process held before the model was built, the libraries, which a GPU's figure leaves out
+too; under ``train.compile`` it includes the compiler's own memory), the activations autograd holds between the passes (exact), the arithmetic of one step
 (forward + backward, counted with ``torch.utils.flop_counter``; attention through the math kernel so
 that it is counted too) and the ratios b/a. Two ViT variants show what the defaults cost: a mask
 ratio of 0.8 and a one-block decoder.
@@ -54,58 +56,106 @@ def measure(config: str, batch: int, size: int, steps: int) -> dict:
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from lssat_framework.model import build
     from lssat_framework.spec import validate_spec
-    from lssat_framework.train.accelerator import compile_model, set_grad_checkpointing
 
-    backbone, ssl, switches = RECIPES[config] if config in RECIPES else (*CONFIGS[config], {})
-    params = {"img_size": size} if backbone.startswith("vit") else {}
-    spec = {
-        "name": config,
-        "data": {"name": "synthetic-faces", "params": {"image_size": size, "train": 1, "val": 1}},
-        "task": {"name": "deepfake"},
-        "backbone": {"name": backbone, "params": params},
-        "descriptors": {"ldp": {"name": "ldp"}},
-        "ssl": ssl,
-        "classify": "rgb",
-        "train": {"epochs": 1, "batch_size": batch, **switches},
-    }
-    resolved = validate_spec(spec)
-    built = build(resolved)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model, task = built.model.to(device), built.task
-    if resolved.spec.train.grad_checkpointing:
-        set_grad_checkpointing(model, backbone)
-    if resolved.spec.train.compile:
-        compile_model(model, resolved.spec.train)
+    resolved = validate_spec(spec_of(config, batch, size))
+    for component in resolved.components.values():
+        component.component.resolve()  # imports the plugins' modules (timm's models among them)
+    # what the process holds before the model exists (libraries, the interpreter): on the CPU the peak
+    # resident set includes it, on the GPU max_memory_allocated counts only tensors
+    imported = 0.0 if torch.cuda.is_available() else resident_peak_mb()
+    model, loss_of_batch = build_model(resolved, batch, size)
+    compiled = resolved.spec.train.compile
+    device = next(model.parameters()).device
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    images = torch.rand(batch, 3, size, size, device=device)
-    target = torch.randint(0, 2, (batch,), device=device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def step():
-        logits, out = model(images)
-        loss = 0.1 * task.loss(logits, target) + 0.9 * sum(out.losses.values(), torch.zeros((), device=device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss_of_batch().backward()
         optimizer.step()
+        optimizer.zero_grad(set_to_none=True)  # as the trainer does: no gradients held through the forward pass
         sync()
 
-    gflops = None
-    if resolved.spec.train.compile:
-        step()  # the warm-up compiles; the compiled graphs are not counted
-    else:
-        with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH):
-            step()  # also the warm-up
-        gflops = counter.get_total_flops() / 1e9
+    step()  # the warm-up (it compiles under train.compile)
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
     seconds = sorted(times)[len(times) // 2]
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"config": config, "step_s": seconds, "images_per_s": batch / seconds, "peak_mb": peak, "gflops": gflops, "device": device.type}
+    # the peak of the steps as trained, taken before the counting steps (the math attention kernel holds more)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else resident_peak_mb()
+    gflops = held = None
+    if not compiled:  # the compiled graphs are not counted
+        with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH):
+            step()
+        gflops = counter.get_total_flops() / 1e9
+        held = held_activations_mb(model, loss_of_batch)
+    return {
+        "config": config, "step_s": seconds, "images_per_s": batch / seconds, "peak_mb": peak,
+        "training_mb": peak - imported, "activations_mb": held, "gflops": gflops, "device": device.type,
+    }
+
+
+def spec_of(config: str, batch: int, size: int) -> dict:
+    backbone, ssl, switches = RECIPES[config] if config in RECIPES else (*CONFIGS[config], {})
+    return {
+        "name": config,
+        "data": {"name": "synthetic-faces", "params": {"image_size": size, "train": 1, "val": 1}},
+        "task": {"name": "deepfake"},
+        "backbone": {"name": backbone, "params": {"img_size": size} if backbone.startswith("vit") else {}},
+        "descriptors": {"ldp": {"name": "ldp"}},
+        "ssl": ssl,
+        "classify": "rgb",
+        "train": {"epochs": 1, "batch_size": batch, **switches},
+    }
+
+
+def build_model(resolved, batch: int, size: int):
+    """The model with the spec's switches applied, and a function giving one batch's joint loss."""
+    import torch
+
+    from lssat_framework.model import build
+    from lssat_framework.train.accelerator import compile_model, set_grad_checkpointing
+
+    built = build(resolved)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model, task = built.model.to(device), built.task
+    if resolved.spec.train.grad_checkpointing:
+        set_grad_checkpointing(model, resolved.spec.backbone.name)
+    if resolved.spec.train.compile:
+        compile_model(model, resolved.spec.train)
+    images = torch.rand(batch, 3, size, size, device=device)
+    target = torch.randint(0, 2, (batch,), device=device)
+
+    def loss_of_batch():
+        logits, out = model(images)
+        return 0.1 * task.loss(logits, target) + 0.9 * sum(out.losses.values(), torch.zeros((), device=device))
+
+    return model, loss_of_batch
+
+
+def resident_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def held_activations_mb(model, loss_of_batch) -> float:
+    """What autograd keeps from one forward pass for the backward one (parameters not counted):
+    exact, and the part of the memory that activation checkpointing takes away."""
+    import torch
+
+    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    held: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in parameters:
+            held[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        loss_of_batch()
+    return sum(held.values()) / 2**20
 
 
 def run_one(config: str, batch: int, size: int, steps: int) -> dict:
@@ -117,20 +167,28 @@ def run_one(config: str, batch: int, size: int, steps: int) -> dict:
 
 def show(r: dict, prefix: str = "") -> None:
     flops = f"{r['gflops']:6.0f} GFLOP/step" if r["gflops"] is not None else " " * 15
+    held = f"activations {r['activations_mb']:6.0f} MiB" if r["activations_mb"] is not None else " " * 22
     print(
-        f"{prefix}{r['config']:<24} {r['step_s'] * 1000:8.0f} ms/step {r['images_per_s']:7.1f} img/s  peak {r['peak_mb']:8.0f} MiB  {flops}  ({r['device']})",
+        f"{prefix}{r['config']:<24} {r['step_s'] * 1000:8.0f} ms/step {r['images_per_s']:7.1f} img/s  peak {r['peak_mb']:6.0f} MiB"
+        f" (training {r['training_mb']:6.0f})  {held}  {flops}  ({r['device']})",
         flush=True,
     )
 
 
-def overheads(args) -> None:
+def fastest_rounds(configs, batch: int, size: int, args) -> dict[str, dict]:
+    """Every configuration once per round, interleaved; each one's fastest round kept."""
     results: dict[str, dict] = {}
     for round_ in range(args.rounds):
-        for config in CONFIGS:
-            r = run_one(config, args.batch, args.size, args.steps)
+        for config in configs:
+            r = run_one(config, batch, size, args.steps)
             if config not in results or r["step_s"] < results[config]["step_s"]:
                 results[config] = r
             show(r, f"[{round_ + 1}/{args.rounds}] " if args.rounds > 1 else "")
+    return results
+
+
+def overheads(args) -> None:
+    results = fastest_rounds(CONFIGS, args.batch, args.size, args)
     for config in results:
         family, _, variant = config.partition("-")
         if variant.startswith("lssat"):
@@ -143,11 +201,11 @@ def overheads(args) -> None:
 
 def recipes(args) -> None:
     print(f"ViT-Base L-SSAT, {RECIPE_SIZE}², batch {RECIPE_BATCH}:")
-    results = {config: run_one(config, RECIPE_BATCH, RECIPE_SIZE, args.steps) for config in RECIPES}
-    for r in results.values():
-        show(r)
+    results = fastest_rounds(RECIPES, RECIPE_BATCH, RECIPE_SIZE, args)
     eager, checked, compiled = (results[c] for c in RECIPES)
-    print(f"grad_checkpointing: peak memory {checked['peak_mb'] / eager['peak_mb']:.2f}x eager ({1 - checked['peak_mb'] / eager['peak_mb']:.0%} less), step time {checked['step_s'] / eager['step_s']:.2f}x")
+    for what, key in [("peak memory", "peak_mb"), ("training's memory", "training_mb"), ("activations held", "activations_mb")]:
+        print(f"grad_checkpointing: {what} {checked[key] / eager[key]:.2f}x eager ({1 - checked[key] / eager[key]:.0%} less)")
+    print(f"grad_checkpointing: step time {checked['step_s'] / eager['step_s']:.2f}x, arithmetic {checked['gflops'] / eager['gflops']:.2f}x")
     print(f"compile: step time {compiled['step_s'] / eager['step_s']:.2f}x eager")
 
 

@@ -102,6 +102,10 @@ class SSLObjective(nn.Module):
         patch grid of ``grid`` (rows, cols), e.g. a mask ratio that hides no patch. Called at
         validation, before any data is read."""
 
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """``train.grad_checkpointing``: recompute the objective's own activations (a decoder's) in
+        the backward pass, as the backbone does. Objectives without layers of their own keep this."""
+
     def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
         raise NotImplementedError
 

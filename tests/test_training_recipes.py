@@ -1,6 +1,7 @@
 """Issue 13: ViT training as timm users do it: timm's optimisers, activation checkpointing,
 torch.compile, layer-wise lr decay, an EMA of the weights, and loaders that keep a GPU fed."""
 
+import collections
 import copy
 
 import pytest
@@ -11,7 +12,7 @@ from lssat_framework.errors import ComponentError, SpecError
 from lssat_framework.model import build
 from lssat_framework.spec import TrainSpec, validate_spec
 from lssat_framework.train import train
-from lssat_framework.train.accelerator import compile_model, compiler_errors, make_loaders
+from lssat_framework.train.accelerator import compile_model, compiler_errors, make_loaders, set_grad_checkpointing
 from lssat_framework.train import loop
 from lssat_framework.train.optim import EpochPlan, make_optimizer, make_schedule
 
@@ -98,20 +99,21 @@ def test_layer_decay_scales_a_four_block_vit_and_composes_with_the_schedule(tiny
 def gradients_and_block_calls(model, task, images, labels, checkpointing):
     model = copy.deepcopy(model)
     if checkpointing:
-        model.backbone.set_grad_checkpointing(True)
+        set_grad_checkpointing(model, "tiny")
     blocks = getattr(model.backbone.model, "blocks", None) or model.backbone.model.layer4
     calls = []
-    blocks[0].register_forward_pre_hook(lambda *_: calls.append(1))  # a recomputation stops before the block returns
+    blocks[0].register_forward_pre_hook(lambda *_: calls.append("backbone"))  # a recomputation stops before the block returns
+    model.objective.decoder_blocks[0].register_forward_pre_hook(lambda *_: calls.append("decoder"))
     torch.manual_seed(1)  # the same mask and drop-path draws in both runs
     logits, out = model(images)
     (task.loss(logits, labels) + sum(out.losses.values())).backward()
-    return {n: p.grad for n, p in model.named_parameters() if p.grad is not None}, len(calls)
+    return {n: p.grad for n, p in model.named_parameters() if p.grad is not None}, collections.Counter(calls)
 
 
 @pytest.mark.parametrize("backbone", ["vit", "cnn"])
 def test_checkpointed_gradients_equal_the_unchecked_ones(tiny_spec, backbone):
-    """Issue 13 item 2: both passes recompute their activations (the first block runs twice per
-    pass) and give the gradients of the plain run, drop path included."""
+    """Issue 13 item 2: both passes and the MAE decoder recompute their activations (the first
+    block runs twice per pass) and give the gradients of the plain run, drop path included."""
     size = 32
     if backbone == "cnn":
         size = 64
@@ -123,7 +125,9 @@ def test_checkpointed_gradients_equal_the_unchecked_ones(tiny_spec, backbone):
     images, labels = torch.rand(4, 3, size, size), torch.tensor([0, 1, 0, 1])
     plain, plain_calls = gradients_and_block_calls(built.model, built.task, images, labels, checkpointing=False)
     checked, checked_calls = gradients_and_block_calls(built.model, built.task, images, labels, checkpointing=True)
-    assert (plain_calls, checked_calls) == (2, 4)  # task and masked pass; each recomputed in backward
+    # backbone: task and masked pass, each recomputed in backward; the decoder: once, recomputed
+    assert plain_calls == {"backbone": 2, "decoder": 1}
+    assert checked_calls == {"backbone": 4, "decoder": 2}
     assert plain.keys() == checked.keys()
     for name, grad in plain.items():
         torch.testing.assert_close(checked[name], grad, rtol=1e-5, atol=1e-6, msg=name)

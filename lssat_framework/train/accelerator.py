@@ -73,12 +73,13 @@ def make_loaders(train_set, val_set, train: TrainSpec, seed: int, device: torch.
 
 
 def set_grad_checkpointing(model: torch.nn.Module, backbone_name: str) -> None:
-    """``train.grad_checkpointing``: the backbone recomputes its activations in the backward pass
-    (both passes go through it)."""
+    """``train.grad_checkpointing``: the backbone (both passes go through it) and the objective's
+    decoder recompute their activations in the backward pass."""
     switch = getattr(model.backbone, "set_grad_checkpointing", None)
     if switch is None:
         raise ComponentError(f"train.grad_checkpointing: backbone '{backbone_name}' has no set_grad_checkpointing(); set train.grad_checkpointing: false")
     switch(True)
+    model.objective.set_grad_checkpointing(True)
 
 
 def compile_model(model: torch.nn.Module, train: TrainSpec) -> None:

@@ -12,6 +12,7 @@ import torch
 from timm.layers import trunc_normal_
 from timm.models.vision_transformer import Block
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from lssat_framework.interfaces import Backbone, SSLObjective, SSLOutput, match_channels
 from lssat_framework.model import count_parameters
@@ -81,6 +82,7 @@ class MaskedAutoencoder(SSLObjective):
         self.mask_ratio = mask_ratio
         self.decoder_size = (decoder_dim, decoder_depth, decoder_heads)
         self.norm_target = norm_target
+        self.grad_checkpointing = False
 
     def check_grid(self, grid: tuple[int, int]) -> None:
         rows, cols = grid
@@ -118,7 +120,7 @@ class MaskedAutoencoder(SSLObjective):
         tokens = backbone.forward_masked(x, mask)
         z = self.decoder_embed(tokens)
         z = torch.where(mask.unsqueeze(-1), self.mask_token.to(z.dtype), z)
-        z = self.decoder_norm(self.decoder_blocks(z + self.decoder_pos.to(z.dtype)))
+        z = self.decoder_norm(self._decode(z + self.decoder_pos.to(z.dtype)))
 
         losses, predictions = {}, {}
         weights = mask.to(torch.float32)
@@ -134,6 +136,15 @@ class MaskedAutoencoder(SSLObjective):
             shown = prediction.detach() * std + mean if self.norm_target else prediction.detach()
             predictions[name] = unpatchify(shown, self.patch, self.channels[name], self.rows, self.cols)
         return SSLOutput(losses=losses, predictions=predictions, mask=mask)
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        self.grad_checkpointing = enable
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        for block in self.decoder_blocks:
+            # ViT-B's decoder (512-d × 8 blocks over every patch) holds more activations than the masked encoder pass
+            z = checkpoint(block, z, use_reentrant=False) if self.grad_checkpointing and torch.is_grad_enabled() else block(z)
+        return z
 
 
 def _init_weights(module: nn.Module) -> None:
