@@ -5,9 +5,10 @@ batch 32, (a) supervised (`ssl: none`) and (b) L-SSAT MRGB-RLDP-CRGB (mask RGB, 
 then the same pair for a CNN (ResNet-18, pixel masking). Prints the time per step, images/s, peak
 memory (GPU: max allocated; CPU: peak resident set of the process, and "training": that peak less
 what the process held before the model was built, the libraries, which a GPU's figure leaves out
-too; under ``train.compile`` it includes the compiler's own memory), the activations autograd holds between the passes (exact), the arithmetic of one step
-(forward + backward, counted with ``torch.utils.flop_counter``; attention through the math kernel so
-that it is counted too) and the ratios b/a. Two ViT variants show what the defaults cost: a mask
+too; under ``train.compile`` it includes the compiler's own memory), the activations autograd
+holds between the passes (exact), the arithmetic of one step (forward + backward, counted with
+``torch.utils.flop_counter``; attention through the math kernel so that it is counted too) and the
+ratios b/a. Two ViT variants show what the defaults cost: a mask
 ratio of 0.8 and a one-block decoder.
 
 Shared machines drift: ``--rounds N`` runs the whole sequence N times, interleaved, and keeps each

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 from timm.layers import trunc_normal_
+from timm.models import checkpoint_seq
 from timm.models.vision_transformer import Block
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from lssat_framework.interfaces import Backbone, SSLObjective, SSLOutput, match_channels
 from lssat_framework.model import count_parameters
@@ -141,10 +141,10 @@ class MaskedAutoencoder(SSLObjective):
         self.grad_checkpointing = enable
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
-        for block in self.decoder_blocks:
-            # ViT-B's decoder (512-d × 8 blocks over every patch) holds more activations than the masked encoder pass
-            z = checkpoint(block, z, use_reentrant=False) if self.grad_checkpointing and torch.is_grad_enabled() else block(z)
-        return z
+        # ViT-B's decoder (512-d × 8 blocks over every patch) holds more activations than the masked encoder pass
+        if self.grad_checkpointing and torch.is_grad_enabled():
+            return checkpoint_seq(self.decoder_blocks, z, use_reentrant=False)  # as timm's own ViT blocks
+        return self.decoder_blocks(z)
 
 
 def _init_weights(module: nn.Module) -> None:
