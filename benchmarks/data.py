@@ -10,12 +10,14 @@ that no encoder shortcut makes them cheaper than photographs:
   (256×256 PNG frames, as ``lssat prepare ffpp`` writes them) with its split lists, read at 224.
 
 For 0, 1 and 2 workers, the trainer's own training loader (:func:`make_loaders`: persistent
-workers, prefetch, the epoch's shuffle) is read for two epochs and the second is timed (the
-steady state of a run; the first also starts the workers). The limit is PIL's decode alone
-(``Image.open(...).convert("RGB")``) of the same files in one process; the loader's rate is
-also given as a fraction of that limit per process that decodes (the main one for 0 workers).
+workers, prefetch, the epoch's shuffle) is read once to start its workers, then timed an epoch per
+round. The limit is PIL's decode alone (``Image.open(...).convert("RGB")``) of the same files in
+one process, timed just before each epoch; the loader's rate is given as a fraction of it per
+process that decodes (the main one for 0 workers). "Read alone" is the same fraction for
+:func:`~lssat_framework.images.load_image` in a plain loop: decoding plus the crop and resize
+that no loader can skip, hence the most a loader can reach.
 
-    python benchmarks/data.py [--images 512] [--batch 64]
+    python benchmarks/data.py [--images 512] [--batch 64] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -83,33 +86,61 @@ def write_ffpp(root: Path, count: int, rng: np.random.Generator, frames: int = 8
 
 
 def decode_rate(paths: list[Path]) -> float:
-    """Images/s of PIL's decode alone, one process (the best of two passes: the files are cached)."""
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        for path in paths:
-            with Image.open(path) as image:
-                image.convert("RGB")
-        best = min(best, time.perf_counter() - start)
-    return len(paths) / best
+    """Images/s of PIL's decode alone, one pass in this process (the files are in the page cache)."""
+    start = time.perf_counter()
+    for path in paths:
+        with Image.open(path) as image:
+            image.convert("RGB")
+    return len(paths) / (time.perf_counter() - start)
 
 
-def loader_rate(train_set, workers: int, batch: int) -> float:
-    """Images/s of the trainer's training loader over its second epoch."""
+def read_rate(paths: list[Path], size: int) -> float:
+    """Images/s of reading each file as the datasets do (decode, crop, resize), no loader around it."""
+    from lssat_framework.images import load_image
+
+    start = time.perf_counter()
+    for path in paths:
+        load_image(path, size)
+    return len(paths) / (time.perf_counter() - start)
+
+
+def training_loaders(train_set, batch: int) -> dict:
+    """The trainer's training loader per worker count, each read once (its workers started)."""
     import torch
 
     from lssat_framework.spec import TrainSpec
     from lssat_framework.train.accelerator import make_loaders
 
-    spec = TrainSpec(epochs=2, batch_size=batch, num_workers=workers)
-    loader, sampler, _ = make_loaders(train_set, train_set, spec, seed=0, device=torch.device("cpu"))
-    seconds, seen = 0.0, 0
-    for epoch in range(2):
-        sampler.set_epoch(epoch)
-        start = time.perf_counter()
-        seen = sum(len(b["image"]) for b in loader)
-        seconds = time.perf_counter() - start
-    return seen / seconds
+    loaders = {}
+    for workers in WORKERS:
+        spec = TrainSpec(epochs=2, batch_size=batch, num_workers=workers)
+        loader, sampler, _ = make_loaders(train_set, train_set, spec, seed=0, device=torch.device("cpu"))
+        sum(1 for _ in loader)
+        loaders[workers] = (loader, sampler)
+    return loaders
+
+
+def epoch_rate(loader, sampler, epoch: int) -> float:
+    sampler.set_epoch(epoch)
+    start = time.perf_counter()
+    seen = sum(len(b["image"]) for b in loader)
+    return seen / (time.perf_counter() - start)
+
+
+def measure(paths: list[Path], train_set, size: int, batch: int, rounds: int) -> dict[str, list[float]]:
+    """Rates side by side: each loader epoch right after a decode pass and a read pass, since this
+    machine's speed drifts between rounds; per loader its rates and its fractions of that decode."""
+    loaders = training_loaders(train_set, batch)
+    results: dict[str, list[float]] = {"decode": [], "read": []}
+    for round_ in range(rounds):
+        for workers, (loader, sampler) in loaders.items():
+            decode, read = decode_rate(paths), read_rate(paths, size)
+            rate = epoch_rate(loader, sampler, round_ + 1)
+            results["decode"].append(decode)
+            results["read"].append(read / decode)
+            results.setdefault(workers, []).append(rate)
+            results.setdefault(f"{workers} fraction", []).append(rate / (decode * max(1, workers)))
+    return results
 
 
 def main() -> None:
@@ -121,6 +152,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=512, help="training images per dataset")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--celeba-size", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)  # each process decodes on one core, as loader workers do
     rng = np.random.default_rng(0)
@@ -132,16 +164,13 @@ def main() -> None:
             ("FF++ PNG 256×256", write_ffpp(ffpp, args.images, rng),
              lambda: lssat.create("dataset", "ffpp", root=str(ffpp), methods=["Deepfakes"], image_size=224), 224),
         ]
-        print(f"{os.cpu_count()} CPUs; batch {args.batch}; images/s (fraction of the PIL decode limit per decoding process)")
+        print(f"{os.cpu_count()} CPUs; batch {args.batch}; {args.rounds} rounds. Images/s (best round), and in brackets "
+              "the median over rounds of the fraction of the PIL decode rate measured just before, per decoding process")
         for title, paths, make_source, size in cases:
-            limit = decode_rate(paths)
-            train_set = make_source().split("train")
-            cells = []
-            for workers in WORKERS:
-                rate = loader_rate(train_set, workers, args.batch)
-                cells.append(f"{workers} workers {rate:7.0f} ({rate / (limit * max(1, workers)):4.2f})")
-            print(f"{title} → {size}², {len(train_set)} images: PIL decode {limit:7.0f} | " + " | ".join(cells), flush=True)
-
+            results = measure(paths, make_source().split("train"), size, args.batch, args.rounds)
+            cells = [f"{w} workers {max(results[w]):6.0f} ({statistics.median(results[f'{w} fraction']):4.2f})" for w in WORKERS]
+            print(f"{title} → {size}², {len(paths)} images: PIL decode {max(results['decode']):6.0f} | "
+                  f"read alone ({statistics.median(results['read']):4.2f}) | " + " | ".join(cells), flush=True)
 
 if __name__ == "__main__":
     main()

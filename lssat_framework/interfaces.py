@@ -134,7 +134,8 @@ class DatasetSource:
     """A dataset with named splits.
 
     ``split(name)`` returns a ``torch.utils.data.Dataset`` whose items are dicts with
-    ``image`` (float ``3×H×W`` in [0, 1]), ``labels`` (a dict keyed like ``info.labels``),
+    ``image`` (``3×H×W``: ``uint8``, as the builtin readers give it, a quarter of the bytes to
+    move between processes; or float in [0, 1]), ``labels`` (a dict keyed like ``info.labels``),
     ``index`` (int), and optionally ``video`` (int, for video-level metrics), ``groups`` and
     ``skipped`` (str: the unreadable files this item replaced, newline-separated, "" for none;
     every item of a split carries it or none does, so that the trainer counts skips that happen

@@ -16,6 +16,7 @@ from torch import nn
 
 from .compat import compatibility_problems
 from .errors import SpecError
+from .images import as_unit_float
 from .interfaces import Backbone, DatasetInfo, SSLObjective, SSLOutput, Task, match_channels
 from .spec import ResolvedSpec
 
@@ -46,6 +47,7 @@ class LSSATModel(nn.Module):
             return {name: self.descriptors[name](images) for name in names}
 
     def forward(self, images: torch.Tensor, ssl: bool = True) -> tuple[torch.Tensor, SSLOutput]:
+        images = as_unit_float(images)
         wanted = [self.classify, *(self.objective.modalities if ssl else [])]
         inputs = self.modalities(images, dict.fromkeys(wanted))
         features = self.backbone.forward_pooled(match_channels(inputs[self.classify], self.backbone.in_chans))

@@ -10,6 +10,7 @@ from PIL import Image
 
 import lssat_framework as lssat
 from lssat_framework.errors import DataError
+from lssat_framework.images import as_unit_float, load_image
 from lssat_framework.spec import validate_spec
 
 
@@ -28,6 +29,50 @@ def write_image(path, size=(24, 20), color=(200, 30, 30), box=None, box_color=(0
         array[top : top + height, left : left + width] = box_color
     Image.fromarray(array).save(path)
     return path
+
+
+# --------------------------------------------------------------------- reading one image
+def pil_resized(image, size, box=None):
+    """What PIL's crop and bilinear resize make of ``image``, as ``3×size×size`` bytes."""
+    cropped = image.crop(box) if box is not None else image
+    return torch.from_numpy(np.array(cropped.resize((size, size), Image.BILINEAR))).permute(2, 0, 1).int()
+
+
+def test_an_image_is_read_as_the_bytes_pil_would_resize_it_to(tmp_path):
+    from skimage import data
+
+    photo = Image.fromarray(data.astronaut())  # 512×512
+    photo.save(tmp_path / "photo.png")
+    image = load_image(tmp_path / "photo.png", 64)
+    assert image.dtype == torch.uint8 and image.shape == (3, 64, 64)
+    assert (image.int() - pil_resized(photo, 64)).abs().max() <= 1
+    # a face box reaching past the image's edge: the outside is black, as PIL's crop makes it
+    partly_outside = load_image(tmp_path / "photo.png", 32, box=(-100, 300, 300, 300))
+    assert (partly_outside.int() - pil_resized(photo, 32, (-100, 300, 200, 600))).abs().max() <= 1
+    assert partly_outside[:, :, :4].max() == 0 and partly_outside[:, -4:].max() == 0
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path, monkeypatch):
+    from PIL import JpegImagePlugin
+    from skimage import data
+
+    photo = Image.fromarray(data.astronaut())
+    photo.save(tmp_path / "photo.jpg", quality=95)
+    decoded = []
+    draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = draft(self, mode, size)
+        decoded.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    image = load_image(tmp_path / "photo.jpg", 64)
+    assert decoded == [(128, 128)]  # an eighth of the pixels, still twice the target size
+    full = pil_resized(Image.open(tmp_path / "photo.jpg").convert("RGB"), 64)
+    assert (image.int() - full).abs().float().mean() < 2  # levels of 255: as good as decoding it all
+    load_image(tmp_path / "photo.jpg", 200)
+    assert decoded[-1] == (512, 512)  # no reduction leaves twice the target
 
 
 # --------------------------------------------------------------------- CelebA
@@ -124,7 +169,7 @@ def test_affectnet_keeps_the_asked_classes_and_crops_the_face(tmp_path, classes,
     train = source.split("train")
     assert [int(train[i]["labels"]["expression"]) for i in range(len(train))] == expected
     assert len(source.info.labels["expression"].names) == classes
-    image = train[0]["image"]
+    image = as_unit_float(train[0]["image"])
     assert image[0].mean() > 0.8 and image[2].mean() < 0.2  # the red face box, not the blue frame (JPEG-blurred edges)
 
 
@@ -189,7 +234,7 @@ def test_ffpp_frames_and_split_lists(tmp_path, kind):
     videos = {split: {int(source.split(split)[i]["video"]) for i in range(len(source.split(split)))} for split in source.splits}
     assert all(len(v) == 4 for v in videos.values())
     assert not (videos["train"] & videos["val"]) and not (videos["val"] & videos["test"])
-    assert train[4]["image"][0].mean() > train[0]["image"][0].mean()  # fakes are the red frames
+    assert train[4]["image"][0].float().mean() > train[0]["image"][0].float().mean()  # fakes are the red frames
     assert source.info.videos  # the deepfake task lists its video metrics
 
 

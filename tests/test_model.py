@@ -45,6 +45,17 @@ def test_vit_encoder_sees_only_the_visible_tokens(tiny_spec):
     assert seen == [1 + 16, 1 + 4]  # task pass: class token + 16 patches; masked pass: 25 % visible
 
 
+def test_the_model_takes_image_bytes_as_the_readers_give_them(tiny_spec):
+    model = tiny_model(tiny_spec).model.eval()
+    as_bytes = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    outputs = []
+    for images in (as_bytes, as_bytes.float() / 255):
+        torch.manual_seed(0)  # the same mask for both
+        logits, out = model(images)
+        outputs.append((logits, out.losses["rec_ldp"]))
+    torch.testing.assert_close(outputs[0], outputs[1])
+
+
 def test_loss_counts_masked_patches_only(tiny_spec):
     model = tiny_model(tiny_spec).model.eval()
     images = torch.rand(2, 3, 32, 32)

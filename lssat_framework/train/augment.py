@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import torch
 
+from ..images import as_unit_float
 from ..spec import TrainSpec
 
 
 def augment(images: torch.Tensor, train: TrainSpec) -> torch.Tensor:
-    """Per-sample random resized crop, RandAugment and flip."""
+    """Per-sample random resized crop, RandAugment and flip, of floats in [0, 1]."""
+    images = as_unit_float(images)
     batch = images.shape[0]
     if train.augment.resized_crop is not None:
         from torchvision.ops import roi_align

@@ -19,6 +19,7 @@ import yaml
 
 from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
+from ..images import as_unit_float
 from ..model import build, count_parameters
 from ..spec import ResolvedSpec
 from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
@@ -118,7 +119,7 @@ class Run:
         self.last_evaluation: Evaluation | None = None
         self.grid_images = None
         if self.tspec.recon_grid and self.main and self.unwrapped.objective.modalities:
-            self.grid_images = torch.stack([self.val_set[i]["image"] for i in range(min(8, len(self.val_set)))]).to(accelerator.device)
+            self.grid_images = as_unit_float(torch.stack([self.val_set[i]["image"] for i in range(min(8, len(self.val_set)))]).to(accelerator.device))
 
     def start(self, checkpoint: Path | None) -> None:
         """Restore ``checkpoint`` (if any) and write the run's own files (the lock is held)."""
