@@ -44,10 +44,9 @@ def check_images(images: torch.Tensor) -> None:
         raise ValueError(f"expected 1 (gray) or 3 (RGB) channels, got {images.shape[1]}")
     if not images.is_floating_point():
         raise ValueError(f"expected a floating-point tensor with values in [0, 1], got dtype {images.dtype}")
-    if images.numel() and (images.min() < 0 or images.max() > 1):
-        raise ValueError(
-            f"expected values in [0, 1], got [{images.min().item():.4g}, {images.max().item():.4g}]; divide 8-bit images by 255"
-        )
+    low, high = torch.aminmax(images) if images.numel() else (0, 1)  # one pass for both
+    if low < 0 or high > 1:
+        raise ValueError(f"expected values in [0, 1], got [{float(low):.4g}, {float(high):.4g}]; divide 8-bit images by 255")
 
 
 def to_gray(images: torch.Tensor) -> torch.Tensor:
@@ -302,8 +301,8 @@ class LBP(CircularDescriptor):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         codes = self.codes(images)
-        top = torch.tensor([lbp_code_count(p, self.method) - 1 for p, _ in self.scales], device=codes.device)
-        return (codes.to(torch.float32) / top.view(1, -1, 1, 1).to(torch.float32)).to(images.dtype)
+        top = torch.tensor([lbp_code_count(p, self.method) - 1 for p, _ in self.scales], device=codes.device, dtype=torch.float32)
+        return (codes / top.view(1, -1, 1, 1)).to(images.dtype)  # int64 / float32: one pass, float32
 
 
 # ------------------------------------------------------------------------ LTP
@@ -337,4 +336,4 @@ class LTP(CircularDescriptor):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         codes = self.codes(images)
         top = torch.tensor([2**p - 1 for p, _ in self.scales for _ in range(2)], device=codes.device, dtype=torch.float32)
-        return (codes.to(torch.float32) / top.view(1, -1, 1, 1)).to(images.dtype)
+        return (codes / top.view(1, -1, 1, 1)).to(images.dtype)  # int64 / float32: one pass, float32
