@@ -149,6 +149,16 @@ def test_compile_trains_one_step_on_the_cpu(tmp_path, tiny_spec):
     assert not any("_orig_mod" in name for name in load_file(str(tmp_path / "run" / "model.safetensors")))  # plain names
 
 
+def test_the_compiled_l_ssat_model_is_one_graph(tiny_spec):
+    """Both passes, the descriptors and the masked path's count of visible patches trace into one
+    graph: a break would end the graph there and, on a GPU, wait for the device every step."""
+    model = built_model(tiny_spec).model
+    compile_model(model, train_spec(compile=True))
+    explanation = torch._dynamo.explain(model.forward)(torch.rand(2, 3, 32, 32))
+    assert explanation.graph_break_count == 0, [str(b.reason).splitlines()[0] for b in explanation.break_reasons]
+    torch._dynamo.reset()
+
+
 def test_compile_without_a_compiler_is_the_clear_error():
     """Issue 13 item 3: a machine that cannot compile says so in one line naming the setting."""
     from torch._inductor import config

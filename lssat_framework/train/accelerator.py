@@ -85,7 +85,11 @@ def set_grad_checkpointing(model: torch.nn.Module, backbone_name: str) -> None:
 def compile_model(model: torch.nn.Module, train: TrainSpec) -> None:
     """``train.compile``: ``torch.compile`` of the module's call, in place, so that its parameter
     names, ``state_dict`` and checkpoints stay those of the plain model. The graphs are built on the
-    first call (inside :func:`compiler_errors`)."""
+    first call (inside :func:`compiler_errors`).
+
+    A backbone's masked path may read a number from a tensor (how many patches stay visible);
+    dynamo then traces it instead of ending the graph there and waiting for the device."""
+    torch._dynamo.config.capture_scalar_outputs = True
     model.compile(mode=train.compile_mode)
 
 
