@@ -18,7 +18,8 @@ The training recipes' switches are measured on ViT-Base at 224², batch 16 (L-SS
 peak memory without and with ``train.grad_checkpointing`` (the goal: at least 40 % less), and the
 step time eager and with ``train.compile`` (the goal: no slower; the compiling first step is left
 out). On the CPU the two memory figures are taken again in processes whose freed tensors go back to
-the system (``LIVE_MEMORY``), so that the peak resident set is that of live memory. ``--only overheads`` or ``--only recipes`` runs one of the two groups.
+the system (``LIVE_MEMORY``), so that the peak resident set is that of live memory. ``--only
+overheads`` or ``--only recipes`` runs one of the two groups.
 
     python benchmarks/step.py [--batch 32] [--size 224] [--steps 5] [--rounds 1] [--only overheads|recipes]
 """

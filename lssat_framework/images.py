@@ -19,9 +19,9 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
 
     Bytes rather than floats, since that is a quarter of what loader workers hand to the main
     process and of the copy to a GPU (:func:`as_unit_float` scales them on the device). A JPEG
-    more than twice as large as needed is decoded at reduced size (its DCT scaling, ``draft``). The crop is a
-    view of the decoded bytes and the resize torch's antialiased bilinear on them, PIL's filter
-    at a third of PIL's time."""
+    more than twice as large as needed is decoded at reduced size (its DCT scaling, ``draft``).
+    The crop is a view of the decoded bytes and the resize torch's antialiased bilinear on them,
+    PIL's filter at a third of PIL's time."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -29,7 +29,7 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
             full_width, full_height = image.size
             left, top, width, height = box if box is not None else centred_square(full_width, full_height)
             if width <= 0 or height <= 0:
-                raise ValueError(f"the crop box {tuple(box)} is empty")
+                raise ValueError(f"the crop box {(left, top, width, height)} is empty")
             # the crop stays at least twice ``size`` once the JPEG is scaled down: PIL's own margin
             # (``reducing_gap=2``) at which the reduction is not told apart from a full decode
             image.draft("RGB", (int(full_width * 2 * size / width), int(full_height * 2 * size / height)))

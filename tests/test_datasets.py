@@ -50,6 +50,8 @@ def test_an_image_is_read_as_the_bytes_pil_would_resize_it_to(tmp_path):
     partly_outside = load_image(tmp_path / "photo.png", 32, box=(-100, 300, 300, 300))
     assert (partly_outside.int() - pil_resized(photo, 32, (-100, 300, 200, 600))).abs().max() <= 1
     assert partly_outside[:, :, :4].max() == 0 and partly_outside[:, -4:].max() == 0
+    with pytest.raises(DataError, match=r"photo.png: the crop box \(5, 5, 0, 10\) is empty"):
+        load_image(tmp_path / "photo.png", 32, box=(5, 5, 0, 10))
 
 
 def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path, monkeypatch):
