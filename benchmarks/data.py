@@ -128,16 +128,17 @@ def epoch_rate(loader, sampler, epoch: int) -> float:
 
 
 def measure(paths: list[Path], train_set, size: int, batch: int, rounds: int) -> dict[str, list[float]]:
-    """Rates side by side: each loader epoch right after a decode pass and a read pass, since this
-    machine's speed drifts between rounds; per loader its rates and its fractions of that decode."""
+    """Rates side by side, since this machine's speed drifts between rounds: per round a read pass
+    against a decode pass, then each loader epoch right after a decode pass of its own; per
+    loader its rates and its fractions of that decode."""
     loaders = training_loaders(train_set, batch)
     results: dict[str, list[float]] = {"decode": [], "read": []}
     for round_ in range(rounds):
+        results["read"].append(read_rate(paths, size) / decode_rate(paths))
         for workers, (loader, sampler) in loaders.items():
-            decode, read = decode_rate(paths), read_rate(paths, size)
+            decode = decode_rate(paths)
             rate = epoch_rate(loader, sampler, round_ + 1)
             results["decode"].append(decode)
-            results["read"].append(read / decode)
             results.setdefault(workers, []).append(rate)
             results.setdefault(f"{workers} fraction", []).append(rate / (decode * max(1, workers)))
     return results
@@ -171,6 +172,7 @@ def main() -> None:
             cells = [f"{w} workers {max(results[w]):6.0f} ({statistics.median(results[f'{w} fraction']):4.2f})" for w in WORKERS]
             print(f"{title} → {size}², {len(paths)} images: PIL decode {max(results['decode']):6.0f} | "
                   f"read alone ({statistics.median(results['read']):4.2f}) | " + " | ".join(cells), flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -138,12 +138,6 @@ def build_model(resolved, batch: int, size: int):
     return model, loss_of_batch
 
 
-def torch_cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
 def resident_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
@@ -220,17 +214,18 @@ def recipes(args) -> None:
     print(f"ViT-Base L-SSAT, {RECIPE_SIZE}², batch {RECIPE_BATCH}:")
     results = fastest_rounds(RECIPES, RECIPE_BATCH, RECIPE_SIZE, args)
     eager, checked, compiled = (results[c] for c in RECIPES)
-    live = {}
-    if not torch_cuda_available():
+    pairs = [("", eager, checked)]
+    if eager["device"] == "cpu":
         print("peak memory again, freed memory returned to the system (LIVE_MEMORY):")
-        live = {c: run_one(c, RECIPE_BATCH, RECIPE_SIZE, 1, LIVE_MEMORY) for c in ("vitb-eager", "vitb-grad-checkpointing")}
-        for r in live.values():
+        live = [run_one(c, RECIPE_BATCH, RECIPE_SIZE, 1, LIVE_MEMORY) for c in ("vitb-eager", "vitb-grad-checkpointing")]
+        for r in live:
             show(r, "  ")
-    memory = [("peak memory", "peak_mb", eager, checked), ("training's memory", "training_mb", eager, checked)]
-    if live:
-        memory += [(f"{what}, live", key, *live.values()) for what, key, _, _ in memory]
-    for what, key, plain, checkpointed in [*memory, ("activations held", "activations_mb", eager, checked)]:
-        print(f"grad_checkpointing: {what} {checkpointed[key] / plain[key]:.2f}x eager ({1 - checkpointed[key] / plain[key]:.0%} less)")
+        pairs.append((", live", *live))
+    for suffix, plain, checkpointed in pairs:
+        for what, key in [("peak memory", "peak_mb"), ("training's memory", "training_mb")]:
+            print(f"grad_checkpointing: {what}{suffix} {checkpointed[key] / plain[key]:.2f}x eager ({1 - checkpointed[key] / plain[key]:.0%} less)")
+    print(f"grad_checkpointing: activations held {checked['activations_mb'] / eager['activations_mb']:.2f}x eager "
+          f"({1 - checked['activations_mb'] / eager['activations_mb']:.0%} less)")
     print(f"grad_checkpointing: step time {checked['step_s'] / eager['step_s']:.2f}x, arithmetic {checked['gflops'] / eager['gflops']:.2f}x")
     print(f"compile: step time {compiled['step_s'] / eager['step_s']:.2f}x eager")
 

@@ -276,7 +276,7 @@ def test_compiled_descriptors_give_the_same_codes_as_eager():
     for eager, fused, images in cases:
         for image in images:
             torch.testing.assert_close(fused.codes(image), eager.codes(image), msg=f"{eager!r} on {tuple(image.shape)}")
-            torch.testing.assert_close(fused(image), eager(image), msg=f"forward of {eager!r}")  # forward's own loop
+            torch.testing.assert_close(fused(image), eager(image), msg=f"forward of {eager!r}")  # the mapping after the compiled codes
 
 
 def test_compile_without_a_compiler_is_one_clear_error():

@@ -237,8 +237,8 @@ def encode_bits(bits, points: int, method: str) -> torch.Tensor:
 class CircularDescriptor(Descriptor):
     """What LBP and LTP share: scales, exact circular sampling, optional compilation.
 
-    A subclass implements :meth:`encode_padded`; ``codes()`` checks the input, builds the padded
-    gray levels and calls it.
+    A subclass implements :meth:`encode_padded` and :meth:`largest_codes`; ``codes()`` checks the
+    input, builds the padded gray levels and calls the first, ``forward`` divides by the second.
     """
 
     def __init__(self, points: int | list[int], radius: float | list[float], compile: bool):
@@ -259,6 +259,15 @@ class CircularDescriptor(Descriptor):
     def codes(self, images: torch.Tensor) -> torch.Tensor:
         check_images(images)
         return self._encode_padded(self, self._padded_levels(images, self.pad))
+
+    def largest_codes(self) -> list[int]:
+        """The largest code of each output channel, which maps to 1."""
+        raise NotImplementedError
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        codes = self.codes(images)
+        top = torch.tensor(self.largest_codes(), device=codes.device, dtype=torch.float32)
+        return (codes / top.view(1, -1, 1, 1)).to(images.dtype)  # int64 / float32: one pass, float32
 
 
 #: circles up to this many points encode through a 2^P-entry table (one gather per pixel);
@@ -301,10 +310,8 @@ class LBP(CircularDescriptor):
         """Integer codes ``B×S×H×W`` (int64), S scales, identical to scikit-image's."""
         return super().codes(images)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        codes = self.codes(images)
-        top = torch.tensor([lbp_code_count(p, self.method) - 1 for p, _ in self.scales], device=codes.device, dtype=torch.float32)
-        return (codes / top.view(1, -1, 1, 1)).to(images.dtype)  # int64 / float32: one pass, float32
+    def largest_codes(self) -> list[int]:
+        return [lbp_code_count(p, self.method) - 1 for p, _ in self.scales]
 
 
 # ------------------------------------------------------------------------ LTP
@@ -335,7 +342,5 @@ class LTP(CircularDescriptor):
             out += [upper, lower]
         return torch.stack(out, dim=1)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        codes = self.codes(images)
-        top = torch.tensor([2**p - 1 for p, _ in self.scales for _ in range(2)], device=codes.device, dtype=torch.float32)
-        return (codes / top.view(1, -1, 1, 1)).to(images.dtype)  # int64 / float32: one pass, float32
+    def largest_codes(self) -> list[int]:
+        return [2**p - 1 for p, _ in self.scales for _ in ("upper", "lower")]
