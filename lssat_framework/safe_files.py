@@ -40,8 +40,8 @@ def check_name(name: str) -> str | None:
 
 def slug(label: str) -> str:
     """``label`` made into one folder name: runs of other characters become one '-', never
-    empty, never starting with a dot, never '.' or '..'."""
-    text = re.sub(r"[^A-Za-z0-9_.+-]+", "-", label).strip("-").lstrip(".")
+    empty, never starting or ending with a dot or '-' (so never '.' or '..')."""
+    text = re.sub(r"[^A-Za-z0-9_.+-]+", "-", label).strip("-.")
     return text or "x"
 
 
