@@ -1,8 +1,10 @@
 """One writer per run directory.
 
 The writer holds ``<run>/writer.lock``: an ``flock`` on the open file (the kernel drops it when the
-process dies, however it dies) and, in the file, JSON naming the holder (host, pid, start time)
-with a heartbeat that a background thread refreshes every :data:`HEARTBEAT_S` seconds. A second
+process dies, however it dies). Beside it, ``writer.json`` names the holder (host, pid, start time)
+with a heartbeat that a background thread refreshes every :data:`HEARTBEAT_S` seconds; each
+refresh writes a new file and renames it over the old one, so a reader never sees it empty or
+half-written. Neither file is opened through a symlink. A second
 writer is refused with a message naming the holder. A lock left by a dead writer is taken over
 with a warning: on the same host when its pid is gone; from another host (where the ``flock`` of a
 shared filesystem may not be visible) when its heartbeat is older than ``LSSAT_LOCK_STALE_S``
@@ -12,6 +14,7 @@ take the lock: everything a run commits is written atomically.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -24,8 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LssatError
+from .safe_files import UnsafePathError, write_text_atomic
 
 LOCK_FILE = "writer.lock"
+#: the holder's record, replaced whole at every heartbeat
+HOLDER_FILE = "writer.json"
 HEARTBEAT_S = 30.0
 STALE_AFTER_S = 600.0
 
@@ -66,9 +72,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def read_holder(directory: Path) -> dict[str, Any] | None:
-    """The holder recorded in ``directory``'s lock file (None: no lock, or released)."""
+    """The holder recorded beside ``directory``'s lock (None: no lock, or released)."""
     try:
-        text = (Path(directory) / LOCK_FILE).read_text()
+        text = (Path(directory) / HOLDER_FILE).read_text(encoding="utf-8")
     except OSError:
         return None
     try:
@@ -99,7 +105,12 @@ class RunLock:
     def acquire(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    raise UnsafePathError(f"{self.path} is a symlink; the lock is never opened through a link. Remove it") from None
+                raise
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -132,10 +143,7 @@ class RunLock:
         self._thread.start()
 
     def _write(self) -> None:
-        data = json.dumps(self.record).encode()
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
-        os.fsync(self._fd)
+        write_text_atomic(self.directory / HOLDER_FILE, json.dumps(self.record))
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
@@ -152,10 +160,11 @@ class RunLock:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        for path in (self.directory / HOLDER_FILE, self.path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
         os.close(self._fd)  # drops the flock
         self._fd = None
 

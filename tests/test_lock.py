@@ -11,7 +11,7 @@ import time
 import pytest
 import yaml
 
-from lssat_framework.lock import LOCK_FILE, RunLock, RunLockedError, read_holder
+from lssat_framework.lock import HOLDER_FILE, LOCK_FILE, RunLock, RunLockedError, read_holder
 from lssat_framework.spec import validate_spec
 from lssat_framework.train import evaluate_checkpoint
 
@@ -68,7 +68,7 @@ def write_holder(directory, host, heartbeat_age_s):
     directory.mkdir(parents=True, exist_ok=True)
     now = time.time()
     holder = {"host": host, "pid": 12345, "started": now - 3600, "heartbeat": now - heartbeat_age_s}
-    (directory / LOCK_FILE).write_text(json.dumps(holder))
+    (directory / HOLDER_FILE).write_text(json.dumps(holder))
 
 
 def test_a_lock_from_another_host_is_taken_over_only_when_its_heartbeat_is_stale(tmp_path, monkeypatch, capsys):

@@ -8,7 +8,6 @@ epoch by epoch: each epoch ends with an evaluation, a line in ``metrics.jsonl`` 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,10 +20,11 @@ from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
 from ..images import as_unit_float
 from ..model import build, count_parameters
+from ..safe_files import refuse_symlinks, write_text_atomic
 from ..spec import ResolvedSpec
 from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
-from .checkpoints import find_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .checkpoints import Resumable, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
 from .cross import evaluate_after_training
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
@@ -33,17 +33,19 @@ from .pictures import save_reconstruction_grid
 from .writer import writing
 from .rundir import (
     DATASET_FILE, METRICS_FILE, MODEL_FILE, SPEC_FILE, SUMMARY_FILE,
-    append_metrics, dataset_info_json, finite, read_metrics, truncate_metrics,
+    append_metrics, dataset_info_json, finite, read_metrics, read_summary, truncate_metrics,
 )
+from .tensor_tree import save_safetensors
 
 
 def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[str, Any]:
     """Train ``resolved`` into ``out_dir``; with ``resume``, continue from its last checkpoint.
     Only one process at a time writes a run directory (:mod:`lssat_framework.lock`)."""
     out_dir = Path(out_dir)
+    refuse_symlinks(out_dir)  # a planted link would send the run's writes elsewhere
     if resume and (out_dir / SUMMARY_FILE).is_file():
         print(f"{out_dir} is finished (it holds {SUMMARY_FILE}); nothing to resume", file=sys.stderr)
-        return json.loads((out_dir / SUMMARY_FILE).read_text())
+        return read_summary(out_dir)
     starting_checkpoint(out_dir, resume)  # refuse at once, before the model is built
     run = Run(resolved, out_dir)
     with writing(run.accelerator, out_dir):
@@ -106,11 +108,10 @@ class Run:
         self.model, self.optimizer, self.train_loader, self.val_loader = accelerator.prepare(model, optimizer, train_loader, val_loader)
         self.plan = plan_epoch(len(self.train_loader), accelerator.num_processes, self.tspec)
         self.scheduler = make_schedule(self.optimizer, self.tspec, self.plan, lr)
-        accelerator.register_for_checkpointing(self.scheduler)  # stepped by this loop, once per update
         self.unwrapped = accelerator.unwrap_model(self.model)
         self.ema = make_ema(self.unwrapped, self.tspec)  # placed on the device, not yet compiled
-        if self.ema is not None:
-            accelerator.register_for_checkpointing(self.ema)
+        # what checkpoints hold, saved and read without pickle (accelerate's save_state pickles)
+        self.resumable = Resumable(self.unwrapped, self.optimizer, self.scheduler, self.ema, accelerator.scaler)
         if self.tspec.compile:
             for module in (self.unwrapped, *([self.ema.module] if self.ema is not None else [])):
                 compile_model(module, self.tspec)
@@ -124,7 +125,7 @@ class Run:
     def start(self, checkpoint: Path | None) -> None:
         """Restore ``checkpoint`` (if any) and write the run's own files (the lock is held)."""
         if checkpoint is not None:
-            self.accelerator.load_state(str(checkpoint), load_kwargs={"weights_only": True})  # no pickled code from disk
+            load_checkpoint(checkpoint, self.resumable, self.accelerator.process_index)
             self.state = {**self.state, **read_state(checkpoint)}
             self.accelerator.print(f"resuming {self.out_dir} at epoch {self.state['epoch'] + 1}, batch {self.state['batch']}")
         if self.main:
@@ -134,7 +135,7 @@ class Run:
         from ..plugins import get_plugin_manager
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        (self.out_dir / SPEC_FILE).write_text(yaml.safe_dump(self.resolved.raw, sort_keys=False))
+        write_text_atomic(self.out_dir / SPEC_FILE, yaml.safe_dump(self.resolved.raw, sort_keys=False))
         write_json_atomic(self.out_dir / DATASET_FILE, dataset_info_json(self.info))
         plugins = {i.qualifier: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
         write_json_atomic(self.out_dir / "plugins.json", plugins)
@@ -177,7 +178,7 @@ class Run:
             bar.set_postfix({k: f"{v / state['seen']:.4f}" for k, v in state["sums"].items() if k in ("loss", "loss_task")}, refresh=False)
             every = self.tspec.checkpoint_every
             if every and plan.updates_after(batch_index - 1) and state["step"] % every == 0 and batch_index < plan.batches:
-                save_checkpoint(accelerator, self.last_dir, {**state, "epoch": epoch, "batch": batch_index})
+                save_checkpoint(accelerator, self.last_dir, self.resumable, {**state, "epoch": epoch, "batch": batch_index})
                 tick = time.perf_counter()
         bar.close()
         self.batches_this_epoch = batch_index
@@ -252,9 +253,9 @@ class Run:
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
         state.update(sums={}, seen=0, train_time=0.0)
         next_state = {**state, "epoch": epoch + 1, "batch": 0}
-        save_checkpoint(accelerator, self.last_dir, next_state)
+        save_checkpoint(accelerator, self.last_dir, self.resumable, next_state)
         if improved:
-            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", next_state)
+            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", self.resumable, next_state)
 
     def _update_best(self, epoch: int, metrics: dict[str, float]) -> bool:
         """Whether this epoch is the best so far by ``best_metric`` in the task's direction; an
@@ -287,13 +288,11 @@ class Run:
         return summary
 
     def _save_models(self) -> None:
-        from safetensors.torch import save_file
-
         model = self.unwrapped
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(self.out_dir / MODEL_FILE))
-        save_file({k: v.contiguous() for k, v in model.backbone.export_state_dict().items()}, str(self.out_dir / "backbone.safetensors"))
+        save_safetensors(model.state_dict(), self.out_dir / MODEL_FILE)
+        save_safetensors(model.backbone.export_state_dict(), self.out_dir / "backbone.safetensors")
         if self.ema is not None:  # the average under the model's own names: `lssat eval <run>/model_ema.safetensors`
-            save_file({k: v.contiguous() for k, v in self.ema.module.state_dict().items()}, str(self.out_dir / EMA_MODEL_FILE))
+            save_safetensors(self.ema.module.state_dict(), self.out_dir / EMA_MODEL_FILE)
 
     def _write_summary(self) -> dict[str, Any]:
         model, task, spec = self.unwrapped, self.task, self.spec
@@ -319,6 +318,7 @@ class Run:
             "step_time_s": sum(r["step_time_s"] for r in records) / len(records),
             "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
             "skipped_images": len(self.state["skipped"]),
+            "skipped_rows": len(getattr(self.info, "skipped_rows", ())),
         }
         if spec.evaluate:  # the best weights (else the final) on each test set, before summary.json marks the run finished
             summary["cross"] = evaluate_after_training(self.resolved, self.out_dir, self.accelerator, task.headline)

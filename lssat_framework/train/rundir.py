@@ -16,12 +16,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import LssatError
 from ..interfaces import DatasetInfo, LabelInfo
+from ..safe_files import append_line, write_text_atomic
 from .checkpoints import find_checkpoint, read_state
+from .tensor_tree import DamagedStateError
 
 SPEC_FILE = "spec.yaml"
 DATASET_FILE = "dataset.json"
@@ -41,22 +44,57 @@ def finite(value: Any) -> Any:
     return value
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
+def read_run_json(path: Path) -> Any:
+    """A JSON file of a run directory, or one clear error when it is not JSON (damaged, or planted)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DamagedStateError(f"{path}: cannot be read as JSON ({error}); the run directory is damaged or was not written by lssat") from None
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    summary = read_run_json(run_dir / SUMMARY_FILE)
+    if not isinstance(summary, dict):
+        raise DamagedStateError(f"{run_dir / SUMMARY_FILE}: holds a {type(summary).__name__}, not a run's summary")
+    return summary
+
+
+def read_metrics(path: Path, warn_torn: bool = False) -> list[dict[str, Any]]:
+    """The epochs' records. A torn last line (what a full disk or a kill mid-write leaves) is
+    dropped, with a warning when ``warn_torn``; a bad line before the last is an error naming it."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError) as error:
+        raise DamagedStateError(f"{path}: cannot be read ({error}); the run directory is damaged") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("epoch"), int):
+                raise ValueError("not an epoch's record")
+        except ValueError as error:
+            if number == len(lines):
+                if warn_torn:
+                    print(f"lssat: warning: {path}, line {number}: torn ({error}); dropped, the checkpoint decides where the run is", file=sys.stderr)
+                break
+            raise DamagedStateError(f"{path}, line {number}: {error}; the run directory is damaged") from None
+        records.append(record)
+    return records
 
 
 def append_metrics(path: Path, record: dict[str, Any]) -> None:
-    with open(path, "a") as handle:
-        handle.write(json.dumps(finite(record)) + "\n")
+    append_line(path, json.dumps(finite(record)))
 
 
 def truncate_metrics(path: Path, epochs_done: int) -> None:
     """On resume, keep only the lines of epochs that the checkpoint has finished."""
-    if path.exists():
-        kept = [r for r in read_metrics(path) if r["epoch"] <= epochs_done]
-        path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    if path.exists() or path.is_symlink():
+        kept = [r for r in read_metrics(path, warn_torn=True) if r["epoch"] <= epochs_done]
+        write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def dataset_info_json(info: DatasetInfo) -> dict[str, Any]:
@@ -68,9 +106,12 @@ def read_dataset_info(run_dir: Path) -> DatasetInfo | None:
     path = run_dir / DATASET_FILE
     if not path.is_file():
         return None
-    data = json.loads(path.read_text())
-    labels = {k: LabelInfo(**v) for k, v in data["labels"].items()}
-    return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}), videos=data.get("videos", False))
+    data = read_run_json(path)
+    try:
+        labels = {k: LabelInfo(**v) for k, v in data["labels"].items()}
+        return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}), videos=data.get("videos", False))
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise DamagedStateError(f"{path}: not a dataset description ({type(error).__name__}: {error}); the run directory is damaged") from None
 
 
 @dataclasses.dataclass

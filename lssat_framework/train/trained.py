@@ -18,6 +18,7 @@ from ..model import build
 from ..spec import ResolvedSpec, load_spec
 from .accelerator import make_accelerator
 from .evaluation import Evaluation, evaluate
+from .tensor_tree import load_safetensors
 from .rundir import SPEC_FILE, TrainedWeights, finite, find_weights, read_dataset_info
 
 #: the spec sections that decide the model's layers: they must match the run's own spec
@@ -25,10 +26,9 @@ MODEL_SECTIONS = ("backbone", "descriptors", "ssl", "classify", "task")
 
 
 def _load_weights(model: torch.nn.Module, weights: TrainedWeights) -> None:
-    from safetensors.torch import load_file
-
+    state = load_safetensors(weights.file)  # never a pickle: a .pth or .bin is refused as unreadable
     try:
-        model.load_state_dict(load_file(str(weights.file)))
+        model.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise LssatError(

@@ -1,0 +1,128 @@
+"""A run folder from someone else runs no code and sends no write elsewhere (docs/security.md).
+
+Every file that resuming, ``lssat eval`` or ``lssat predict`` reads is replaced in turn by a pickle
+that would create a marker file when unpickled: no command may create it, and each either works
+or ends with one clear error (exit status 2, no traceback)."""
+
+import copy
+import os
+import pickle
+import shutil
+
+import pytest
+import yaml
+from PIL import Image
+
+from lssat_framework import cli
+from lssat_framework.lock import LOCK_FILE
+from lssat_framework.spec import validate_spec
+from lssat_framework.testing import TINY_SPEC
+from lssat_framework.train import train
+
+
+class Planted:
+    """Unpickling this runs ``os.system``: what a hostile run folder would hold."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def small_spec(epochs=2):
+    spec = copy.deepcopy(TINY_SPEC)
+    spec["data"]["params"].update(train=16, val=8)
+    spec["train"].update(epochs=epochs, recon_grid=False)
+    return spec
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shared") / "run"
+    train(validate_spec(small_spec()), folder)
+    return folder
+
+
+def files_of(run):
+    return sorted(p.relative_to(run) for p in run.rglob("*") if p.is_file() and "tensorboard" not in p.parts)
+
+
+def plant(run, relative, marker):
+    (run / relative).write_bytes(pickle.dumps(Planted(marker)))
+
+
+def run_command(argv, capsys):
+    """``lssat ARGV`` in this process: its status and stderr (an exception other than the CLI's
+    one clear error escapes and fails the test, as a traceback would show)."""
+    status = cli.main(argv)
+    return status, capsys.readouterr().err
+
+
+def test_the_checkpoint_holds_no_pickle(finished_run):
+    names = [p.name for p in (finished_run / "checkpoints" / "last").iterdir()]
+    assert "trainer_state.json" in names and "model.safetensors" in names and "optimizer.json" in names
+    assert not [n for n in names if n.endswith((".pkl", ".bin", ".pt", ".pth"))]
+
+
+def test_a_pickle_planted_in_any_file_of_a_run_folder_never_runs(finished_run, tmp_path, capsys):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(small_spec()))
+    image = tmp_path / "face.png"
+    Image.new("RGB", (40, 40), (120, 90, 60)).save(image)
+    marker = tmp_path / "marker"
+    outcomes = {}
+    for relative in files_of(finished_run):
+        run = tmp_path / "copy"
+        shutil.rmtree(run, ignore_errors=True)
+        shutil.copytree(finished_run, run)
+        (run / "summary.json").unlink()  # unfinished: --resume reads its checkpoint
+        if not (run / relative).exists():
+            continue
+        plant(run, relative, marker)
+        for argv in (
+            ["run", str(spec_path), "--out", str(run), "--resume"],
+            ["eval", str(spec_path), "--checkpoint", str(run)],
+            ["predict", str(image), "--checkpoint", str(run), "--out", str(tmp_path / "predictions.csv")],
+        ):
+            status, err = run_command(argv, capsys)
+            assert not marker.exists(), f"{argv[0]} ran the pickle planted in {relative}"
+            assert status in (0, 2) and "Traceback" not in err, (relative, argv[0], err)
+            outcomes[(str(relative), argv[0])] = status
+    refused = {key for key, status in outcomes.items() if status == 2}
+    assert ("checkpoints/last/optimizer.json", "run") in refused
+    assert ("checkpoints/best/model.safetensors", "eval") in refused
+
+
+@pytest.mark.parametrize("name", ["custom_checkpoint_0.pkl", "random_states_0.pkl", "optimizer.bin"])
+def test_a_checkpoint_in_accelerates_pickled_format_is_refused_with_a_message(finished_run, tmp_path, name, capsys):
+    run = tmp_path / "old"
+    shutil.copytree(finished_run, run)
+    (run / "summary.json").unlink()
+    marker = tmp_path / "marker"
+    plant(run, f"checkpoints/last/{name}", marker)
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(small_spec()))
+    status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
+    assert status == 2 and not marker.exists()
+    assert name in err and "never read" in err and "docs/security.md" in err
+
+
+@pytest.mark.parametrize("name", [LOCK_FILE, "writer.json", "spec.yaml", "metrics.jsonl", "summary.json.tmp", "checkpoints/last", "model.safetensors"])
+def test_a_symlink_in_a_run_folder_is_refused_and_its_target_kept(finished_run, tmp_path, name, capsys):
+    run = tmp_path / "linked"
+    shutil.copytree(finished_run, run)
+    (run / "summary.json").unlink()
+    victim = tmp_path / "victim"
+    victim.mkdir() if name == "checkpoints/last" else victim.write_text("keep me")
+    link = run / name
+    if link.is_dir():
+        shutil.rmtree(link)
+    elif link.exists():
+        link.unlink()
+    link.symlink_to(victim)
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(small_spec()))
+    status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
+    assert status == 2 and f"{link} is a symlink" in err
+    assert victim.is_dir() if name == "checkpoints/last" else victim.read_text() == "keep me"
