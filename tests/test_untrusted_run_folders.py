@@ -126,3 +126,22 @@ def test_a_symlink_in_a_run_folder_is_refused_and_its_target_kept(finished_run, 
     status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
     assert status == 2 and f"{link} is a symlink" in err
     assert victim.is_dir() if name == "checkpoints/last" else victim.read_text() == "keep me"
+
+
+def test_a_users_pth_weights_file_is_read_without_running_its_pickle(tmp_path):
+    """A .pth handed to `backbone.params.weights` is read with weights_only=True: a planted
+    object is refused as unreadable, and a plain tensor file still loads."""
+    import torch
+
+    from lssat_framework.errors import ComponentError
+    from test_timm_backbone import timm_state, tiny_vit
+
+    marker = tmp_path / "marker"
+    hostile = tmp_path / "hostile.pth"
+    torch.save({"state_dict": Planted(marker)}, hostile)
+    with pytest.raises(ComponentError, match="cannot read the weights file"):
+        tiny_vit(weights=str(hostile))
+    assert not marker.exists()
+    plain = tmp_path / "plain.pth"
+    torch.save(timm_state(num_classes=0), plain)
+    assert tiny_vit(weights=str(plain)) is not None

@@ -78,7 +78,7 @@ def read_weights_file(path: Path, model_name: str) -> dict[str, torch.Tensor]:
     from timm.models import load_state_dict
 
     try:
-        state = load_state_dict(str(path))
+        state = load_state_dict(str(path), weights_only=True)  # a .pth from elsewhere never runs code
     except Exception as exc:  # noqa: BLE001 - safetensors, pickle and zip errors share no base class
         raise ComponentError(f"backbone '{model_name}': cannot read the weights file {path}: {exc}") from None
     if any(key.startswith(RUN_FILE_PREFIX) for key in state):
