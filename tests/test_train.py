@@ -105,13 +105,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_two_cpu_processes(spec, tmp_path, out):
+def run_two_cpu_processes(spec, tmp_path, out, *extra):
     """``lssat run`` under torchrun: two CPU processes (gloo), as a multi-GPU launch runs."""
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(spec))
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "-m", "lssat_framework", "run", str(spec_path), "--out", str(out)]
+               "-m", "lssat_framework", "run", str(spec_path), "--out", str(out), *extra]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
@@ -121,6 +121,13 @@ def test_two_cpu_processes_evaluate_every_sample_exactly_once(tmp_path, tiny_spe
     run_two_cpu_processes(tiny_spec, tmp_path, tmp_path / "ddp")
     (record,) = read_jsonl(tmp_path / "ddp" / "metrics.jsonl")
     assert record["val_count"] == 13
+    # each process saved its own random generators, and both read the checkpoint back
+    last = tmp_path / "ddp" / "checkpoints" / "last"
+    assert (last / "rng_0.json").is_file() and (last / "rng_1.json").is_file()
+    final = json.loads((tmp_path / "ddp" / "summary.json").read_text())["final"]
+    (tmp_path / "ddp" / "summary.json").unlink()
+    run_two_cpu_processes(tiny_spec, tmp_path, tmp_path / "ddp", "--resume")
+    assert json.loads((tmp_path / "ddp" / "summary.json").read_text())["final"] == final
     single = train(validate_spec(tiny_spec), tmp_path / "single")
     assert single["final"]["count"] == 13
 
