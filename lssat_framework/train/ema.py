@@ -5,7 +5,7 @@ The average is a copy of the whole model (its parameters and buffers), made afte
 has placed the model and before ``train.compile`` compiles it (a copy of a compiled module would
 call the original's compiled code). Every process keeps its own copy: the processes' weights are
 equal after each update, so their averages are too. The average is part of every checkpoint
-(``accelerator.register_for_checkpointing``) and its warm-up follows the run's update count, which
+(``ema.safetensors``, see :mod:`.checkpoints`) and its warm-up follows the run's update count, which
 the checkpoint also holds: a resumed run continues it exactly.
 """
 

@@ -1,10 +1,11 @@
 """The files of a run directory, and how the commands that read a finished run find them.
 
 ``spec.yaml``           the resolved spec;  ``plugins.json`` the plugin versions
+``writer.lock``         held by the one process writing the run; ``writer.json`` names it (:mod:`lssat_framework.lock`)
 ``dataset.json``        what the dataset gave (image size, labels, groups): enough to predict
 ``metrics.jsonl``       one JSON line per epoch: loss terms, task metrics, images/s, step time, peak memory
 ``summary.json``        written last: final and best metrics, with the headline's interval, the test sets' headlines (a run with it is finished)
-``checkpoints/last``    accelerate state (model, optimiser, scheduler, RNG) + ``trainer_state.json``
+``checkpoints/last``    model, optimiser, schedule, average, scaler, random generators and ``trainer_state.json``, no pickle (:mod:`.checkpoints`)
 ``checkpoints/best``    the same at the best epoch by ``train.best_metric``
 ``model.safetensors``   the final model;  ``backbone.safetensors`` the backbone under its own names
 ``recon/epoch_NNN.png`` reconstruction grids; task artifacts (e.g. ``val_confusion.png``)
