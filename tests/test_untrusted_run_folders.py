@@ -106,6 +106,8 @@ def test_a_checkpoint_in_accelerates_pickled_format_is_refused_with_a_message(fi
     status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
     assert status == 2 and not marker.exists()
     assert name in err and "never read" in err and "docs/security.md" in err
+    plant(run, f"checkpoints/best/{name}", marker)  # its weights are still evaluated: .safetensors only
+    assert run_command(["eval", str(spec_path), "--checkpoint", str(run)], capsys)[0] == 0 and not marker.exists()
 
 
 @pytest.mark.parametrize("name", [LOCK_FILE, "writer.json", "spec.yaml", "metrics.jsonl", "summary.json.tmp", "checkpoints/last", "model.safetensors"])
