@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import LssatError
-from .spec import LauncherSpec
+from .spec import CONTROL_CHARACTER, LauncherSpec
 
 NAMES = ("inline", "local", "slurm")
 #: requeues after a time limit or preemption before a job gives up (as the MAE scripts allow)
@@ -150,6 +150,9 @@ class SlurmLauncher:
         self.settings, self.folder, self.job_name = settings, Path(folder), job_name
 
     def check(self) -> None:
+        if CONTROL_CHARACTER.search(str(self.folder)):
+            raise LssatError(f"--out {str(self.folder.parent)!r}: contains a newline or control character, and the job script "
+                             "names the folder on its #SBATCH lines (one line each); choose another folder")
         for command in ("sbatch", "srun"):
             if shutil.which(command) is None:
                 raise LssatError(

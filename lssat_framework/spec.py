@@ -32,6 +32,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from .errors import AmbiguousComponentError, LssatError, SpecError, UnknownComponentError
 from .declared import objective_modalities
 from .plugins import Component, PluginManager, get_plugin_manager
+from .safe_files import check_name
 
 
 class _Strict(BaseModel):
@@ -154,6 +155,21 @@ class TrainSpec(_Strict):
         return task_metric_name(name) if name else name
 
 
+#: what may not reach the job script: a newline there starts a shell command of its own
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+ONE_LINE_RULE = "contains a newline or control character; launcher settings are written into the job script, one line each: write it on one line"
+SBATCH_OPTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def _sbatch_problem(key: str, value: Any) -> str | None:
+    """What is wrong with one ``launcher.sbatch`` entry (None: nothing)."""
+    if not SBATCH_OPTION.fullmatch(key):
+        return f"{key!r} is not an sbatch option name: letters, digits, '-' and '_' only (e.g. mail-type)"
+    if not isinstance(value, (str, int, float, bool)):
+        return "an sbatch option's value is a string, a number or true (a flag without a value)"
+    return ONE_LINE_RULE if isinstance(value, str) and CONTROL_CHARACTER.search(value) else None
+
+
 class LauncherSpec(_Strict):
     """Where ``lssat sweep`` runs the variants: the executor settings of ``--launcher local|slurm``.
 
@@ -180,8 +196,25 @@ class LauncherSpec(_Strict):
     mem_gb: float | None = Field(None, gt=0)
     #: time limit per job in minutes; a variant that reaches it is checkpointed and requeued
     timeout_min: int = Field(60, ge=1)
-    #: any other sbatch option, e.g. {mail-type: END}
+    #: any other sbatch option, e.g. {mail-type: END}; keys are option names (letters, digits, '-', '_'), values one-line strings, numbers or booleans
     sbatch: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("partition", "account", "qos", "constraint")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and CONTROL_CHARACTER.search(value):
+            raise PydanticCustomError("control_character", ONE_LINE_RULE)
+        return value
+
+    @field_validator("sbatch")
+    @classmethod
+    def _sbatch_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        errors = [InitErrorDetails(type=PydanticCustomError("sbatch_option", problem), loc=(key if key.isprintable() else repr(key),),
+                                    input=value if SBATCH_OPTION.fullmatch(key) else key)
+                  for key, value in options.items() if (problem := _sbatch_problem(key, value))]
+        if errors:
+            raise ValidationError.from_exception_data("sbatch", errors)
+        return options
 
 
 SWEEP_AXIS_FORMS = (
@@ -205,10 +238,13 @@ def _sweep_axis_problem(values: Any) -> str | None:
     return None
 
 
+NAME_RULE = "the name is a folder name (runs/<name>): letters, digits and '-', '_' or '.', not starting with '.' (no '/', no spaces)"
+
+
 class Spec(_Strict):
     """The whole experiment."""
 
-    #: the run's name (and default directory ``runs/<name>``)
+    #: the run's name (and default directory ``runs/<name>``): letters, digits and ``-_.``, not starting with a dot
     name: str
     #: seeds model initialisation, shuffling, masking and augmentation
     seed: int = 0
@@ -237,6 +273,14 @@ class Spec(_Strict):
     sweep: dict[str, list[Any] | dict[str, dict[str, Any]]] | None = None
     #: where ``lssat sweep`` runs the variants (Slurm and local executor settings)
     launcher: LauncherSpec = Field(default_factory=LauncherSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_name(cls, name: str) -> str:
+        # '=' and '+' as in the names of a sweep's variants (``study__backbone=vit__lr=1e-3``)
+        if check_name(name.replace("=", "-").replace("+", "-")):
+            raise PydanticCustomError("name", NAME_RULE)
+        return name
 
     @field_validator("sweep", mode="wrap")
     @classmethod

@@ -16,10 +16,10 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import re
 from typing import Any, NamedTuple
 
 from ..errors import LssatError, SpecError
+from ..safe_files import slug
 from ..spec import ResolvedSpec, set_dotted, validate_spec
 
 #: what an axis can vary
@@ -62,31 +62,58 @@ def value_label(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _slug(label: str) -> str:
-    """A value's label made safe for a directory name."""
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", label).strip("-") or "x"
+def _axes(sweep: dict[str, Any]) -> list[list[tuple[str, str, dict[str, Any]]]]:
+    """Each axis as its choices: (axis, value label, the keys it sets)."""
+    axes = []
+    for key, values in sweep.items():
+        if isinstance(values, dict):  # a named group: each variant sets several keys
+            axes.append([(key, str(name), dict(overrides)) for name, overrides in values.items()])
+        else:
+            axes.append([(key, value_label(value), {key: value}) for value in values])
+    return axes
+
+
+def folder_collisions(axes: list[list[tuple[str, str, dict[str, Any]]]]) -> list[tuple[str, str]]:
+    """Two values of one axis whose folder names are one (``"a b"`` and ``"a-b"``, also where
+    only their case differs): their variants would share a directory. Since a folder name holds
+    one '=' per axis and no slug holds '=', two variants share a folder only where one axis's
+    values do."""
+    problems = []
+    for choices in axes:
+        seen: dict[str, str] = {}
+        for key, label, _ in choices:
+            folder = slug(label)
+            first = seen.setdefault(folder.casefold(), label)
+            if first is not label:
+                problems.append((f"sweep.{key}", _collision(first, label)))
+    return problems
+
+
+def _collision(first: str, second: str) -> str:
+    if first == second:
+        return f"'{first}' is there twice"
+    folders = f"the folder name '{slug(first)}'" if slug(first) == slug(second) else \
+        f"the folder names '{slug(first)}' and '{slug(second)}', one folder where case is ignored (macOS, Windows)"
+    return (f"'{first}' and '{second}' both become {folders}: folder names keep letters, digits and '_.+-', and each other "
+            "run of characters becomes one '-'; make them differ there")
 
 
 def expand(resolved: ResolvedSpec) -> list[Variant]:
     """Every variant of the grid, in a fixed order (its index is its position); all are validated
-    before any runs, and every problem of every variant is reported at once."""
+    before any runs, and every problem of every variant is reported at once. A variant's folder
+    name is made of its axes' labels and values, each through :func:`~lssat_framework.safe_files.slug`."""
     sweep = resolved.spec.sweep or {}
     base = {k: v for k, v in resolved.raw.items() if k != "sweep"}
-    labels = axis_labels(list(sweep))
-    axes = []
-    for key, values in sweep.items():
-        if isinstance(values, dict):  # a named group: each variant sets several keys
-            axes.append([(key, name, dict(overrides)) for name, overrides in values.items()])
-        else:
-            axes.append([(key, value_label(value), {key: value}) for value in values])
-    variants, problems = [], []
+    labels = {key: slug(label) for key, label in axis_labels(list(sweep)).items()}
+    axes = _axes(sweep)
+    variants, problems = [], folder_collisions(axes)
     for combo in itertools.product(*axes):
         choice = {key: label for key, label, _ in combo}
         raw = copy.deepcopy(base)
         for _, _, overrides in combo:
             for key, value in overrides.items():
                 set_dotted(raw, key, value)
-        name = "__".join(f"{labels[key]}={_slug(label)}" for key, label in choice.items())
+        name = "__".join(f"{labels[key]}={slug(label)}" for key, label in choice.items())
         raw["name"] = f"{base['name']}__{name}"
         try:
             variants.append(Variant(name, choice, validate_spec(raw, source=resolved.source)))

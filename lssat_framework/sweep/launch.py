@@ -6,17 +6,18 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 from ..declared import task_headline
 from ..errors import LssatError
+from ..safe_files import UnsafePathError, is_inside, refuse_symlinks, remove_tree
 from ..spec import ResolvedSpec
 from .grid import Variant, axis_kinds, expand, pick
 from .state import (
     JOB_FILE,
     SUBMISSION_FILE,
+    check_inside,
     describe_differences,
     forget_job,
     is_main_process,
@@ -26,6 +27,10 @@ from .state import (
     write_manifest,
 )
 from .worker import VariantJob, live_writer, run_variant
+
+
+#: where submitit keeps its job scripts, pickles and logs, inside the sweep folder
+SUBMITIT_FOLDER = ".submitit"
 
 
 def default_out(resolved: ResolvedSpec) -> Path:
@@ -59,6 +64,22 @@ def manifest(resolved: ResolvedSpec, variants: list[Variant]) -> dict[str, Any]:
     return {"name": resolved.spec.name, "source": resolved.source, "axes": axis_kinds(resolved), "variants": entries}
 
 
+def refuse_links(out_dir: Path) -> None:
+    """:func:`~lssat_framework.safe_files.refuse_symlinks` over an existing sweep folder, except the
+    links submitit makes itself: ``.submitit/.submission_file_<id>.sh``, each to a job's script there."""
+    submitit = out_dir / SUBMITIT_FOLDER
+    entries = [*out_dir.iterdir()] if out_dir.is_dir() else []  # --out itself may be a link the user made
+    entries += [*submitit.iterdir()] if submitit.is_dir() and not submitit.is_symlink() else []
+    for entry in entries:
+        if entry == submitit and not entry.is_symlink():
+            continue  # its entries are in the list
+        submitits_own = entry.parent == submitit and entry.name.startswith(".submission_file_") and is_inside(submitit, entry)
+        if entry.is_symlink() and not submitits_own:
+            raise UnsafePathError(f"{entry} is a symlink (to {os.readlink(entry)}); a sweep never follows a link in its folder "
+                                  f"{out_dir}. Remove the link, or choose another --out")
+        refuse_symlinks(entry)  # a folder's contents (nothing for a file)
+
+
 def refuse_stale(out_dir: Path, chosen: list[tuple[int, Variant]], rerun_changed: bool) -> None:
     """A variant counts as finished (or resumable) only if its stored spec is the one asked for
     now: say which keys differ and refuse, or with ``rerun_changed`` delete its old results."""
@@ -74,9 +95,19 @@ def refuse_stale(out_dir: Path, chosen: list[tuple[int, Variant]], rerun_changed
                        "Pass --rerun-changed to delete their results and run them again, or choose another --out."])
         )
     if is_main_process():
+        refuse_live_writers(out_dir, list(stale))
         for name in stale:
             print(f"{name}: the spec changed ({', '.join(stale[name][:5])}); its old results are deleted (--rerun-changed)")
-            shutil.rmtree(out_dir / name)
+            remove_tree(out_dir / name, out_dir)
+
+
+def refuse_live_writers(out_dir: Path, names: list[str]) -> None:
+    """``--rerun-changed`` deletes nothing a live process writes: name the variants and their writers."""
+    held = [(name, holder) for name in names if (holder := live_writer(out_dir / name)) is not None]
+    if held:
+        listed = "\n".join(f"  {name}: host {holder.get('host')}, pid {holder.get('pid')}" for name, holder in held)
+        raise LssatError(f"--rerun-changed: a live process writes {'these variants' if len(held) > 1 else 'this variant'}, "
+                         f"so nothing was deleted:\n{listed}\nWait for it to end, or stop it, then run again")
 
 
 def is_done(run_dir: Path) -> bool:
@@ -150,6 +181,8 @@ def run_sweep(
 
     out_dir = Path(out) if out else default_out(resolved)
     variants = expand(resolved)
+    check_inside(out_dir, [v.name for v in variants])
+    refuse_links(out_dir)  # an existing folder: nothing in it may send a write or delete elsewhere
     if parallel is not None and parallel < 1:
         raise LssatError(f"--parallel: at least 1 variant at a time, got {parallel}")
     settings = resolved.spec.launcher.model_copy(update={"parallel": parallel} if parallel else {})
@@ -159,7 +192,7 @@ def run_sweep(
     else:
         chosen = list(enumerate(variants))
     refuse_stale(out_dir, chosen, rerun_changed)
-    runner = make_launcher(launcher, settings, out_dir / ".submitit", job_name=resolved.spec.name)
+    runner = make_launcher(launcher, settings, out_dir / SUBMITIT_FOLDER, job_name=resolved.spec.name)
     runner.check()
     if check_data and variant is None:
         from .preflight import check_before_launch

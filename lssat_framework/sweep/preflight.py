@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from ..errors import DataError, LssatError
+from ..safe_files import write_text_atomic
 from ..spec import ResolvedSpec
 
 
@@ -38,7 +39,7 @@ def check_writable(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         probe = out_dir / f".write-test-{os.getpid()}"
-        probe.write_text("")
+        write_text_atomic(probe, "")  # never through a link planted under that name
         probe.unlink()
     except OSError as exc:
         raise LssatError(f"--out {out_dir}: cannot write there ({exc.strerror}); choose another folder") from None

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from ..errors import LssatError
+from ..safe_files import UnsafePathError, is_inside, write_bytes_atomic
 
 JOB_FILE = "job.json"
 SUBMISSION_FILE = "submission.json"
@@ -39,16 +40,17 @@ STATES = ("pending", "running", "requeued", "done", "failed")
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write a whole file under a unique temporary name, then rename it into place: readers and
-    concurrent writers never see half a file."""
+    """Write a whole file, never through a symlink (:func:`~lssat_framework.safe_files.write_bytes_atomic`),
+    first under a name of this writer's own, then renamed into place: jobs finishing together
+    rebuild the shared files at once and must not share one temporary file. Readers and concurrent
+    writers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    own = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(text.encode() if isinstance(text, str) else text)
-        os.replace(tmp, path)
+        write_bytes_atomic(own, text.encode() if isinstance(text, str) else text)
+        os.replace(own, path)  # replaces a link at ``path``, never writes through it
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        own.unlink(missing_ok=True)
         raise
 
 
@@ -218,4 +220,14 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
     manifest = read_json(Path(out_dir) / MANIFEST_FILE)
     if manifest is None:
         raise LssatError(f"{out_dir}: no {MANIFEST_FILE} here; it is written when a sweep is launched into this folder (lssat sweep SPEC --out {out_dir})")
+    check_inside(Path(out_dir), [variant["name"] for variant in manifest["variants"]])
     return manifest
+
+
+def check_inside(out_dir: Path, names: list[str]) -> None:
+    """Refuse a variant whose folder would not lie inside the sweep folder (a name with '..' or
+    '/', a symlink to elsewhere): everything the sweep writes or deletes stays in ``out_dir``."""
+    for name in names:
+        if not isinstance(name, str) or not is_inside(out_dir, out_dir / name):
+            raise UnsafePathError(f"variant {name!r}: its folder {out_dir / str(name)} is not inside the sweep folder {out_dir}; "
+                                  "nothing was written or deleted")
