@@ -61,7 +61,7 @@ def run_command(argv, capsys):
 
 def test_the_checkpoint_holds_no_pickle(finished_run):
     names = [p.name for p in (finished_run / "checkpoints" / "last").iterdir()]
-    assert "trainer_state.json" in names and "model.safetensors" in names and "optimizer.json" in names
+    assert "trainer_state.json" in names and "model.safetensors" in names and "optimizer_state.json" in names
     assert not [n for n in names if n.endswith((".pkl", ".bin", ".pt", ".pth"))]
 
 
@@ -90,7 +90,7 @@ def test_a_pickle_planted_in_any_file_of_a_run_folder_never_runs(finished_run, t
             assert status in (0, 2) and "Traceback" not in err, (relative, argv[0], err)
             outcomes[(str(relative), argv[0])] = status
     refused = {key for key, status in outcomes.items() if status == 2}
-    assert ("checkpoints/last/optimizer.json", "run") in refused
+    assert ("checkpoints/last/optimizer_state.json", "run") in refused
     assert ("checkpoints/best/model.safetensors", "eval") in refused
 
 

@@ -64,7 +64,7 @@ def _write_parts(folder: Path, parts: Resumable, process_index: int, main: bool)
     if not main:  # the processes' weights and optimiser states are equal: one copy
         return
     save_file({k: v.detach().contiguous() for k, v in parts.model.state_dict().items()}, str(folder / MODEL_FILE))
-    save_tree(parts.optimizer.state_dict(), folder, "optimizer")
+    save_tree(parts.optimizer.state_dict(), folder, "optimizer_state")
     save_tree(parts.scheduler.state_dict(), folder, "schedule")
     if parts.ema is not None:
         save_file({k: v.detach().contiguous() for k, v in parts.ema.state_dict().items()}, str(folder / EMA_FILE))
@@ -169,7 +169,7 @@ def load_checkpoint(folder: Path, parts: Resumable, process_index: int) -> None:
     refuse_pickled(folder)
     loads = [
         (parts.model, lambda: load_safetensors(folder / MODEL_FILE), MODEL_FILE),
-        (parts.optimizer, lambda: load_tree(folder, "optimizer"), "optimizer.json"),
+        (parts.optimizer, lambda: load_tree(folder, "optimizer_state"), "optimizer_state.json"),
         (parts.scheduler, lambda: load_tree(folder, "schedule"), "schedule.json"),
         *([(parts.ema, lambda: load_safetensors(folder / EMA_FILE), EMA_FILE)] if parts.ema is not None else []),
         *([(parts.scaler, lambda: load_tree(folder, "scaler"), "scaler.json")] if parts.scaler is not None else []),
