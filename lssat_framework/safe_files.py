@@ -19,6 +19,7 @@ import errno
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 from .errors import LssatError
@@ -95,22 +96,21 @@ def _create(path: Path, flags: int) -> int:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all: a new file beside it, renamed over it (a rename replaces a
-    link, never its target). A stale or planted temporary file is removed first."""
+    """Write ``path`` whole or not at all: a new file of this writer's own beside it (created with
+    ``O_EXCL``, so never through a link), renamed over it (a rename replaces a link, never its
+    target). Readers and writers finishing at once never see half a file or share a temporary one."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     fd = _create(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

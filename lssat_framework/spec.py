@@ -159,12 +159,16 @@ class TrainSpec(_Strict):
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 ONE_LINE_RULE = "contains a newline or control character; launcher settings are written into the job script, one line each: write it on one line"
 SBATCH_OPTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+#: options the launcher sets itself: the job's logs and working folder stay in the sweep folder
+SBATCH_OWN = {"output", "error", "input", "chdir", "job-name", "job_name", "open-mode", "open_mode", "wrap", "array"}
 
 
 def _sbatch_problem(key: str, value: Any) -> str | None:
     """What is wrong with one ``launcher.sbatch`` entry (None: nothing)."""
     if not SBATCH_OPTION.fullmatch(key):
         return f"{key!r} is not an sbatch option name: letters, digits, '-' and '_' only (e.g. mail-type)"
+    if key.lower() in SBATCH_OWN:
+        return f"'{key}' is set by the launcher itself (the job's logs, working folder, name and array stay those of the sweep folder); remove it"
     if not isinstance(value, (str, int, float, bool)):
         return "an sbatch option's value is a string, a number or true (a flag without a value)"
     return ONE_LINE_RULE if isinstance(value, str) and CONTROL_CHARACTER.search(value) else None

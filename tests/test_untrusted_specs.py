@@ -198,6 +198,13 @@ def test_sbatch_keys_are_option_names_and_values_one_line_scalars(tiny_spec):
     assert len(problems) == 5  # exclude and exclusive are fine
 
 
+@pytest.mark.parametrize("key", ["output", "error", "chdir", "job-name", "array"])
+def test_sbatch_options_that_would_move_the_jobs_logs_or_folder_are_refused(tiny_spec, key):
+    """`output: /home/u/.bashrc` had Slurm append the job's log there."""
+    tiny_spec["launcher"] = {"sbatch": {key: "/elsewhere/x"}}
+    assert "is set by the launcher itself" in problems_of(tiny_spec)[f"launcher.sbatch.{key}"]
+
+
 def test_a_valid_launcher_reaches_submitit_unchanged(tmp_path, tiny_spec):
     tiny_spec["launcher"] = {"partition": "gpu-a100", "account": "lab_1", "qos": "high", "constraint": "a100&ib",
                              "gpus_per_node": 2, "sbatch": {"mail-type": "END,FAIL", "exclude": "node[1-3]", "exclusive": True}}

@@ -19,7 +19,6 @@ import json
 import os
 import socket
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,18 +39,10 @@ STATES = ("pending", "running", "requeued", "done", "failed")
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write a whole file, never through a symlink (:func:`~lssat_framework.safe_files.write_bytes_atomic`),
-    first under a name of this writer's own, then renamed into place: jobs finishing together
-    rebuild the shared files at once and must not share one temporary file. Readers and concurrent
-    writers never see half a file."""
+    """Write a whole file, never through a symlink (:func:`~lssat_framework.safe_files.write_bytes_atomic`):
+    jobs finishing together rebuild the shared files at once, and readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    own = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    try:
-        write_bytes_atomic(own, text.encode() if isinstance(text, str) else text)
-        os.replace(own, path)  # replaces a link at ``path``, never writes through it
-    except BaseException:
-        own.unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, text.encode() if isinstance(text, str) else text)
 
 
 def write_json(path: Path, data: Any) -> None:
