@@ -13,12 +13,14 @@ N times too fast under N processes.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import math
 from dataclasses import dataclass
 
 import torch
 
 from ..errors import ComponentError, SpecError
+from ..layer_groups import prefix_group_matcher
 from ..spec import TrainSpec
 
 #: no weight decay on these (fnmatch patterns over parameter names), nor on any 1-D tensor (norms)
@@ -72,30 +74,24 @@ def lr_lambda(total_steps: int, warmup_steps: int, min_ratio: float):
 
 class _BackboneLayers:
     """The whole model as timm's ``param_groups_layer_decay`` reads a timm model: its parameters,
-    and a ``group_matcher`` that numbers the backbone's layers as the backbone's own
-    ``group_matcher`` does and puts everything else (the head, the objective's decoder) above them."""
+    and a ``group_matcher``: the backbone's own, over the model's names; everything else (the task
+    head, the objective's decoder) matches nothing and so sits in the top layer, as timm's
+    classifier does (:mod:`lssat_framework.layer_groups`)."""
 
     def __init__(self, model: torch.nn.Module, backbone_name: str):
-        from timm.models import group_parameters
-
         matcher = getattr(model.backbone, "group_matcher", None)
         if matcher is None:
             raise ComponentError(
                 f"train.layer_decay: backbone '{backbone_name}' does not say how its parameters form layers "
                 "(it has no group_matcher()); remove train.layer_decay or use a backbone that has one"
             )
-        self.model = model
-        self.layers = group_parameters(model.backbone, matcher(coarse=False), reverse=True)
+        self.model, self.backbone_matcher = model, matcher
 
     def named_parameters(self):
         return self.model.named_parameters()
 
     def group_matcher(self, coarse: bool = False):
-        def layer(name: str) -> tuple[float]:
-            inner = name.removeprefix("backbone.")
-            return (self.layers[inner],) if inner != name and inner in self.layers else (math.inf,)
-
-        return layer
+        return prefix_group_matcher(self.backbone_matcher(coarse=coarse), "backbone.")
 
 
 def param_groups(model: torch.nn.Module, train: TrainSpec, backbone_name: str = "backbone") -> list[dict]:
@@ -103,10 +99,12 @@ def param_groups(model: torch.nn.Module, train: TrainSpec, backbone_name: str = 
     ``train.layer_decay``, one group per (layer, decay or not), each with its ``lr_scale``."""
     from timm.optim import param_groups_layer_decay, param_groups_weight_decay
 
+    # exact names: timm releases differ in whether these lists hold patterns or names
+    no_decay = [name for name, _ in model.named_parameters() if any(fnmatch.fnmatchcase(name, rule) for rule in NO_WEIGHT_DECAY)]
     if train.layer_decay is None:
-        return param_groups_weight_decay(model, train.weight_decay, no_weight_decay_list=NO_WEIGHT_DECAY)
+        return param_groups_weight_decay(model, train.weight_decay, no_weight_decay_list=no_decay)
     layered = _BackboneLayers(model, backbone_name)
-    return param_groups_layer_decay(layered, train.weight_decay, no_weight_decay_list=NO_WEIGHT_DECAY, layer_decay=train.layer_decay)
+    return param_groups_layer_decay(layered, train.weight_decay, no_weight_decay_list=no_decay, layer_decay=train.layer_decay)
 
 
 def peak_lr(train: TrainSpec, num_processes: int) -> float:

@@ -95,15 +95,15 @@ class TimmBackbone(Backbone):
         self.grad_checkpointing = enable
 
     def group_matcher(self, coarse: bool = False):
-        """timm's layer numbering (stem, blocks, final norm) over this backbone's parameter names,
-        for layer-wise lr decay; the pixel path's mask token enters with the input, in the stem."""
-        from timm.models import group_parameters
+        """timm's layer grouping (stem, blocks, final norm; unmatched tensors at the top) over this
+        backbone's parameter names, for layer-wise lr decay; the pixel path's mask token enters
+        with the input, in the stem."""
+        from lssat_framework.layer_groups import prefix_group_matcher, with_stem_pattern
 
         matcher = getattr(self.model, "group_matcher", None)
         if matcher is None:
             raise ComponentError(f"backbone '{self.model_name}' does not group its layers (timm gives it no group_matcher); remove train.layer_decay")
-        layers = group_parameters(self.model, matcher(coarse=coarse), reverse=True)
-        return lambda name: (layers.get(name.removeprefix("model."), 0),)
+        return with_stem_pattern(prefix_group_matcher(matcher(coarse=coarse), "model."), r"^mask_token$")
 
     def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
