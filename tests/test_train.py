@@ -14,6 +14,7 @@ import yaml
 
 from lssat_framework import cli
 from lssat_framework.errors import LssatError, TrainingError
+from lssat_framework.model import build
 from lssat_framework.spec import validate_spec
 from lssat_framework.train import evaluate_checkpoint, train
 
@@ -37,6 +38,10 @@ def test_tiny_run_end_to_end(tmp_path, tiny_spec):
         assert key in record, key
     assert summary["final"]["auc"] == record["val_auc"]
     assert json.loads((out / "plugins.json").read_text())["descriptors"]["status"] == "ok"
+    described = json.loads((out / "optimizer.json").read_text())["parameters"]
+    trainable = {n: p for n, p in build(validate_spec(tiny_spec)).model.named_parameters() if p.requires_grad}
+    assert [d["name"] for d in described] == list(trainable)
+    assert {d["name"]: d["weight_decay"] for d in described}["backbone.model.pos_embed"] == 0.0
     # the exported weights give the same metrics again
     again = evaluate_checkpoint(validate_spec(tiny_spec), out)
     assert again["auc"] == pytest.approx(record["val_auc"])

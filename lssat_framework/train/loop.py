@@ -28,7 +28,7 @@ from .checkpoints import Resumable, find_checkpoint, load_checkpoint, read_state
 from .cross import evaluate_after_training
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
-from .optim import make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
+from .optim import describe_parameters, make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
 from .pictures import save_reconstruction_grid
 from .writer import writing
 from .rundir import (
@@ -137,6 +137,7 @@ class Run:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.out_dir / SPEC_FILE, yaml.safe_dump(self.resolved.raw, sort_keys=False))
         write_json_atomic(self.out_dir / DATASET_FILE, dataset_info_json(self.info))
+        write_json_atomic(self.out_dir / "optimizer.json", {"optimizer": self.tspec.optimizer, "parameters": describe_parameters(self.unwrapped, self.optimizer)})
         plugins = {i.qualifier: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
         write_json_atomic(self.out_dir / "plugins.json", plugins)
         truncate_metrics(self.out_dir / METRICS_FILE, self.state["epoch"])

@@ -137,6 +137,16 @@ def make_optimizer(model: torch.nn.Module, train: TrainSpec, lr: float, backbone
     return optimizer
 
 
+def describe_parameters(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[dict]:
+    """Every trainable parameter's name, shape, lr scale and weight decay, as the optimiser holds
+    them (a run's ``optimizer.json``: what to check first when a fine-tune misbehaves)."""
+    groups = {id(param): group for group in optimizer.param_groups for param in group["params"]}
+    return [
+        {"name": name, "shape": list(param.shape), "lr_scale": groups[id(param)].get("lr_scale", 1.0), "weight_decay": groups[id(param)]["weight_decay"]}
+        for name, param in model.named_parameters() if id(param) in groups
+    ]
+
+
 def make_schedule(optimizer: torch.optim.Optimizer, train: TrainSpec, plan: EpochPlan, lr: float):
     """Our own LambdaLR, not timm's ``CosineLRScheduler``: timm's warm-up starts at
     ``warmup_lr_init`` and reaches the peak at update ``warmup_t``, while ours starts at

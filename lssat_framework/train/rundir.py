@@ -1,6 +1,7 @@
 """The files of a run directory, and how the commands that read a finished run find them.
 
 ``spec.yaml``           the resolved spec;  ``plugins.json`` the plugin versions
+``optimizer.json``      every trainable parameter's name, shape, lr scale and weight decay
 ``writer.lock``         held by the one process writing the run; ``writer.json`` names it (:mod:`lssat_framework.lock`)
 ``dataset.json``        what the dataset gave (image size, labels, groups): enough to predict
 ``metrics.jsonl``       one JSON line per epoch: loss terms, task metrics, images/s, step time, peak memory
