@@ -77,17 +77,25 @@ def _take(extras: dict[str, Any], index: torch.Tensor, video: torch.Tensor | Non
     return out
 
 
-def _resample(extras: dict[str, Any], count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Sample indices of one bootstrap draw, and their video ids (each drawn video a new id)."""
+def video_members(extras: dict[str, Any]) -> list[torch.Tensor] | None:
+    """The sample indices of each video (None: the split has no videos), found once per split in
+    O(n log n): a bootstrap draw then only concatenates the drawn videos' lists."""
     videos = extras.get("video")
     if videos is None:
+        return None
+    order = torch.argsort(videos, stable=True)
+    _, counts = torch.unique_consecutive(videos[order], return_counts=True)
+    return list(torch.split(order, counts.tolist()))
+
+
+def _resample(members: list[torch.Tensor] | None, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Sample indices of one bootstrap draw, and their video ids (each drawn video a new id)."""
+    if members is None:
         return torch.randint(count, (count,), generator=generator), None
-    ids, inverse = torch.unique(videos, return_inverse=True)
-    members = [torch.nonzero(inverse == i).flatten() for i in range(len(ids))]
-    drawn = torch.randint(len(ids), (len(ids),), generator=generator).tolist()
-    index = torch.cat([members[v] for v in drawn])
-    new_ids = torch.cat([torch.full((len(members[v]),), draw) for draw, v in enumerate(drawn)])
-    return index, new_ids
+    drawn = torch.randint(len(members), (len(members),), generator=generator).tolist()
+    chosen = [members[v] for v in drawn]
+    sizes = torch.tensor([len(m) for m in chosen])
+    return torch.cat(chosen), torch.repeat_interleave(torch.arange(len(chosen)), sizes)
 
 
 def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95) -> dict[str, Any] | None:
@@ -96,9 +104,10 @@ def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: in
     if count < 2:
         return None
     generator = torch.Generator().manual_seed(seed)
+    members = video_members(evaluation.extras)
     values = []
     for _ in range(resamples):
-        index, video = _resample(evaluation.extras, count, generator)
+        index, video = _resample(members, count, generator)
         value = task.metrics(evaluation.logits[index], evaluation.target[index], _take(evaluation.extras, index, video)).get(metric)
         if value is not None and math.isfinite(value):
             values.append(value)
