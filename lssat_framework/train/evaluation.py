@@ -3,8 +3,9 @@
 ``bootstrap_interval`` resamples the evaluated samples (whole videos where the split has videos,
 so that the frames of one video stay together) and recomputes the metric: the percentile interval
 says how much the figure would move on another draw of a split of the same size. ``chance`` is
-the metric of the same predictions shuffled across samples: what a model that learned nothing
-about the inputs scores on this split.
+what a model that learned nothing about the inputs scores on this split: the task's definition
+where it has one (0.5 for AUC, the majority's share for accuracy), else the metric of the same
+predictions shuffled across samples.
 """
 
 from __future__ import annotations
@@ -122,7 +123,14 @@ def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: in
 
 
 def chance(task: Task, evaluation: Evaluation, metric: str, seed: int = 0, shuffles: int = CHANCE_SHUFFLES) -> float | None:
-    """``metric`` of the same predictions shuffled across samples, averaged over ``shuffles``."""
+    """What ``metric`` scores without a model: the task's own definition (``Task.chance_level``,
+    e.g. the majority's share for accuracy), else the metric of the same predictions shuffled
+    across samples, averaged over ``shuffles``."""
+    defined = getattr(task, "chance_level", None)
+    if defined is not None:
+        value = defined(metric, evaluation.target, evaluation.extras)
+        if value is not None:
+            return float(value)
     count = len(evaluation.target)
     if count < 2:
         return None

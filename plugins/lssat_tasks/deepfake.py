@@ -69,6 +69,28 @@ class DeepfakeTask(BaseTask):
             result.update(ranking_metrics(video_scores, labels[first], video_method, self.methods, "video_"))
         return result
 
+    def chance_level(self, metric, target, extras):
+        """0.5 for AUC and EER (any ranking of reals and fakes), the fakes' share for AP, the
+        majority's share for accuracy and 1/2 for balanced accuracy; per video where the metric is."""
+        labels = target.cpu().numpy().astype(bool)
+        name = metric
+        if metric.startswith("video_"):
+            if "video" not in extras:
+                return None
+            _, first = np.unique(extras["video"].cpu().numpy(), return_index=True)
+            labels, name = labels[first], metric.removeprefix("video_")
+        if not len(labels):
+            return None
+        if name == "auc" or name.startswith("auc/") or name == "eer":
+            return 0.5
+        if name == "ap":
+            return float(labels.mean())
+        if name == "acc":
+            return M.majority_rate(labels)
+        if name == "balanced_acc":
+            return 1 / len(np.unique(labels))
+        return None
+
     def prediction_columns(self) -> list[str]:
         return [f"p_{self.bound_names()[1]}", "label"]
 

@@ -75,6 +75,15 @@ def equal_error_rate(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((1 - w) * fpr[i - 1] + w * fpr[i])
 
 
+def majority_rate(labels: np.ndarray) -> float:
+    """The share of the most frequent class: the accuracy of always answering it (NaN on no sample)."""
+    labels = np.asarray(labels)
+    if not len(labels):
+        return float("nan")
+    _, counts = np.unique(labels, return_counts=True)
+    return float(counts.max() / len(labels))
+
+
 def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
     """Rows: true class; columns: predicted class."""
     matrix = np.zeros((classes, classes), dtype=np.int64)

@@ -117,6 +117,17 @@ class BaseTask(Task):
     def split_metrics(self, logits, target, extras) -> dict[str, float]:
         raise NotImplementedError
 
+    def chance_level(self, metric: str, target: torch.Tensor, extras: dict[str, Any]) -> float | None:
+        """What ``metric`` scores without a model, where a definition exists: the majority class's
+        rate for accuracy (always answering it), 1/K for balanced accuracy over K classes present;
+        None where there is none (the trainer then measures shuffled predictions)."""
+        labels = target.cpu().numpy()
+        if metric == "acc":
+            return M.majority_rate(labels)
+        if metric == "balanced_acc":
+            return 1 / len(np.unique(labels)) if len(labels) else None
+        return None
+
     def save_artifacts(self, logits: torch.Tensor, target: torch.Tensor, directory: Path, prefix: str) -> list[Path]:
         return []
 
@@ -176,6 +187,15 @@ class AttributesTask(BaseTask):
 
     def split_metric_names(self, info):
         return ["mean_acc", *(f"acc/{name}" for name in self.names)]
+
+    def chance_level(self, metric, target, extras):
+        """Each attribute's majority rate (always answering its more frequent value), and their mean."""
+        per_attribute = [M.majority_rate(column) for column in self.select(target).cpu().numpy().T]
+        if metric == "mean_acc":
+            return float(np.mean(per_attribute)) if per_attribute else None
+        if metric.startswith("acc/") and metric[4:] in self.names:
+            return per_attribute[self.names.index(metric[4:])]
+        return None
 
     def prediction_columns(self) -> list[str]:
         """Every attribute's probability; no label column (an image can have several or none)."""
