@@ -21,29 +21,57 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
     process and of the copy to a GPU (:func:`as_unit_float` scales them on the device). A JPEG
     more than twice as large as needed is decoded at reduced size (its DCT scaling, ``draft``).
     The crop is a view of the decoded bytes and the resize torch's antialiased bilinear on them,
-    PIL's filter at a third of PIL's time."""
-    from PIL import Image, UnidentifiedImageError
+    PIL's filter at a third of PIL's time.
+
+    The file is untrusted: one that cannot be decoded (truncated, malformed, not a JPEG, PNG,
+    BMP, WebP or TIFF, more than :data:`~.image_decoding.MAX_IMAGE_PIXELS` pixels, PIL's
+    decompression-bomb warning or error) is a :class:`DataError` naming it. The picture is
+    turned upright by its EXIF orientation first, and ``box`` (left, top, width, height) is in
+    the upright picture's pixels, as a face detector run on what a viewer shows gives it.
+    Modes other than 8-bit RGB are converted as :func:`~.image_decoding.rgb_array` states:
+    16-bit and float pixels scaled to their real range, transparency composited on black."""
+    from PIL import Image
+
+    from .image_decoding import DECODE_ERRORS, decode_upright, open_image
 
     try:
-        with Image.open(path) as image:
-            full_width, full_height = image.size
-            left, top, width, height = box if box is not None else centred_square(full_width, full_height)
-            if width <= 0 or height <= 0:
-                raise ValueError(f"the crop box {(left, top, width, height)} is empty")
-            # the crop stays at least twice ``size`` once the JPEG is scaled down: PIL's own margin
-            # (``reducing_gap=2``) at which the reduction is not told apart from a full decode
-            image.draft("RGB", (int(full_width * 2 * size / width), int(full_height * 2 * size / height)))
-            scale = image.width / full_width
-            pixels = decoded_pixels(image if image.mode == "RGB" else image.convert("RGB"))
-            crop = crop_or_pad(pixels, *(int(v * scale) for v in (left, top, left + width, top + height)))
-            resized = torch.nn.functional.interpolate(crop[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        if box is not None:
+            checked_box(box)
+        with warnings.catch_warnings():  # PIL's bomb warning an error for this decode only
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with open_image(path) as image:
+                upright, (full_width, full_height) = decode_upright(image, size, box)
+                pixels = decoded_pixels(upright)
+        left, top, width, height = box if box is not None else checked_box(centred_square(full_width, full_height))
+        scale = pixels.shape[2] / full_width  # below 1 when a JPEG was decoded at reduced size
+        crop = crop_or_pad(pixels, *(int(v * scale) for v in (left, top, left + width, top + height)))
+        resized = torch.nn.functional.interpolate(crop[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    except DECODE_ERRORS as exc:
         raise DataError(f"cannot read image {path}: {exc}") from None
     return resized[0].contiguous()
 
 
+def checked_box(box):
+    """``box`` (left, top, width, height) if it is neither empty nor larger than any image may be;
+    ``ValueError`` otherwise (a nonsense box, e.g. a bad label row, must not allocate gigabytes)."""
+    from .image_decoding import MAX_IMAGE_PIXELS
+
+    left, top, width, height = box
+    if width <= 0 or height <= 0:
+        raise ValueError(f"the crop box {(left, top, width, height)} is empty")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValueError(f"the crop box {(left, top, width, height)} is larger than MAX_IMAGE_PIXELS")
+    return box
+
+
 def decoded_pixels(image) -> torch.Tensor:
-    """A PIL image's bytes as a ``3×H×W`` view (channels-last in memory), without a copy."""
+    """A PIL image's pixels as RGB bytes, ``3×H×W`` (channels-last in memory). 8-bit RGB is a
+    view of the decoded bytes, without a copy; other modes are converted by
+    :func:`~.image_decoding.rgb_array`."""
+    if image.mode != "RGB" or "transparency" in image.info:
+        from .image_decoding import rgb_array
+
+        return torch.from_numpy(rgb_array(image)).permute(2, 0, 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the bytes are read-only; nothing writes to them
         return torch.from_numpy(np.asarray(image)).permute(2, 0, 1)
