@@ -84,6 +84,10 @@ def best_metric_problems(spec: Spec, task: Task, info: DatasetInfo) -> Problems:
     knows them in advance)."""
     wanted = spec.train.best_metric
     names = task.metric_names(info) if wanted else None
+    if wanted and wanted.startswith("ema_") and spec.train.ema is None:  # train.ema.EMA_PREFIX
+        return [("train.best_metric", f"'{wanted}' is a metric of the weight average, which this run does not keep; set train.ema or pick a metric without ema_")]
+    if names and spec.train.ema is not None:  # the average is evaluated beside the live weights
+        names = [*names, *(f"ema_{name}" for name in names)]
     if not names or wanted in names:
         return []
     close = difflib.get_close_matches(wanted, names, n=1)

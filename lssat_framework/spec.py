@@ -136,7 +136,8 @@ class TrainSpec(_Strict):
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     #: metric that picks the best checkpoint; default: the task's headline metric. Named as the
     #: task reports it (``auc``, ``auc@Male=1``) or as ``metrics.jsonl`` shows it (``val_auc``, the
-    #: prefix is dropped); checked against the task's metrics at validation
+    #: prefix is dropped); with ``ema``, the average's as ``ema_auc`` (``checkpoints/best`` then
+    #: holds the average); checked against the task's metrics at validation
     best_metric: str | None = None
     #: stop each epoch after this many batches (smoke tests); null = the whole split
     max_batches: int | None = Field(None, ge=1)

@@ -65,3 +65,38 @@ def test_a_kill_inside_the_checkpoint_swap_still_resumes_to_the_same_metrics(tmp
     assert strip(read_jsonl(out / "metrics.jsonl")) == strip(read_jsonl(tmp_path / "reference" / "metrics.jsonl"))
     leftovers = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert leftovers == ["best", "last"]
+
+
+def test_a_stop_between_the_best_and_the_last_save_keeps_best_and_the_summary_in_agreement(tmp_path, tiny_spec, monkeypatch):
+    """A kill between saving `last` and `best` left summary.best naming epoch 2 while
+    checkpoints/best held epoch 1 (`lssat eval RUN` gave 0.5126 where the summary said 0.5546).
+    The model here improves every epoch (the best is the latest), so epoch 2 saves both."""
+    from lssat_framework.train import evaluate_checkpoint, loop
+
+    spec = short_spec(tiny_spec)
+    real_update_best = loop.Run._update_best
+
+    def improves_every_epoch(self, epoch, metrics):
+        self.state["best"] = None
+        return real_update_best(self, epoch, metrics)
+
+    monkeypatch.setattr(loop.Run, "_update_best", improves_every_epoch)
+    real_save = loop.save_checkpoint
+    saves = []
+
+    def stop_after_the_second_epochs_first_save(accelerator, directory, parts, state):
+        real_save(accelerator, directory, parts, state)
+        saves.append((directory.name, state["epoch"]))
+        if state["epoch"] == 2 and state["batch"] == 0 and len([s for s in saves if s[1] == 2]) == 1:
+            raise Killed
+
+    out = tmp_path / "stopped"
+    with monkeypatch.context() as patch:
+        patch.setattr(loop, "save_checkpoint", stop_after_the_second_epochs_first_save)
+        with pytest.raises(Killed):
+            train(validate_spec(spec), out)
+    summary = train(validate_spec(spec), out, resume=True)
+    best_state = checkpoints.read_state(out / "checkpoints" / "best")
+    assert summary["best"] == best_state["best"] and summary["best"]["epoch"] == 3
+    value = evaluate_checkpoint(validate_spec(spec), out)[summary["best"]["metric"]]
+    assert value == pytest.approx(summary["best"]["value"])

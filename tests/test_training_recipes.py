@@ -181,8 +181,6 @@ def test_ema_resumes_after_a_kill_exactly_as_an_uninterrupted_run(tmp_path, tiny
     best checkpoint, is checkpointed, and a run killed mid-way resumes to the same metrics."""
     tiny_spec["data"]["params"].update(train=16, val=8)
     tiny_spec["train"].update(epochs=2, checkpoint_every=1, recon_grid=False, ema={"decay": 0.9}, best_metric="ema_auc")
-    # validation's check of the name (compat.best_metric_problems) knows only the task's own metrics
-    monkeypatch.setattr(loop, "check_best_metric", lambda *args: None)
     reference = train(validate_spec(tiny_spec), tmp_path / "reference")
     out = tmp_path / "killed"
     with monkeypatch.context() as patch:
@@ -199,6 +197,25 @@ def test_ema_resumes_after_a_kill_exactly_as_an_uninterrupted_run(tmp_path, tiny
     live, average = load_file(str(out / "model.safetensors")), load_file(str(out / "model_ema.safetensors"))
     assert live.keys() == average.keys()
     assert any(not torch.equal(live[k], average[k]) for k in live)
+    if resumed["best"]["epoch"] == 2:  # checkpoints/best holds the weights ema_auc judged: the average's
+        best = load_file(str(out / "checkpoints" / "best" / "model.safetensors"))
+        assert all(torch.equal(best[k], average[k]) for k in average)
+
+
+def test_an_ema_best_metric_needs_the_average_and_picks_its_weights(tmp_path, tiny_spec):
+    """`best_metric: ema_auc` was documented but refused at validation; with the check bypassed,
+    checkpoints/best held the live weights."""
+    tiny_spec["data"]["params"].update(train=16, val=8)
+    tiny_spec["train"].update(epochs=1, recon_grid=False, best_metric="ema_auc")
+    with pytest.raises(SpecError, match="weight average, which this run does not keep"):
+        train(validate_spec(tiny_spec), tmp_path / "no-average")
+    tiny_spec["train"]["ema"] = {"decay": 0.5}
+    summary = train(validate_spec(tiny_spec), tmp_path / "run")
+    assert summary["best"]["metric"] == "ema_auc"
+    best = load_file(str(tmp_path / "run" / "checkpoints" / "best" / "model.safetensors"))
+    average, live = load_file(str(tmp_path / "run" / "model_ema.safetensors")), load_file(str(tmp_path / "run" / "model.safetensors"))
+    assert all(torch.equal(best[k], average[k]) for k in average)
+    assert any(not torch.equal(best[k], live[k]) for k in live)
 
 
 # ------------------------------------------------------------------ item 6: loaders

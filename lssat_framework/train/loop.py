@@ -8,6 +8,7 @@ epoch by epoch: each epoch ends with an evaluation, a line in ``metrics.jsonl`` 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -112,6 +113,9 @@ class Run:
         self.ema = make_ema(self.unwrapped, self.tspec)  # placed on the device, not yet compiled
         # what checkpoints hold, saved and read without pickle (accelerate's save_state pickles)
         self.resumable = Resumable(self.unwrapped, self.optimizer, self.scheduler, self.ema, accelerator.scaler)
+        # checkpoints/best holds the weights best_metric judged: the average's for an ema_ metric
+        judged = self.ema.module if self.ema is not None and self.best_metric.startswith(EMA_PREFIX) else self.unwrapped
+        self.best_parts = dataclasses.replace(self.resumable, model=judged)
         if self.tspec.compile:
             for module in (self.unwrapped, *([self.ema.module] if self.ema is not None else [])):
                 compile_model(module, self.tspec)
@@ -127,6 +131,9 @@ class Run:
         if checkpoint is not None:
             load_checkpoint(checkpoint, self.resumable, self.accelerator.process_index)
             self.state = {**self.state, **read_state(checkpoint)}
+            best = find_checkpoint(self.out_dir / "checkpoints" / "best")
+            if best is not None:  # the best weights on disk are what the summary will name
+                self.state["best"] = read_state(best).get("best")
             self.accelerator.print(f"resuming {self.out_dir} at epoch {self.state['epoch'] + 1}, batch {self.state['batch']}")
         if self.main:
             self._write_run_files()
@@ -254,9 +261,11 @@ class Run:
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
         state.update(sums={}, seen=0, train_time=0.0)
         next_state = {**state, "epoch": epoch + 1, "batch": 0}
-        save_checkpoint(accelerator, self.last_dir, self.resumable, next_state)
+        # best before last: a stop between the two leaves `last` at the epoch before, which a resume
+        # trains again, and never a `best` older than the best that `last` records
         if improved:
-            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", self.resumable, next_state)
+            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", self.best_parts, next_state)
+        save_checkpoint(accelerator, self.last_dir, self.resumable, next_state)
 
     def _update_best(self, epoch: int, metrics: dict[str, float]) -> bool:
         """Whether this epoch is the best so far by ``best_metric`` in the task's direction; an
