@@ -248,3 +248,51 @@ def test_the_lock_holder_never_reads_empty_under_continuous_heartbeats(tmp_path)
             stop.set()
             beater.join()
     assert all(holder is not None and holder["pid"] == os.getpid() for holder in reads)
+
+
+# --- changed settings are never silent ------------------------------------------------------------
+
+
+def test_a_resume_with_another_lr_or_length_is_refused_naming_each_key(finished_run, tmp_path, capsys):
+    """`--resume` with another lr and epochs went on silently (old lr scale, new schedule length)."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "summary.json").unlink()
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(small_spec()))
+    status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume", "--set", "train.lr=0.5", "--set", "train.epochs=3"], capsys)
+    assert status == 2 and "was started with another spec" in err
+    assert "train.epochs: 2 -> 3" in err and "train.lr: " in err and "-> 0.5" in err
+    status, _ = run_command(["run", str(spec_path), "--out", str(run), "--resume", "--set", "train.num_workers=0"], capsys)
+    assert status == 0  # how a run is carried out may change
+
+
+def test_a_resume_with_another_number_of_processes_is_refused(finished_run, tmp_path, capsys):
+    """A run started with 2 processes and resumed with 1 took 5 steps where 4 were planned."""
+    import json
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "summary.json").unlink()
+    state_file = run / "checkpoints" / "last" / "trainer_state.json"
+    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), "processes": 2}))
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(small_spec()))
+    status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
+    assert status == 2 and "trained by 2 process(es), and this launch has 1" in err
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_run_stopped_before_its_first_checkpoint_starts_over(three_epochs, tmp_path, monkeypatch, capsys, resume):
+    """`lssat-run` said "pass --resume", and `--resume` said "no checkpoint, run without --resume"."""
+    from lssat_framework.train import loop
+
+    out = tmp_path / "early"
+    with monkeypatch.context() as patch:
+        patch.setattr(loop, "save_checkpoint", lambda *args: (_ for _ in ()).throw(Stopped()))
+        with pytest.raises(Stopped):
+            train(validate_spec(small_spec(epochs=3)), out)
+    assert (out / "metrics.jsonl").read_text() and not (out / "checkpoints").exists()
+    summary = train(validate_spec(small_spec(epochs=3)), out, resume=resume)
+    assert "stopped before its first checkpoint; it starts over" in capsys.readouterr().err
+    assert summary["final"] == three_epochs[0]["final"] and read_records(out) == three_epochs[1]

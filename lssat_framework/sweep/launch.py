@@ -18,14 +18,13 @@ from .state import (
     JOB_FILE,
     SUBMISSION_FILE,
     check_inside,
-    describe_differences,
     forget_job,
     is_main_process,
     read_json,
     record_submission,
-    spec_differences,
     write_manifest,
 )
+from ..changes import describe_differences, spec_differences
 from .worker import VariantJob, live_writer, run_variant
 
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from ..errors import LssatError
 from ..safe_files import UnsafePathError, is_inside, write_bytes_atomic
@@ -34,7 +33,6 @@ MANIFEST_FILE = "sweep.json"
 #: keys of a resolved spec that do not change a variant's results: its name, where it runs, and
 #: how often the last checkpoint is saved (a resumed run ends with the same numbers wherever it
 #: was stopped); any other difference makes stored results stale
-RESULT_NEUTRAL_KEYS = ("name", "launcher", "train.checkpoint_every")
 STATES = ("pending", "running", "requeued", "done", "failed")
 
 
@@ -86,42 +84,6 @@ def forget_job(run_dir: Path) -> None:
     """Before a new attempt: the previous attempt's state no longer speaks for the variant."""
     for name in (JOB_FILE, SUBMISSION_FILE):
         (run_dir / name).unlink(missing_ok=True)
-
-
-# ------------------------------------------------------------------ stale results
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict) and data:
-        flat: dict[str, Any] = {}
-        for key, value in data.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: data}
-
-
-def spec_differences(run_dir: Path, raw: dict[str, Any]) -> list[str]:
-    """The dotted keys in which the spec stored in ``run_dir`` (written by the trainer) differs
-    from ``raw``, the one asked for now; empty when it matches or when nothing is stored yet."""
-    from ..spec import parse_yaml
-
-    stored_path = run_dir / "spec.yaml"
-    if not stored_path.is_file():
-        return []
-    try:
-        stored = parse_yaml(stored_path.read_text()) or {}
-    except yaml.YAMLError:
-        return ["spec.yaml (unreadable)"]
-    old, new = _flatten(stored), _flatten(raw)
-    neutral = lambda key: any(key == k or key.startswith(k + ".") for k in RESULT_NEUTRAL_KEYS)  # noqa: E731
-    return sorted(k for k in set(old) | set(new) if not neutral(k) and old.get(k, "<unset>") != new.get(k, "<unset>"))
-
-
-def describe_differences(run_dir: Path, raw: dict[str, Any], keys: list[str]) -> str:
-    from ..spec import parse_yaml
-
-    old = _flatten(parse_yaml((run_dir / "spec.yaml").read_text()) or {})
-    new = _flatten(raw)
-    shown = [f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in keys[:5]]
-    return "; ".join(shown) + (f"; and {len(keys) - 5} more" if len(keys) > 5 else "")
 
 
 # ------------------------------------------------------------------ status

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 import yaml
 
+from ..changes import describe_differences, spec_differences
 from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
 from ..images import as_unit_float
@@ -47,29 +48,37 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
     if resume and (out_dir / SUMMARY_FILE).is_file():
         print(f"{out_dir} is finished (it holds {SUMMARY_FILE}); nothing to resume", file=sys.stderr)
         return read_summary(out_dir)
-    starting_checkpoint(out_dir, resume)  # refuse at once, before the model is built
+    starting_checkpoint(out_dir, resume, resolved)  # refuse at once, before the model is built
     run = Run(resolved, out_dir)
     with writing(run.accelerator, out_dir):
-        run.start(starting_checkpoint(out_dir, resume))  # again: another writer may have just ended
+        run.start(starting_checkpoint(out_dir, resume, resolved))  # again: another writer may have just ended
         for epoch in range(run.state["epoch"], resolved.spec.train.epochs):
             run.train_epoch(epoch)
             run.end_epoch(epoch)
         return run.finish()
 
 
-def starting_checkpoint(out_dir: Path, resume: bool) -> Path | None:
-    """The checkpoint a run starts from (None: from scratch), or the error that it cannot start."""
-    if not resume:
-        if (out_dir / METRICS_FILE).exists():
-            raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
-        return None
-    last_dir = out_dir / "checkpoints" / "last"
-    checkpoint = find_checkpoint(last_dir)
+def starting_checkpoint(out_dir: Path, resume: bool, resolved: ResolvedSpec) -> Path | None:
+    """The checkpoint a run starts from (None: from scratch), or the error that it cannot start.
+    A run stopped before its first checkpoint starts over, with or without ``--resume``; a resume
+    with another result-affecting setting is refused, naming each key."""
+    checkpoint = find_checkpoint(out_dir / "checkpoints" / "last")
     if checkpoint is None:
-        raise LssatError(f"--resume: no checkpoint in {last_dir}; run without --resume to start")
+        if resume and not (out_dir / METRICS_FILE).exists() and not (out_dir / SPEC_FILE).exists():
+            raise LssatError(f"--resume: no checkpoint in {out_dir / 'checkpoints' / 'last'}; run without --resume to start")
+        if (out_dir / SPEC_FILE).exists() or (out_dir / METRICS_FILE).exists():
+            print(f"lssat: {out_dir} was stopped before its first checkpoint; it starts over", file=sys.stderr)
+        return None
+    if not resume:
+        raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
+    changed = spec_differences(out_dir, resolved.raw)
+    if changed:
+        raise LssatError(
+            f"--resume: {out_dir} was started with another spec ({describe_differences(out_dir, resolved.raw, changed)}); "
+            "a run that changes these midway has numbers that belong to neither setting. Resume with the run's own spec "
+            f"({out_dir / SPEC_FILE}) or start a new run with --out"
+        )
     return checkpoint
-
-
 def open_splits(source, data_name: str):
     splits = []
     for name in ("train", "val"):
@@ -120,7 +129,7 @@ class Run:
             for module in (self.unwrapped, *([self.ema.module] if self.ema is not None else [])):
                 compile_model(module, self.tspec)
         self.main = accelerator.is_main_process
-        self.state = {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None, "skipped": []}
+        self.state = {"processes": accelerator.num_processes, "epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None, "skipped": []}
         self.last_evaluation: Evaluation | None = None
         self.grid_images = None
         if self.tspec.recon_grid and self.main and self.unwrapped.objective.modalities:
@@ -129,8 +138,16 @@ class Run:
     def start(self, checkpoint: Path | None) -> None:
         """Restore ``checkpoint`` (if any) and write the run's own files (the lock is held)."""
         if checkpoint is not None:
+            saved = read_state(checkpoint)
+            processes = saved.get("processes", self.accelerator.num_processes)
+            if processes != self.accelerator.num_processes:
+                raise LssatError(
+                    f"--resume: {self.out_dir} was trained by {processes} process(es), and this launch has {self.accelerator.num_processes}: "
+                    "the effective batch, the lr scaled from base_lr and the updates per epoch would change midway. "
+                    f"Resume with {processes} process(es) (e.g. torchrun --nproc_per_node {processes}), or start a new run"
+                )
             load_checkpoint(checkpoint, self.resumable, self.accelerator.process_index)
-            self.state = {**self.state, **read_state(checkpoint)}
+            self.state = {**self.state, **saved}
             best = find_checkpoint(self.out_dir / "checkpoints" / "best")
             if best is not None:  # the best weights on disk are what the summary will name
                 self.state["best"] = read_state(best).get("best")

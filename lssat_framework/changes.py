@@ -1,0 +1,68 @@
+"""What changed between the spec a run was started with (its ``spec.yaml``) and the one asked for
+now. A resumed run, or a finished sweep variant counted as done, must not mix two settings: its
+numbers would belong to neither. Only keys that cannot change a result may differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: keys that change how a run is carried out, never its numbers (the world size, which changes
+#: the effective batch and the lr scaled from base_lr, is compared on its own:
+#: :func:`launched_processes`, and by the trainer on resume)
+RESULT_NEUTRAL_KEYS = ("name", "launcher", "train.checkpoint_every", "train.num_workers", "train.prefetch_factor", "train.tensorboard")
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: data}
+
+
+def _neutral(key: str) -> bool:
+    return any(key == k or key.startswith(k + ".") for k in RESULT_NEUTRAL_KEYS)
+
+
+def stored_spec(run_dir: Path) -> dict[str, Any] | None:
+    """The spec stored in ``run_dir`` (None: none yet); an unreadable one reads as empty."""
+    from .spec import parse_yaml
+
+    path = Path(run_dir) / "spec.yaml"
+    if not path.is_file():
+        return None
+    try:
+        stored = parse_yaml(path.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - damaged or planted: it matches nothing
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def spec_differences(run_dir: Path, raw: dict[str, Any]) -> list[str]:
+    """The dotted keys, other than result-neutral ones, in which the spec stored in ``run_dir``
+    differs from ``raw``; empty when they match or when nothing is stored yet."""
+    stored = stored_spec(run_dir)
+    if stored is None:
+        return []
+    old, new = flatten(stored), flatten(raw)
+    keys = sorted(k for k in set(old) | set(new) if not _neutral(k) and old.get(k, "<unset>") != new.get(k, "<unset>"))
+    if launched_processes(stored) != launched_processes(raw):  # the effective batch and the scaled lr
+        keys += [k for k in ("launcher.nodes", "launcher.gpus_per_node") if old.get(k) != new.get(k)]
+    return keys
+
+
+def describe_differences(run_dir: Path, raw: dict[str, Any], keys: list[str]) -> str:
+    old, new = flatten(stored_spec(run_dir) or {}), flatten(raw)
+    shown = [f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in keys[:5]]
+    return "; ".join(shown) + (f"; and {len(keys) - 5} more" if len(keys) > 5 else "")
+
+
+def launched_processes(raw: dict[str, Any]) -> int:
+    """The processes a sweep's launcher starts for ``raw``: nodes × GPUs per node (one per node
+    without GPUs)."""
+    launcher = raw.get("launcher") or {}
+    if not isinstance(launcher, dict):
+        return 1
+    return int(launcher.get("nodes") or 1) * int(launcher.get("gpus_per_node") or 1)
