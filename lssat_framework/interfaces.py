@@ -128,6 +128,8 @@ class DatasetInfo:
     groups: dict[str, list[str]] = field(default_factory=dict)
     #: whether items are video frames carrying ``video`` (tasks then report video-level metrics)
     videos: bool = False
+    #: rows of the dataset's lists left out as bad (``on_bad_row: skip``), each "FILE:LINE: reason"
+    skipped_rows: list[str] = field(default_factory=list)
 
 
 class DatasetSource:

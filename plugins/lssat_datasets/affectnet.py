@@ -18,7 +18,6 @@ Folder per class: ``<root>/<split>/<class>/*.jpg`` with split ``train``, ``val``
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from lssat_framework.errors import DataError
@@ -26,6 +25,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .files import FileSource, Sample, images_in, listing, require_dir, subfolders
 from .params import AffectNetParams
+from .rows import BadRow, Rows, inside, integer, number
 
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger", "Contempt"]
 #: codes AffectNet uses beyond the eight expressions
@@ -43,6 +43,7 @@ class AffectNet(FileSource):
         self.params = p = AffectNetParams(**params)
         root = require_dir(Path(p.root), "AffectNet")
         self.empty_reasons = {}
+        self.rows = Rows(self.title, p.on_bad_row)
         if _lists_folder(root) is not None or _images_folder(root) is not None:
             self.by_split = self._distributed(root)
         elif (root / "train_set").is_dir():
@@ -59,7 +60,9 @@ class AffectNet(FileSource):
         for samples in self.by_split.values():
             if p.limit is not None:
                 del samples[p.limit :]
-        self.info = DatasetInfo(labels={"expression": LabelInfo("multiclass", EXPRESSIONS[: p.classes])}, image_size=(p.image_size, p.image_size))
+        labels = {"expression": LabelInfo("multiclass", EXPRESSIONS[: p.classes])}
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), skipped_rows=self.rows.skipped)
+        self.rows.warn_skipped()
 
     def _distributed(self, root: Path) -> dict[str, list[Sample]]:
         images = _images_folder(root) or require_dir(root / "Manually_Annotated_Images", "AffectNet")
@@ -76,26 +79,22 @@ class AffectNet(FileSource):
     def _read_list(self, path: Path, images: Path) -> list[Sample]:
         if not path.is_file():
             raise DataError(f"AffectNet: expected the list {path}")
-        samples = []
-        with open(path, newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise DataError(f"{path}: missing columns {missing}; the header is {reader.fieldnames}")
-            for line, row in enumerate(reader, start=2):
-                try:
-                    code = int(row["expression"])
-                except ValueError:
-                    raise DataError(f"{path}:{line}: expression must be an integer code, got {row['expression']!r}") from None
-                if code in NON_EXPRESSIONS or (self.params.classes <= code < len(EXPRESSIONS)):
-                    continue  # not an expression of the chosen set
-                if not 0 <= code < len(EXPRESSIONS):
-                    raise DataError(f"{path}:{line}: expression code {code} is outside 0–10")
-                box = None
-                if self.params.crop_face:
-                    box = tuple(float(row[k]) for k in ("face_x", "face_y", "face_width", "face_height"))
-                samples.append(Sample(images / row["subDirectory_filePath"], {"expression": code}, box=box))
-        return samples
+        return self.rows.csv(path, COLUMNS, lambda row: self._row(row, images))[1]
+
+    def _row(self, row: dict[str, str], images: Path) -> Sample | None:
+        """One row's sample; None for a code outside the chosen classes."""
+        code = integer(row["expression"].strip(), "expression")
+        if code in NON_EXPRESSIONS or (self.params.classes <= code < len(EXPRESSIONS)):
+            return None  # not an expression of the chosen set
+        if not 0 <= code < len(EXPRESSIONS):
+            raise BadRow(f"expression code {code} is outside 0–10")
+        image = inside(images, row["subDirectory_filePath"].strip(), "subDirectory_filePath")
+        box = None
+        if self.params.crop_face:
+            box = tuple(number(row[k], k) for k in ("face_x", "face_y", "face_width", "face_height"))
+            if box[2] <= 0 or box[3] <= 0:
+                raise BadRow(f"the face box {box} is empty (face_width and face_height must be above 0)")
+        return Sample(image, {"expression": code}, box=box)
 
     def _release_sets(self, root: Path) -> dict[str, list[Sample]]:
         """``train_set``/``val_set`` with ``images/<id>.jpg`` and ``annotations/<id>_exp.npy``."""

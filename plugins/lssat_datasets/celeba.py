@@ -9,7 +9,6 @@ nested ``img_align_celeba/img_align_celeba/``. No checksum is checked.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from lssat_framework.errors import DataError
@@ -17,52 +16,69 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .files import FileSource, Sample, listing, require_dir, warn
 from .params import CelebAParams
+from .rows import BadRow, Rows, inside, integer, numbered_lines
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
 
-def _read_txt(root: Path) -> tuple[list[str], dict[str, list[int]], dict[str, int]]:
-    lines = (root / "list_attr_celeba.txt").read_text().splitlines()
+#: the attribute names, each image's values, each image's partition code
+Lists = tuple[list[str], dict[str, list[int]], dict[str, int]]
+
+
+def _read_txt(root: Path, rows: Rows) -> Lists:
+    path = root / "list_attr_celeba.txt"
+    lines = list(numbered_lines(path))
     if len(lines) < 2:
-        raise DataError(f"{root / 'list_attr_celeba.txt'}: expected a count line and a line of attribute names")
-    names = lines[1].split()
-    rows = {}
-    for number, line in enumerate(lines[2:], start=3):
+        raise DataError(f"{path}: expected a count line and a line of attribute names")
+    names = lines[1][1].split()
+
+    def attributes(line: str) -> tuple[str, list[int]]:
         parts = line.split()
-        if not parts:
-            continue
         if len(parts) != len(names) + 1:
-            raise DataError(f"{root / 'list_attr_celeba.txt'}:{number}: expected a file name and {len(names)} values, got {len(parts)} fields")
-        rows[parts[0]] = [_pm1(v, root / "list_attr_celeba.txt", number) for v in parts[1:]]
+            raise BadRow(f"expected a file name and {len(names)} values, got {len(parts)} fields")
+        return _image_name(parts[0]), [_pm1(v) for v in parts[1:]]
+
+    def split(line: str) -> tuple[str, int]:
+        parts = line.split()
+        if len(parts) != 2:
+            raise BadRow(f"expected '<file name> <0|1|2>', got {line!r}")
+        return _image_name(parts[0]), _code(parts[1])
+
     partition_file = root / "list_eval_partition.txt"
     if not partition_file.is_file():
         raise DataError(f"CelebA: expected {partition_file} beside list_attr_celeba.txt")
-    partition = {}
-    for line in partition_file.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            partition[parts[0]] = int(parts[1])
-    return names, rows, partition
+    return names, dict(rows.each(lines[2:], attributes)), dict(rows.lines(partition_file, split))
 
 
-def _read_csv(root: Path) -> tuple[list[str], dict[str, list[int]], dict[str, int]]:
-    with open(root / "list_attr_celeba.csv", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        names = header[1:]
-        rows = {r[0]: [_pm1(v, root / "list_attr_celeba.csv", i) for v in r[1:]] for i, r in enumerate(reader, start=2) if r}
+def _read_csv(root: Path, rows: Rows) -> Lists:
+    def attributes(row: dict[str, str]) -> tuple[str, list[int]]:
+        return _image_name(row["image_id"]), [_pm1(v) for k, v in row.items() if k != "image_id"]
+
+    header, listed = rows.csv(root / "list_attr_celeba.csv", ["image_id"], attributes)
     partition_file = root / "list_eval_partition.csv"
     if not partition_file.is_file():
         raise DataError(f"CelebA: expected {partition_file} beside list_attr_celeba.csv")
-    with open(partition_file, newline="") as handle:
-        partition = {r["image_id"]: int(r["partition"]) for r in csv.DictReader(handle)}
-    return names, rows, partition
+    _, partition = rows.csv(partition_file, ["image_id", "partition"], lambda r: (_image_name(r["image_id"]), _code(r["partition"])))
+    return [n for n in header if n != "image_id"], dict(listed), dict(partition)
 
 
-def _pm1(value: str, path: Path, line: int) -> int:
-    if value not in ("1", "-1", "0"):
-        raise DataError(f"{path}:{line}: attribute values are 1 or -1, got {value!r}")
-    return 1 if value == "1" else 0
+def _image_name(text: str) -> str:
+    """An image's name as the lists give it, checked to stay inside the image folder."""
+    inside(Path("img_align_celeba"), text.strip(), "image name")
+    return text.strip()
+
+
+def _code(text: str) -> int:
+    code = integer(text.strip(), "the partition code")
+    if code not in SPLITS.values():
+        raise BadRow(f"the partition code is 0 (train), 1 (val) or 2 (test), got {code}")
+    return code
+
+
+def _pm1(value: str) -> int:
+    if value.strip() not in ("1", "-1", "0"):
+        raise BadRow(f"attribute values are 1 or -1, got {value!r}")
+    return 1 if value.strip() == "1" else 0
 
 
 class CelebA(FileSource):
@@ -76,11 +92,12 @@ class CelebA(FileSource):
     def __init__(self, **params):
         self.params = p = CelebAParams(**params)
         root = require_dir(Path(p.root), "CelebA")
+        bad_rows = Rows(self.title, p.on_bad_row)
         if (root / "list_attr_celeba.txt").is_file():
-            names, rows, partition = _read_txt(root)
+            names, rows, partition = _read_txt(root, bad_rows)
             partition_file = root / "list_eval_partition.txt"
         elif (root / "list_attr_celeba.csv").is_file():
-            names, rows, partition = _read_csv(root)
+            names, rows, partition = _read_csv(root, bad_rows)
             partition_file = root / "list_eval_partition.csv"
         else:
             found = listing(root)
@@ -111,7 +128,9 @@ class CelebA(FileSource):
             labels={"attributes": LabelInfo("multilabel", list(wanted), positive_rate=rates)},
             image_size=(p.image_size, p.image_size),
             groups={g: [f"not {g}", g] for g in p.groups},
+            skipped_rows=bad_rows.skipped,
         )
+        bad_rows.warn_skipped()
 
     def _listed(self, rows: dict, partition: dict[str, int], partition_file: Path, images: Path) -> dict[str, list[str]]:
         """The image names of each split; records why a split is empty and warns of rows left out."""

@@ -16,26 +16,31 @@ from lssat_framework.errors import DataError
 
 from .files import require_dir
 from .params import CelebDFParams
+from .rows import BadRow, Rows, inside
 from .videoframes import ListedVideo, VideoFrameSource, frame_folders
 
 FOLDERS = ("Celeb-real", "YouTube-real", "Celeb-synthesis")
 TEST_LIST = "List_of_testing_videos.txt"
 
 
-def testing_videos(root: Path) -> list[tuple[str, int]]:
-    """(``<folder>/<file>.mp4``, fake) of each line of the official test list."""
+def testing_videos(root: Path, rows: Rows | None = None) -> list[tuple[str, int]]:
+    """(``<folder>/<file>.mp4``, fake) of each line of the official test list; a line naming a
+    path outside ``root`` or its three folders is a bad row (``rows``; default: an error)."""
     path = root / TEST_LIST
     if not path.is_file():
         raise DataError(f"Celeb-DF v2: expected the test list {path} (lines '<1 real|0 fake> <folder>/<file>.mp4')")
-    videos = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
+    rows = Rows("Celeb-DF v2", hint="") if rows is None else rows
+
+    def video(line: str) -> tuple[str, int]:
         parts = line.split()
         if len(parts) != 2 or parts[0] not in ("0", "1") or parts[1].split("/")[0] not in FOLDERS:
-            raise DataError(f"{path}:{number}: expected '<1 real|0 fake> <folder>/<file>.mp4' with a folder of {list(FOLDERS)}, got {line.strip()!r}")
-        videos.append((parts[1], 1 - int(parts[0])))  # the list says 1 for real
-    return videos
+            raise BadRow(f"expected '<1 real|0 fake> <folder>/<file>.mp4' with a folder of {list(FOLDERS)}, got {line!r}")
+        relative = inside(root, parts[1], "video path").relative_to(root)
+        if len(relative.parts) < 2 or relative.parts[0] not in FOLDERS:
+            raise BadRow(f"the video path {parts[1]!r} leads out of the folders {list(FOLDERS)}")
+        return relative.as_posix(), 1 - int(parts[0])  # the list says 1 for real
+
+    return rows.lines(path, video)
 
 
 class CelebDF(VideoFrameSource):
@@ -47,7 +52,8 @@ class CelebDF(VideoFrameSource):
         self.params = p = CelebDFParams(**params)
         root = require_dir(Path(p.root), "Celeb-DF v2")
         self.prepare_command = f"lssat prepare celebdf {root}"
-        listed = testing_videos(root)
+        rows = Rows(self.title, p.on_bad_row)
+        listed = testing_videos(root, rows)
         if not any((root / folder).is_dir() for folder in FOLDERS):
             require_dir(root / FOLDERS[0], "Celeb-DF v2")
         test = [ListedVideo(root / relative, fake) for relative, fake in listed]
@@ -58,4 +64,4 @@ class CelebDF(VideoFrameSource):
             "test": f"{root / TEST_LIST} lists no video",
         }
         reasons["val"] = reasons["test"]
-        self.read_videos({"train": train, "val": test, "test": test}, [], reasons)
+        self.read_videos({"train": train, "val": test, "test": test}, [], reasons, rows)

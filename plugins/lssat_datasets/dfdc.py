@@ -11,14 +11,13 @@ own, so ``val`` is the test set.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 from lssat_framework.errors import DataError
 
 from .files import listing, require_dir
 from .params import DFDCParams
+from .rows import BadRow, Rows, inside, key_path, one_of, read_json
 from .videoframes import ListedVideo, VideoFrameSource
 
 LABELS = {"REAL": 0, "FAKE": 1}
@@ -38,30 +37,36 @@ def test_folder(root: Path) -> Path | None:
     return None
 
 
-def read_metadata(part: Path) -> list[ListedVideo]:
+def read_metadata(part: Path, rows: Rows) -> list[ListedVideo]:
+    """The videos of a training part's ``metadata.json``; an entry without a REAL or FAKE label,
+    or whose name leads outside the part, is a bad row."""
     path = part / "metadata.json"
     if not path.is_file():
         raise DataError(f"DFDC: expected {path} ({{\"<file>.mp4\": {{\"label\": \"REAL\"|\"FAKE\", ...}}}}); {part} holds: {listing(part)}")
-    try:
-        entries = json.loads(path.read_text())
-        return [ListedVideo(part / name, LABELS[entry["label"]]) for name, entry in sorted(entries.items())]
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise DataError(f"{path}: expected {{\"<file>.mp4\": {{\"label\": \"REAL\"|\"FAKE\"}}}} for every video ({type(exc).__name__}: {exc})") from None
+    entries = read_json(path)
+    if not isinstance(entries, dict):
+        raise DataError(f"{path}: expected {{\"<file>.mp4\": {{\"label\": \"REAL\"|\"FAKE\"}}}}, got a JSON {type(entries).__name__}")
+
+    def video(item: tuple[str, object]) -> ListedVideo:
+        name, entry = item
+        if not isinstance(entry, dict):
+            raise BadRow(f"expected {{\"label\": \"REAL\"|\"FAKE\", ...}}, got {entry!r}")
+        label = one_of(entry.get("label"), LABELS, "the label")
+        return ListedVideo(inside(part, name, "video name"), LABELS[label])
+
+    return rows.each(((f"{path} at {key_path(name)}", (name, entry)) for name, entry in sorted(entries.items())), video)
 
 
-def read_test_labels(folder: Path) -> list[ListedVideo]:
-    path = folder / "labels.csv"
+def read_test_labels(folder: Path, rows: Rows) -> list[ListedVideo]:
+    """The public test set's ``labels.csv`` (``filename,label``, 1 = fake)."""
     videos = folder / "videos" if (folder / "videos").is_dir() else folder
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if not {"filename", "label"} <= set(reader.fieldnames or []):
-            raise DataError(f"{path}: expected the columns filename,label; the header is {reader.fieldnames}")
-        listed = []
-        for line, row in enumerate(reader, start=2):
-            if row["label"] not in ("0", "1"):
-                raise DataError(f"{path}:{line}: label is 0 (real) or 1 (fake), got {row['label']!r}")
-            listed.append(ListedVideo(videos / row["filename"], int(row["label"])))
-    return listed
+
+    def video(row: dict[str, str]) -> ListedVideo:
+        if row["label"].strip() not in ("0", "1"):
+            raise BadRow(f"label is 0 (real) or 1 (fake), got {row['label']!r}")
+        return ListedVideo(inside(videos, row["filename"].strip(), "filename"), int(row["label"]))
+
+    return rows.csv(folder / "labels.csv", ["filename", "label"], video)[1]
 
 
 class DFDC(VideoFrameSource):
@@ -80,12 +85,13 @@ class DFDC(VideoFrameSource):
                 f"DFDC: expected training parts {root / 'dfdc_train_part_<k>'}/metadata.json (or under {root / 'train'}) "
                 f"or the public test set's {root / 'test/labels.csv'}; {root} holds: {listing(root)}"
             )
+        rows = Rows(self.title, p.on_bad_row)
         listed: dict[str, list[ListedVideo]] = {}
         reasons: dict[str, str] = {}
         if parts:
-            listed["train"] = [video for part in parts for video in read_metadata(part)]
+            listed["train"] = [video for part in parts for video in read_metadata(part, rows)]
             reasons["train"] = "the metadata.json of its parts list no video"
         if test is not None:
-            listed["val"] = listed["test"] = read_test_labels(test)
+            listed["val"] = listed["test"] = read_test_labels(test, rows)
             reasons["val"] = reasons["test"] = f"{test / 'labels.csv'} lists no video"
-        self.read_videos(listed, [], reasons)
+        self.read_videos(listed, [], reasons, rows)

@@ -14,14 +14,15 @@ DeepFakeDetection (DFD) lives in the same tree: ``original_sequences/actors/<com
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
+from lssat_framework.safe_files import check_name
 
 from .files import FileSource, Sample, evenly, images_in, require_dir, warn
 from .params import METHODS, Compression, DFDParams, FFppParams, Method  # noqa: F401 - also importable from here
+from .rows import BadRow, Rows, key_path, read_json
 from .videoframes import ListedVideo, VideoFrameSource, frame_folders
 
 def frame_folder(base: Path, video: str) -> Path | None:
@@ -47,8 +48,9 @@ class FaceForensics(FileSource):
         self.by_split, self.empty_reasons, self.left_out = {}, {}, {}
         video_ids: dict[str, int] = {}
         missing: list[str] = []
+        rows = Rows(self.title, p.on_bad_row)
         for split in self.splits:
-            list_path, pairs = self._pairs(root, split)
+            list_path, pairs = self._pairs(root, split, rows)
             samples: list[Sample] = []
             empty: list[str] = []
             for base, video, fake, method in self._videos(pairs, real_base, fake_bases):
@@ -76,7 +78,9 @@ class FaceForensics(FileSource):
             image_size=(p.image_size, p.image_size),
             groups={"method": ["real", *p.methods]},  # the deepfake task's per-method AUC
             videos=True,  # frames know their video: tasks report per-video metrics
+            skipped_rows=rows.skipped,
         )
+        rows.warn_skipped()
 
     def _videos(self, pairs: list[tuple[str, str]], real_base: Path, fake_bases: dict[str, Path]):
         """(frame base, video, fake, method index) of each video a pair stands for."""
@@ -100,17 +104,26 @@ class FaceForensics(FileSource):
         warn(f"FaceForensics++: {len(empty)} videos of the split lists have no frames and are left out (on_corrupt: skip), e.g. {empty[0]}")
 
     @staticmethod
-    def _pairs(root: Path, split: str) -> tuple[Path, list[tuple[str, str]]]:
+    def _pairs(root: Path, split: str, rows: Rows) -> tuple[Path, list[tuple[str, str]]]:
         for folder in (root, root / "splits"):
             path = folder / f"{split}.json"
             if path.is_file():
-                try:
-                    pairs = json.loads(path.read_text())
-                    return path, [(str(a), str(b)) for a, b in pairs]
-                except (ValueError, TypeError) as exc:
-                    raise DataError(f"{path}: expected a JSON list of [a, b] pairs ({exc})") from None
+                pairs = read_json(path)
+                if not isinstance(pairs, list):
+                    raise DataError(f"{path}: expected a JSON list of [a, b] pairs, got a JSON {type(pairs).__name__}")
+                return path, rows.each(((f"{path} at {key_path(i)}", pair) for i, pair in enumerate(pairs)), _pair)
         raise DataError(f"FaceForensics++: expected the split list {root / (split + '.json')} (or in {root / 'splits'})")
 
+
+def _pair(pair) -> tuple[str, str]:
+    """Two video names, e.g. ["000", "003"]: each a folder name, never a path."""
+    if not isinstance(pair, list) or len(pair) != 2:
+        raise BadRow(f"expected a pair of video names [a, b], got {pair!r}")
+    names = tuple(str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in pair)
+    for name in names:
+        if not isinstance(name, str) or check_name(name) is not None:
+            raise BadRow(f"{name!r} of {pair!r} is not a video name (letters, digits, '-', '_' or '.'; no '/', not starting with '.')")
+    return names
 
 
 class DeepFakeDetection(VideoFrameSource):

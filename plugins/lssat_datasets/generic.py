@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from lssat_framework.errors import DataError
@@ -10,6 +9,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .files import FileSource, Sample, class_order, images_in, listing, require_dir, subfolders
 from .params import ImageCSVParams, ImageFolderParams
+from .rows import SPLITS, BadRow, Rows, inside, one_of
 
 
 class ImageFolder(FileSource):
@@ -41,7 +41,9 @@ class ImageFolder(FileSource):
 
 class ImageCSV(FileSource):
     """Images listed in a CSV, with a class column and/or 0/1 attribute columns. Integer class
-    names are ordered by number."""
+    names are ordered by number. Paths are relative to the CSV's folder and stay inside it; a
+    row's split is train, val or test; a bad row is an error naming its line, or skipped
+    (``on_bad_row: skip``)."""
 
     title = "image-csv"
 
@@ -50,32 +52,40 @@ class ImageCSV(FileSource):
         path = Path(p.csv)
         if not path.is_file():
             raise DataError(f"image-csv: the file {path} does not exist")
-        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's BOM is not part of the first column name
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            wanted = [p.path_column, p.split_column, *([p.label_column] if p.label_column else []), *p.attribute_columns]
-            missing = [c for c in wanted if c not in header]
-            if missing:
-                raise DataError(f"{path}: missing columns {missing}; the header is {header}")
-            rows = list(reader)
-        classes = class_order(r[p.label_column] for r in rows) if p.label_column else []
+        rows = Rows(self.title, p.on_bad_row)
+        wanted = [p.path_column, p.split_column, *([p.label_column] if p.label_column else []), *p.attribute_columns]
+        _, listed = rows.csv(path, wanted, lambda row: self._row(row, path.parent))
+        classes = class_order(name for _, _, name, _ in listed) if p.label_column else []
         self.by_split: dict[str, list[Sample]] = {}
-        for line, row in enumerate(rows, start=2):
+        for split, image, name, attributes in listed:
             labels = {}
             if p.label_column:
-                labels["class"] = classes.index(row[p.label_column])
+                labels["class"] = classes.index(name)
             if p.attribute_columns:
-                values = [row[c] for c in p.attribute_columns]
-                if any(v not in ("0", "1") for v in values):
-                    raise DataError(f"{path}:{line}: attribute columns hold 0 or 1, got {values}")
-                labels["attributes"] = [float(v) for v in values]
-            self.by_split.setdefault(row[p.split_column], []).append(Sample(path.parent / row[p.path_column], labels))
+                labels["attributes"] = attributes
+            self.by_split.setdefault(split, []).append(Sample(image, labels))
         if "train" not in self.by_split or "val" not in self.by_split:
             raise DataError(f"{path}: the split column must name 'train' and 'val' rows; found {sorted(self.by_split)}")
-        self.splits = tuple(self.by_split)
+        self.splits = tuple(s for s in SPLITS if s in self.by_split)
         labels = {}
         if p.label_column:
             labels["class"] = LabelInfo("multiclass", classes)
         if p.attribute_columns:
             labels["attributes"] = LabelInfo("multilabel", list(p.attribute_columns))
-        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size))
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), skipped_rows=rows.skipped)
+        rows.warn_skipped()
+
+    def _row(self, row: dict[str, str], folder: Path) -> tuple[str, Path, str | None, list[float]]:
+        """(split, image, class name, attribute values) of one row."""
+        p = self.params
+        split = one_of(row[p.split_column].strip(), SPLITS, f"the {p.split_column}")
+        image = inside(folder, row[p.path_column].strip(), f"{p.path_column}")
+        name = None
+        if p.label_column:
+            name = row[p.label_column].strip()
+            if not name:
+                raise BadRow(f"the {p.label_column} is empty")
+        values = [row[c].strip() for c in p.attribute_columns]
+        if any(v not in ("0", "1") for v in values):
+            raise BadRow(f"attribute columns hold 0 or 1, got {dict(zip(p.attribute_columns, values))}")
+        return split, image, name, [float(v) for v in values]

@@ -14,6 +14,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 OnCorrupt = Literal["error", "skip"]
+OnBadRow = Literal["error", "skip"]
 Method = Literal["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter"]
 METHODS = get_args(Method)
 Compression = Literal["raw", "c23", "c40"]
@@ -58,6 +59,9 @@ class CelebAParams(BaseModel):
     #: keep at most this many images per split (quick runs); null = all
     limit: int | None = Field(None, ge=1)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
 
 class AffectNetParams(BaseModel):
@@ -70,6 +74,9 @@ class AffectNetParams(BaseModel):
     crop_face: bool = True
     limit: int | None = Field(None, ge=1)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
 
 class FFppParams(BaseModel):
@@ -84,6 +91,9 @@ class FFppParams(BaseModel):
     frames_per_video: int = Field(8, ge=1)
     image_size: int = Field(128, ge=8)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
 
 class VideoParams(BaseModel):
@@ -94,6 +104,9 @@ class VideoParams(BaseModel):
     frames_per_video: int = Field(8, ge=1)
     image_size: int = Field(128, ge=8)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
 
 class DFDParams(VideoParams):
@@ -126,6 +139,9 @@ class DeepfakeBenchParams(BaseModel):
     frames_per_video: int = Field(8, ge=1)
     image_size: int = Field(128, ge=8)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
 
 class ImageFolderParams(BaseModel):
@@ -135,6 +151,9 @@ class ImageFolderParams(BaseModel):
     root: Path
     image_size: int = Field(128, ge=8)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
 
 class ImageCSVParams(BaseModel):
@@ -150,6 +169,9 @@ class ImageCSVParams(BaseModel):
     attribute_columns: list[str] = Field(default_factory=list)
     image_size: int = Field(128, ge=8)
     on_corrupt: OnCorrupt = "error"
+    #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
+    #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
+    on_bad_row: OnBadRow = "error"
 
     @model_validator(mode="after")
     def _some_label(self):

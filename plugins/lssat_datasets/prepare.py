@@ -17,10 +17,12 @@ import sys
 from pathlib import Path
 
 from lssat_framework.errors import DataError
+from lssat_framework.safe_files import UnsafePathError
 
 from .commands import add_commands  # noqa: F401 - the parser, in a module light enough for `lssat --help`
 from .extract import DONE_MARKER, Progress, Report, Settings, drop, face_rate, frames_folder, is_done, read_marker, run_jobs
 from .faces import DEFAULT_DETECTOR, FaceCropper, detector_component
+from .rows import within
 
 __all__ = ["DONE_MARKER", "FaceCropper", "prepare", "find_videos", "add_commands"]
 
@@ -95,9 +97,20 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def check_inside(root: Path, videos: list[Path]) -> None:
+    """Refuse, before anything is written, a video whose frame folder (written, and cleared of its
+    ``*.png``) would not lie inside ``root``: the lists that name videos are checked as they are
+    read; this guards every caller of :func:`prepare`."""
+    for video in videos:
+        out = frames_folder(video)
+        if within(root, os.path.abspath(out)) is None:
+            raise UnsafePathError(f"prepare: refusing to write the frames of {video} to {out}, which is not inside {root}")
+
+
 def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, workers: int, detector: str = DEFAULT_DETECTOR) -> Report:
     """Extract every video not done yet; write and return the report."""
     report = Report(dataset, str(root), {"frames": settings.frames, "size": settings.size, "detector": detector, "min_face_rate": settings.min_face_rate})
+    check_inside(root, videos)
     names = {video: str(video.relative_to(root)) if video.is_relative_to(root) else str(video) for video in videos}
     jobs = []
     for video in videos:

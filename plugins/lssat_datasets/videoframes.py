@@ -19,6 +19,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 from .extract import frames_folder
 from .files import FileSource, ImageFiles, Sample, evenly, images_in, warn
 from .params import VideoParams  # noqa: F401 - also importable from here
+from .rows import Rows
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ class VideoFrameSource(FileSource):
     #: the command that extracts the frames, for messages (e.g. "lssat prepare celebdf ROOT")
     prepare_command: str = "lssat prepare"
 
-    def read_videos(self, listed: dict[str, list[ListedVideo]], methods: list[str], reasons: dict[str, str]) -> None:
+    def read_videos(self, listed: dict[str, list[ListedVideo]], methods: list[str], reasons: dict[str, str], rows: Rows | None = None) -> None:
         """Fill ``by_split`` from the listed videos; ``methods`` names the fake methods (none: the
-        dataset has no method label); ``reasons`` say why a split lists no video."""
+        dataset has no method label); ``reasons`` say why a split lists no video; ``rows``: the
+        bad rows of the lists that named them, counted in ``info.skipped_rows`` and warned of."""
         p = self.params
         self.splits = tuple(listed)
         self.by_split, self.left_out, self.missing, self.empty_reasons = {}, {}, {}, {}
@@ -92,7 +94,10 @@ class VideoFrameSource(FileSource):
         if methods:
             labels["method"] = LabelInfo("multiclass", ["real", *methods])
             groups["method"] = ["real", *methods]
-        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True)
+        skipped = rows.skipped if rows is not None else []
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True, skipped_rows=skipped)
+        if rows is not None:
+            rows.warn_skipped()
 
     def split(self, name: str) -> ImageFiles:
         if name in self.by_split:
