@@ -446,7 +446,10 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
     path = Path(path)
     if not path.is_file():
         raise LssatError(f"spec file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LssatError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); a spec is plain YAML saved as UTF-8") from None
     try:
         data, lines = _parse_with_lines(text)
     except RecursionError:

@@ -99,3 +99,21 @@ def test_summary_states_the_uncertainty_of_its_headline(tmp_path, tiny_spec):
     assert interval["level"] == 0.95 and interval["unit"] == "sample"
     assert summary["chance"] == 0.5
     assert yaml.safe_load((tmp_path / "run" / "spec.yaml").read_text())["name"] == "tiny"
+
+
+def test_the_reported_figures_all_come_from_the_best_weights(tmp_path, tiny_spec):
+    """The leaderboard value and interval came from the final weights, the @<test set> columns
+    from the best checkpoint, and nothing said which was which."""
+    import numpy as np
+
+    from lssat_framework.train import evaluate_checkpoint
+
+    tiny_spec["train"]["epochs"] = 2
+    summary = train(validate_spec(tiny_spec), tmp_path / "run")
+    reported = summary["reported"]
+    assert reported["weights"] == "best" and reported["epoch"] == summary["best"]["epoch"] and reported["split"] == "val"
+    assert reported["metrics"]["auc"] == pytest.approx(summary["best"]["value"])
+    assert reported["metrics"]["auc"] == pytest.approx(evaluate_checkpoint(validate_spec(tiny_spec), tmp_path / "run")["auc"])
+    assert reported["interval"]["low"] <= reported["metrics"]["auc"] <= reported["interval"]["high"]
+    stored = np.load(tmp_path / "run" / "checkpoints" / "best" / "predictions.npz", allow_pickle=False)
+    assert stored["logits"].shape == (13, 1) and stored["target"].shape == (13,) and reported["samples"] == 13

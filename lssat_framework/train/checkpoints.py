@@ -24,6 +24,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
@@ -36,6 +37,8 @@ from .tensor_tree import DamagedStateError, load_safetensors, load_tree, save_tr
 STATE_FILE = "trainer_state.json"
 MODEL_FILE = "model.safetensors"
 EMA_FILE = "ema.safetensors"
+#: the per-sample outputs of these weights on validation (numpy arrays, read without pickle)
+PREDICTIONS_FILE = "predictions.npz"
 #: what accelerate's own checkpoints hold: pickles, which can run code when read
 PICKLED_SUFFIXES = (".pkl", ".bin", ".pt", ".pth")
 
@@ -113,8 +116,10 @@ def _every_failure(accelerator, failure: str | None) -> list[str]:
     return [f for f in gather_object([failure]) if f]
 
 
-def save_checkpoint(accelerator, directory: Path, parts: Resumable, state: dict[str, Any]) -> None:
-    """Write ``parts`` and ``state`` to ``directory``; a kill or a full disk never leaves it unusable."""
+def save_checkpoint(accelerator, directory: Path, parts: Resumable, state: dict[str, Any], predictions: dict[str, Any] | None = None) -> None:
+    """Write ``parts`` and ``state`` to ``directory``, with ``predictions`` (arrays: the per-sample
+    outputs these weights gave on validation, ``predictions.npz``) where given; a kill or a full
+    disk never leaves it unusable."""
     tmp, old, main = _sibling(directory, ".tmp"), _sibling(directory, ".old"), accelerator.is_main_process
     if main:
         if tmp.exists() or tmp.is_symlink():
@@ -124,6 +129,8 @@ def save_checkpoint(accelerator, directory: Path, parts: Resumable, state: dict[
     failure = None
     try:
         _write_parts(tmp, parts, accelerator.process_index, main)
+        if main and predictions is not None:
+            np.savez(tmp / PREDICTIONS_FILE, **predictions)
     except (OSError, SafetensorError) as error:
         failure = _failure(error, directory, parts)
     failures = _every_failure(accelerator, failure)  # every process's files are in tmp before it moves

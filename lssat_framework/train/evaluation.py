@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..interfaces import Task
@@ -31,6 +32,36 @@ class Evaluation:
     extras: dict[str, Any] = field(default_factory=dict)
     #: unreadable files the split skipped while being read (``on_corrupt: skip``)
     skipped: set[str] = field(default_factory=set)
+
+
+def evaluation_arrays(evaluation: Evaluation) -> dict[str, np.ndarray]:
+    """The per-sample outputs of an evaluation as plain arrays (``predictions.npz``): ``logits``,
+    ``target``, ``video`` where the split has videos, and ``group/<name>`` per group label."""
+    arrays = {"logits": evaluation.logits.float().numpy(), "target": evaluation.target.numpy()}
+    if "video" in evaluation.extras:
+        arrays["video"] = evaluation.extras["video"].numpy()
+    for name, values in evaluation.extras.get("groups", {}).items():
+        arrays[f"group/{name}"] = values.numpy()
+    return arrays
+
+
+def evaluation_from_arrays(arrays: dict[str, np.ndarray], metrics: dict[str, float] | None = None) -> Evaluation:
+    """What :func:`evaluation_arrays` gave, as an :class:`Evaluation` the task's metrics take again."""
+    extras: dict[str, Any] = {"groups": {k[len("group/"):]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("group/")}}
+    if "video" in arrays:
+        extras["video"] = torch.from_numpy(arrays["video"])
+    return Evaluation(dict(metrics or {}), torch.from_numpy(arrays["logits"]), torch.from_numpy(arrays["target"]), extras)
+
+
+def read_predictions(path) -> dict[str, np.ndarray]:
+    """A ``predictions.npz``, read as arrays only (never a pickle)."""
+    from ..errors import LssatError
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+    except (OSError, ValueError) as error:
+        raise LssatError(f"{path}: not a predictions file ({error}); the run directory is damaged or was not written by lssat") from None
 
 
 def skipped_paths(batch: dict[str, Any]) -> set[str]:

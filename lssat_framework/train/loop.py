@@ -26,10 +26,10 @@ from ..safe_files import refuse_symlinks, write_text_atomic
 from ..spec import ResolvedSpec
 from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
-from .checkpoints import Resumable, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .checkpoints import PREDICTIONS_FILE, Resumable, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
 from .cross import evaluate_after_training
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
-from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, skipped_paths
+from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, evaluation_arrays, evaluation_from_arrays, read_predictions, skipped_paths
 from .optim import describe_parameters, make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
 from .pictures import save_reconstruction_grid
 from .writer import writing
@@ -242,11 +242,16 @@ class Run:
         return terms, images.shape[0]
 
     def _evaluate(self) -> Evaluation:
-        """The live weights' evaluation; with ``train.ema``, the average's metrics added as ``ema_*``."""
+        """The live weights' evaluation; with ``train.ema``, the average's metrics added as ``ema_*``
+        (its own evaluation kept as ``judged_evaluation`` when ``best_metric`` judges the average)."""
         with compiler_errors():
             evaluation = evaluate(self.accelerator, self.model, self.task, self.val_loader)
+            self.judged_evaluation = evaluation
             if self.ema is not None:
-                evaluation.metrics.update(ema_metrics(evaluate(self.accelerator, self.ema.module, self.task, self.val_loader).metrics))
+                average = evaluate(self.accelerator, self.ema.module, self.task, self.val_loader)
+                evaluation.metrics.update(ema_metrics(average.metrics))
+                if self.best_parts.model is self.ema.module:
+                    self.judged_evaluation = average
         return evaluation
 
     def end_epoch(self, epoch: int) -> None:
@@ -280,8 +285,9 @@ class Run:
         next_state = {**state, "epoch": epoch + 1, "batch": 0}
         # best before last: a stop between the two leaves `last` at the epoch before, which a resume
         # trains again, and never a `best` older than the best that `last` records
-        if improved:
-            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", self.best_parts, next_state)
+        if improved:  # with the per-sample outputs of these weights, which the summary and sweeps report
+            predictions = evaluation_arrays(self.judged_evaluation) if self.main else None
+            save_checkpoint(accelerator, self.out_dir / "checkpoints" / "best", self.best_parts, next_state, predictions)
         save_checkpoint(accelerator, self.last_dir, self.resumable, next_state)
 
     def _update_best(self, epoch: int, metrics: dict[str, float]) -> bool:
@@ -321,6 +327,29 @@ class Run:
         if self.ema is not None:  # the average under the model's own names: `lssat eval <run>/model_ema.safetensors`
             save_safetensors(self.ema.module.state_dict(), self.out_dir / EMA_MODEL_FILE)
 
+    def _reported(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """The figures a leaderboard row reports, all from one set of weights: the best checkpoint
+        (by ``best_metric`` on validation) with the metrics, interval and chance of its own
+        validation outputs; the final weights where no epoch was best (every value undefined)."""
+        task, seed, best = self.task, self.spec.seed, self.state["best"]
+        folder = find_checkpoint(self.out_dir / "checkpoints" / "best")
+        if best is None or folder is None or not (folder / PREDICTIONS_FILE).is_file():
+            evaluation, what, epoch = self.last_evaluation, "final", records[-1]["epoch"]
+            metrics = evaluation.metrics
+        else:
+            evaluation, what, epoch = evaluation_from_arrays(read_predictions(folder / PREDICTIONS_FILE)), "best", best["epoch"]
+            record = next(r for r in records if r["epoch"] == epoch)
+            prefix = "val_ema_" if best["metric"].startswith(EMA_PREFIX) else "val_"
+            metrics = {k[len(prefix):]: v for k, v in record.items() if k.startswith(prefix) and not k[len(prefix):].startswith(EMA_PREFIX)}
+            metrics.setdefault("count", len(evaluation.target))
+        return {
+            "weights": what, "epoch": epoch, "split": "val", "metrics": metrics,
+            "interval": bootstrap_interval(task, evaluation, task.headline, seed=seed),
+            "chance": chance(task, evaluation, task.headline, seed=seed),
+            "samples": int(len(evaluation.target)),
+            "videos": int(len(torch.unique(evaluation.extras["video"]))) if "video" in evaluation.extras else None,
+        }
+
     def _write_summary(self) -> dict[str, Any]:
         model, task, spec = self.unwrapped, self.task, self.spec
         records = read_metrics(self.out_dir / METRICS_FILE)
@@ -336,6 +365,7 @@ class Run:
             "headline": task.headline,
             "final": {k[len("val_") :]: v for k, v in final.items() if k.startswith("val_")},
             "final_interval": bootstrap_interval(task, self.last_evaluation, task.headline, seed=spec.seed),
+            "reported": self._reported(records),
             "chance": chance(task, self.last_evaluation, task.headline, seed=spec.seed),
             "higher_is_better": task.higher_is_better(task.headline),
             "best": self.state["best"],
