@@ -139,7 +139,7 @@ def test_eval_on_several_test_sets_writes_one_table_and_one_roc_curve_per_set(tm
     spec.write_text(yaml.safe_dump(tiny_spec))
     drawn = []
     original = cross.save_roc_png
-    monkeypatch.setattr(cross, "save_roc_png", lambda curves, path: (drawn.append([c[0] for c in curves]), original(curves, path)))
+    monkeypatch.setattr(cross, "save_roc_png", lambda curves, path, title: (drawn.append((title, [c[0] for c in curves])), original(curves, path, title)))
     out = tmp_path / "cross"
     arguments = ["eval", str(spec), "--checkpoint", str(tmp_path / "run"), "--out", str(out),
                  "--on", f"celebdf:{celebdf_root(tmp_path / 'Celeb-DF-v2')}", "--on", f"dfd:{dfd_root(tmp_path / 'FaceForensics++')},frames_per_video=1"]
@@ -148,12 +148,17 @@ def test_eval_on_several_test_sets_writes_one_table_and_one_roc_curve_per_set(tm
         rows = list(csv.DictReader(handle))
     assert [row["test_set"] for row in rows] == ["synthetic-faces", "celebdf", "dfd"]
     assert [row["count"] for row in rows] == ["8", "6", "2"]  # synthetic's test split; 3 videos × 2 frames; frames_per_video=1
+    # every figure says what it is: the split, frames and videos, the headline's interval and chance
+    assert [row["split"] for row in rows] == ["test", "test", "test"] and [row["videos"] for row in rows] == ["", "3", "2"]
+    assert all(float(row["auc_low"]) <= float(row["auc"]) <= float(row["auc_high"]) for row in rows[:2]) and rows[2]["auc_low"] == "nan"  # 2 videos: no interval
+    assert [row["chance"] for row in rows] == ["0.5"] * 3
     assert all(0 <= float(row["auc"]) <= 1 and 0 <= float(row["ap"]) <= 1 for row in rows)
     assert rows[1]["video_auc"] and not rows[0]["video_auc"] and rows[2]["auc/DeepFakeDetection"]
     table = (out / "cross_dataset.md").read_text()
-    assert table.splitlines()[0].startswith("| test_set | dataset | acc |") and "| celebdf | celebdf |" in table
+    assert table.splitlines()[0].startswith("| test_set | dataset | split | count | videos | auc_low | auc_high | chance | acc |") and "| celebdf | celebdf |" in table
     assert table in capsys.readouterr().out
-    assert drawn == [["synthetic-faces", "celebdf", "dfd"]]
+    assert drawn == [("tiny: best (epoch 1, auc " + drawn[0][0].split("auc ")[1], ["synthetic-faces (test)", "celebdf (test)", "dfd (test)"])]
+    assert drawn[0][0].endswith("weights")
     assert Image.open(out / "cross_dataset_roc.png").size == (500, 500)
 
 

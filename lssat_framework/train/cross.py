@@ -132,16 +132,31 @@ def cross_evaluate(
             rows.append({**row, "error": _in_words(exc)})
             print(f"lssat: warning: test set {test_set.label} ({test_set.origin}) not evaluated: {rows[-1]['error']}", file=sys.stderr)
             continue
-        rows.append({**row, **evaluation.metrics})
+        rows.append({**row, **described(evaluation, task)})
         scores = task.scores(evaluation.logits).float().numpy()
         if scores.ndim == 1:  # one score per sample: a ROC curve
-            curves.append((test_set.label, *roc_points(scores, evaluation.target.numpy())))
+            curves.append((f"{test_set.label} ({evaluation.split})", *roc_points(scores, evaluation.target.numpy())))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_table(rows, out)
     if curves:
-        save_roc_png(curves, out / f"{TABLE}_roc.png")
+        title = f"{base.spec.name}: {weights.description} weights"
+        save_roc_png(curves, out / f"{TABLE}_roc.png", title)
     return rows
+
+
+def described(evaluation, task) -> dict[str, Any]:
+    """What a figure needs beside it: the split, the counts (``count``: samples, i.e. frames;
+    ``videos``), the headline's 95 % interval and chance, then every metric."""
+    from .evaluation import bootstrap_interval, chance
+
+    counts = evaluation.counts()
+    interval = bootstrap_interval(task, evaluation, task.headline) or {}
+    return {
+        "split": evaluation.split, "count": counts["samples"], "videos": counts["videos"] if counts["videos"] is not None else "",
+        f"{task.headline}_low": interval.get("low", float("nan")), f"{task.headline}_high": interval.get("high", float("nan")),
+        "chance": chance(task, evaluation, task.headline), **evaluation.metrics,
+    }
 
 
 def evaluate_after_training(resolved: ResolvedSpec, run_dir: Path, accelerator, headline: str) -> dict[str, dict[str, Any]]:
@@ -193,7 +208,7 @@ def write_table(rows: list[dict[str, Any]], out: Path) -> None:
     (out / f"{TABLE}.md").write_text("\n".join(lines) + "\n")
 
 
-def save_roc_png(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path) -> None:
+def save_roc_png(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path, title: str = "") -> None:
     from ..images import pyplot
 
     plt = pyplot()
@@ -207,6 +222,8 @@ def save_roc_png(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path) -
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     ax.legend(loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

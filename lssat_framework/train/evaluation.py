@@ -32,6 +32,13 @@ class Evaluation:
     extras: dict[str, Any] = field(default_factory=dict)
     #: unreadable files the split skipped while being read (``on_corrupt: skip``)
     skipped: set[str] = field(default_factory=set)
+    #: the split evaluated, where known (``val``, ``test``)
+    split: str = ""
+
+    def counts(self) -> dict[str, int | None]:
+        """How many samples were evaluated, and how many videos they come from (None: not videos)."""
+        video = self.extras.get("video")
+        return {"samples": int(len(self.target)), "videos": None if video is None else int(len(torch.unique(video)))}
 
 
 def evaluation_arrays(evaluation: Evaluation) -> dict[str, np.ndarray]:

@@ -99,11 +99,14 @@ def checkpoint_evaluation(
         print(f"weights: {weights.description} ({weights.file})")
         batches = (send_to_device(batch, alone.device) for batch in loader)
         with alone.autocast():
-            return evaluate(_Alone(), built.model.to(alone.device), built.task, batches), built.task
-    accelerator = make_accelerator(tspec, find_unused=False)
-    model, loader = accelerator.prepare(built.model, loader)
-    accelerator.print(f"weights: {weights.description} ({weights.file})")
-    return evaluate(accelerator, model, built.task, loader), built.task
+            evaluation = evaluate(_Alone(), built.model.to(alone.device), built.task, batches)
+    else:
+        accelerator = make_accelerator(tspec, find_unused=False)
+        model, loader = accelerator.prepare(built.model, loader)
+        accelerator.print(f"weights: {weights.description} ({weights.file})")
+        evaluation = evaluate(accelerator, model, built.task, loader)
+    evaluation.split = split
+    return evaluation, built.task
 
 
 def predict(checkpoint: str | Path, images: list[str | Path], out_csv: str | Path, batch_size: int = 32) -> int:
