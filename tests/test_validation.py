@@ -190,12 +190,13 @@ def test_mae_on_a_one_patch_grid_is_refused_with_the_arithmetic(tiny_spec):
         with pytest.raises(SpecError) as err:
             check(resolved)
         message = problems_of(err.value)["ssl.params"]
-        assert "1×1 grid" in message and "round(1×0.75) = 1 of 1" in message
+        assert "1×1 grid" in message and "1 - int(1×(1 - 0.75)) = 1 of 1" in message
 
 
 def test_mae_hides_at_least_one_patch_and_shows_at_least_one():
-    """Issue 16 item 9: round(N·ratio) is moved into [1, N - 1]."""
+    """Issue 16 item 9: MAE's count, N - int(N·(1 - ratio)), is moved into [1, N - 1]."""
     assert masked_count(4, 0.1) == 1 and masked_count(4, 0.99) == 3 and masked_count(2, 0.75) == 1
+    assert masked_count(196, 0.9) == 177 and masked_count(196, 0.75) == 147  # MAE's: round() gave 176 at 0.9
     MaskedAutoencoder(mask_ratio=0.9).check_grid((1, 2))
     with pytest.raises(ValueError, match="at least 2 patches"):
         MaskedAutoencoder().check_grid((1, 1))
@@ -307,3 +308,13 @@ def test_best_metric_accepts_the_name_metrics_jsonl_shows(tiny_spec, monkeypatch
     check_best_metric(resolved, task, FourCorners().info)
     monkeypatch.setattr(type(task), "metric_names", lambda self, info: None, raising=False)  # not known in advance
     check_best_metric(best_metric_spec(tiny_spec, "four-corners", "anything"), task, FourCorners().info)
+
+
+def test_the_default_decoder_has_ssats_16_heads_at_either_size(tiny_spec):
+    """The default was described as SSAT's but had 4 heads for small encoders; SSAT uses 16."""
+    from lssat_framework.model import build
+
+    del tiny_spec["ssl"]["params"]["decoder_heads"]
+    tiny_spec["ssl"]["params"]["decoder_dim"] = 128
+    objective = build(validate_spec(tiny_spec)).model.objective
+    assert objective.decoder_blocks[0].attn.num_heads == 16

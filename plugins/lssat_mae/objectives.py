@@ -51,9 +51,10 @@ def unpatchify(patches: torch.Tensor, patch: int, channels: int, rows: int, cols
 
 
 def masked_count(count: int, ratio: float) -> int:
-    """Patches hidden out of ``count``: ``round(count·ratio)``, but at least one (the loss averages
+    """Patches hidden out of ``count``, as MAE counts them (``count - int(count·(1 - ratio))``
+    kept visible: 177 of 196 at 0.9, where rounding gives 176), but at least one (the loss averages
     over the hidden patches) and at most ``count - 1`` (the encoder needs a visible one)."""
-    return min(max(int(round(count * ratio)), 1), count - 1)
+    return min(max(count - int(count * (1 - ratio)), 1), count - 1)
 
 
 def random_mask(batch: int, count: int, ratio: float, device: torch.device) -> torch.Tensor:
@@ -67,7 +68,7 @@ def random_mask(batch: int, count: int, ratio: float, device: torch.device) -> t
 class MaskedAutoencoder(SSLObjective):
     """Mask ``mask``, reconstruct ``reconstruct`` (MSE on masked patches only).
 
-    Each sample hides ``round(N·mask_ratio)`` of its N patches, moved into ``[1, N - 1]`` on small
+    Each sample hides ``N - int(N·(1 - mask_ratio))`` of its N patches (MAE's count), moved into ``[1, N - 1]`` on small
     grids: at least one patch is hidden, since the loss is a mean over the hidden patches (none
     would make it 0/0), and at least one stays visible for the encoder. A grid of a single patch
     allows neither; :meth:`check_grid` refuses it at validation. Only the ``mask`` modality is fed
@@ -90,8 +91,8 @@ class MaskedAutoencoder(SSLObjective):
         if count < 2:
             raise ValueError(
                 f"MAE needs a patch grid of at least 2 patches, one hidden and one visible, but the image gives a "
-                f"{rows}×{cols} grid: mask_ratio {self.mask_ratio} would hide round({count}×{self.mask_ratio}) = "
-                f"{round(count * self.mask_ratio)} of {count} patch(es); use larger images or a backbone with a smaller patch "
+                f"{rows}×{cols} grid: mask_ratio {self.mask_ratio} would hide {count} - int({count}×(1 - {self.mask_ratio})) = "
+                f"{count - int(count * (1 - self.mask_ratio))} of {count} patch(es); use larger images or a backbone with a smaller patch "
                 "(or ssl: {name: none})"
             )
 
@@ -99,7 +100,7 @@ class MaskedAutoencoder(SSLObjective):
         small = count_parameters(backbone) < SMALL_ENCODER_PARAMETERS
         dim = self.decoder_size[0] or (128 if small else 512)
         depth = self.decoder_size[1] or (2 if small else 8)
-        heads = self.decoder_size[2] or (4 if small else 16)
+        heads = self.decoder_size[2] or 16  # SSAT's decoder has 16 heads at either size
         self.patch = backbone.patch_size
         self.rows, self.cols = backbone.grid_size(image_size)
         self.channels = {name: channels[name] for name in self.reconstruct}

@@ -17,9 +17,9 @@ class MAEParams(BaseModel):
     #: one or more modalities to reconstruct
     reconstruct: list[str] = Field(default_factory=lambda: ["rgb"], min_length=1)
     mask_ratio: float = Field(0.75, gt=0, lt=1)
-    #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks (4 heads) for tiny and small
-    #: encoders (under 50 M parameters: ViT-Tiny/Small, ResNet-18/50, ConvNeXt-T), 512-d × 8 blocks
-    #: (16 heads) for base and larger
+    #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks for tiny and small encoders
+    #: (under 50 M parameters: ViT-Tiny/Small, ResNet-18/50, ConvNeXt-T), 512-d × 8 blocks for base
+    #: and larger; 16 heads at either size
     decoder_dim: int | None = Field(None, ge=8)
     decoder_depth: int | None = Field(None, ge=1)
     decoder_heads: int | None = Field(None, ge=1)
