@@ -231,3 +231,25 @@ def test_loaders_keep_workers_pin_memory_prefetch_and_drop_the_last_training_bat
     assert not few.drop_last and len(few) == 1 and not few.pin_memory and not few.persistent_workers
     two_processes, _, _ = make_loaders(samples[:12], samples, train_spec(), seed=0, device=torch.device("cpu"), num_processes=2)
     assert not two_processes.drop_last  # 12 samples cannot give each of 2 processes a full batch of 8
+
+
+def test_a_spec_for_a_gpu_run_on_a_machine_without_one_says_so_once(capsys):
+    """A bf16 spec on a machine without CUDA trained on the CPU and said nothing."""
+    from lssat_framework.train import accelerator
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    from accelerate.state import AcceleratorState
+
+    accelerator._SAID.discard("cpu fallback")
+    try:
+        AcceleratorState._reset_state(True)  # accelerate keeps one precision per process
+        accelerator.make_accelerator(train_spec(precision="bf16"), find_unused=False)
+        accelerator.make_accelerator(train_spec(precision="bf16"), find_unused=False)
+        err = capsys.readouterr().err
+        assert err.count("no GPU found") == 1 and "training on the CPU in bf16" in err
+    finally:
+        AcceleratorState._reset_state(True)
+    accelerator._SAID.discard("cpu fallback")
+    accelerator.make_accelerator(train_spec(cpu=True), find_unused=False)  # asked for the CPU: nothing to say
+    assert "no GPU" not in capsys.readouterr().err

@@ -4,6 +4,7 @@ speed switches (activation checkpointing, ``torch.compile``), and the data loade
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import torch
@@ -19,6 +20,9 @@ def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None =
     cpu = train.cpu or not torch.cuda.is_available()
     if train.precision == "fp16" and cpu:
         raise LssatError("train.precision: fp16 needs a GPU; on the CPU use 'bf16' or 'no'")
+    if cpu and not train.cpu and _first_time("cpu fallback"):  # a spec written for a GPU: say where it runs
+        print(f"lssat: no GPU found (torch {torch.__version__} sees no CUDA device): training on the CPU"
+              + (f" in {train.precision}" if train.precision != "no" else ""), file=sys.stderr)
     tracking = {}
     if train.tensorboard and log_dir is not None:
         try:
@@ -34,6 +38,17 @@ def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None =
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused)],
         **tracking,
     )
+
+
+_SAID: set[str] = set()
+
+
+def _first_time(what: str) -> bool:
+    """Whether ``what`` has not been said yet in this process (some notes are worth one line)."""
+    if what in _SAID:
+        return False
+    _SAID.add(what)
+    return True
 
 
 class EpochShuffle(torch.utils.data.Sampler):
