@@ -246,3 +246,39 @@ def test_eval_uses_the_specs_evaluate_list_and_adds_the_on_test_sets(tmp_path, t
         assert cli.main(["eval", str(spec), "--checkpoint", str(tmp_path / "run"), "--out", str(out), *extra]) == 0
         with open(out / "cross_dataset.csv") as handle:
             assert [row["test_set"] for row in csv.DictReader(handle)] == expected
+
+
+def test_deepfakebenchs_video_auc_groups_frames_by_their_folders_name_alone(tmp_path):
+    """Published tables group frames by the parent folder's name (DeepfakeBench's
+    training/metrics/utils.py: mean frame score, int(mean label), sklearn's roc_curve and auc), so
+    FF++ fakes of two methods named 000_003 are one video there; `video_auc` keeps them apart."""
+    from sklearn.metrics import auc, roc_curve
+
+    from lssat_datasets.files import ImageFiles, Sample
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for index in range(12):
+        real = tmp_path / "original" / f"{index:03d}"
+        frames += [(real / f"{f}.png", 0, index) for f in range(3)]
+        for method_index, method in enumerate(("Deepfakes", "Face2Face")):
+            fake = tmp_path / method / f"{index:03d}_{(index + 1) % 12:03d}"
+            frames += [(fake / f"{f}.png", 1, 100 + 2 * index + method_index) for f in range(3)]
+    samples = [Sample(path, {"fake": label}, video=video) for path, label, video in frames]
+    split = ImageFiles(samples, image_size=8)
+    folder = torch.tensor([split.folder_ids[s.path.parent.name] for s in samples])
+    scores = rng.uniform(size=len(samples))
+    logits = torch.from_numpy(np.log(scores / (1 - scores))).float().unsqueeze(-1)
+    target = torch.tensor([label for _, label, _ in frames])
+    task = lssat.create("task", "deepfake")
+    task.bind(DatasetInfo(labels={"fake": LabelInfo("binary", ["real", "fake"])}, image_size=(8, 8), videos=True))
+    metrics = task.metrics(logits, target, {"video": torch.tensor([v for *_, v in frames]), "video_folder": folder, "groups": {}})
+
+    grouped = {}
+    for (path, label, _), score in zip(frames, task.scores(logits).numpy()):
+        grouped.setdefault(path.parent.name, []).append((score, label))
+    video_scores = [np.mean([s for s, _ in members]) for members in grouped.values()]
+    video_labels = [int(np.mean([label for _, label in members])) for members in grouped.values()]
+    fpr, tpr, _ = roc_curve(video_labels, video_scores)
+    assert len(grouped) == 24 and metrics["video_auc_dfb"] == pytest.approx(auc(fpr, tpr), abs=1e-12)
+    assert metrics["video_auc_dfb"] != pytest.approx(metrics["video_auc"])  # 36 videos of our own, 24 folders

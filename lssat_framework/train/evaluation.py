@@ -45,8 +45,9 @@ def evaluation_arrays(evaluation: Evaluation) -> dict[str, np.ndarray]:
     """The per-sample outputs of an evaluation as plain arrays (``predictions.npz``): ``logits``,
     ``target``, ``video`` where the split has videos, and ``group/<name>`` per group label."""
     arrays = {"logits": evaluation.logits.float().numpy(), "target": evaluation.target.numpy()}
-    if "video" in evaluation.extras:
-        arrays["video"] = evaluation.extras["video"].numpy()
+    for key in ("video", "video_folder"):
+        if key in evaluation.extras:
+            arrays[key] = evaluation.extras[key].numpy()
     for name, values in evaluation.extras.get("groups", {}).items():
         arrays[f"group/{name}"] = values.numpy()
     return arrays
@@ -55,8 +56,9 @@ def evaluation_arrays(evaluation: Evaluation) -> dict[str, np.ndarray]:
 def evaluation_from_arrays(arrays: dict[str, np.ndarray], metrics: dict[str, float] | None = None) -> Evaluation:
     """What :func:`evaluation_arrays` gave, as an :class:`Evaluation` the task's metrics take again."""
     extras: dict[str, Any] = {"groups": {k[len("group/"):]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("group/")}}
-    if "video" in arrays:
-        extras["video"] = torch.from_numpy(arrays["video"])
+    for key in ("video", "video_folder"):
+        if key in arrays:
+            extras[key] = torch.from_numpy(arrays[key])
     return Evaluation(dict(metrics or {}), torch.from_numpy(arrays["logits"]), torch.from_numpy(arrays["target"]), extras)
 
 
@@ -89,8 +91,9 @@ def evaluate(accelerator, model, task: Task, loader) -> Evaluation:
         target = batch["labels"][task.label]
         skipped |= skipped_paths(batch)
         extras = {}
-        if "video" in batch:
-            extras["video"] = batch["video"]
+        for key in ("video", "video_folder"):  # our video ids; DeepfakeBench's (the folder's name)
+            if key in batch:
+                extras[key] = batch[key]
         for group, values in batch.get("groups", {}).items():
             extras[f"group:{group}"] = values
         logits, target, extras = accelerator.gather_for_metrics((logits, target, extras))

@@ -58,6 +58,10 @@ class ImageFiles(Dataset):
         self.split = split
         self.left_out = list(left_out)
         self.skipped: set[str] = set(left_out)
+        # DeepfakeBench's video of a frame: its folder's name alone (FF++ fakes of two methods
+        # with one name are one video there), beside our own video ids; see docs/data.md
+        names = sorted({s.path.parent.name for s in samples if s.video is not None})
+        self.folder_ids = {name: number for number, name in enumerate(names)}
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -74,7 +78,10 @@ class ImageFiles(Dataset):
                 replaced.append(str(sample.path))
                 continue
             self.skipped.update(replaced)
-            return self._item(sample, image, index, "\n".join(replaced))
+            item = self._item(sample, image, index, "\n".join(replaced))
+            if sample.video is not None:
+                item["video_folder"] = self.folder_ids[sample.path.parent.name]
+            return item
         where = f"the {self.split} split" if self.split else "the split"
         raise DataError(f"no readable image in {where}: all {len(self.samples)} files failed to load, e.g. {(replaced or ['none'])[-1]}")
 
