@@ -4,6 +4,7 @@ numbers would belong to neither. Only keys that cannot change a result may diffe
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,38 @@ def stored_spec(run_dir: Path) -> dict[str, Any] | None:
     return stored if isinstance(stored, dict) else {}
 
 
-def spec_differences(run_dir: Path, raw: dict[str, Any]) -> list[str]:
+#: the spec as a run resolved it, beside ``spec.yaml`` (:func:`resolved_view`)
+RESOLVED_FILE = "resolved.json"
+
+
+def resolved_view(resolved) -> dict[str, Any]:
+    """The spec as it runs: the outer settings and every component's params with their defaults
+    filled in, and the distribution and version behind each component. Stored with the run, it
+    shows a changed default or an upgraded plugin that the spec's own text cannot."""
+    sections = {**resolved.components, **{f"modality.{name}": part for name, part in resolved.modalities.items()}}
+    view = {
+        "spec": resolved.spec.model_dump(mode="json", exclude={"sweep", "data", "task", "backbone", "ssl", "descriptors"}),
+        "components": {
+            section: {"name": part.component.name, "distribution": part.component.distribution, "version": part.component.version, "params": part.params}
+            for section, part in sections.items()
+        },
+    }
+    return json.loads(json.dumps(view, default=str))
+
+
+def stored_view(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        view = json.loads((Path(run_dir) / RESOLVED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return view if isinstance(view, dict) else None
+
+
+def spec_differences(run_dir: Path, raw: dict[str, Any], view: dict[str, Any] | None = None) -> list[str]:
     """The dotted keys, other than result-neutral ones, in which the spec stored in ``run_dir``
-    differs from ``raw``; empty when they match or when nothing is stored yet."""
+    differs from ``raw``; with ``view`` (:func:`resolved_view` of the new spec), also those in
+    which the resolved spec stored with the run differs (a default or a plugin's version). Empty
+    when they match or when nothing is stored yet."""
     stored = stored_spec(run_dir)
     if stored is None:
         return []
@@ -50,11 +80,18 @@ def spec_differences(run_dir: Path, raw: dict[str, Any]) -> list[str]:
     keys = sorted(k for k in set(old) | set(new) if not _neutral(k) and old.get(k, "<unset>") != new.get(k, "<unset>"))
     if launched_processes(stored) != launched_processes(raw):  # the effective batch and the scaled lr
         keys += [k for k in ("launcher.nodes", "launcher.gpus_per_node") if old.get(k) != new.get(k)]
+    stored_resolved = stored_view(run_dir) if view is not None else None
+    if stored_resolved is not None and not keys:
+        old, new = flatten(stored_resolved), flatten(view)
+        keys = sorted(f"resolved: {k}" for k in set(old) | set(new) if not _neutral(k.removeprefix("spec.")) and old.get(k, "<unset>") != new.get(k, "<unset>"))
     return keys
 
 
-def describe_differences(run_dir: Path, raw: dict[str, Any], keys: list[str]) -> str:
+def describe_differences(run_dir: Path, raw: dict[str, Any], keys: list[str], view: dict[str, Any] | None = None) -> str:
     old, new = flatten(stored_spec(run_dir) or {}), flatten(raw)
+    if keys and keys[0].startswith("resolved: "):
+        old, new = flatten(stored_view(run_dir) or {}), flatten(view or {})
+        old, new = ({f"resolved: {k}": v for k, v in side.items()} for side in (old, new))
     shown = [f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in keys[:5]]
     return "; ".join(shown) + (f"; and {len(keys) - 5} more" if len(keys) > 5 else "")
 

@@ -296,3 +296,24 @@ def test_a_run_stopped_before_its_first_checkpoint_starts_over(three_epochs, tmp
     summary = train(validate_spec(small_spec(epochs=3)), out, resume=resume)
     assert "stopped before its first checkpoint; it starts over" in capsys.readouterr().err
     assert summary["final"] == three_epochs[0]["final"] and read_records(out) == three_epochs[1]
+
+
+def test_a_resume_after_a_plugin_upgrade_or_a_changed_default_is_refused(finished_run, tmp_path, capsys):
+    """Plugin versions and changed defaults were never compared: the spec's text is the same."""
+    import json
+
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(small_spec()))
+    for where, value in ((("backbone", "version"), "0.0.9"), (("data", "params", "fake_ratio"), 0.4)):
+        run = tmp_path / "-".join(where)
+        shutil.copytree(finished_run, run)
+        (run / "summary.json").unlink()
+        view = json.loads((run / "resolved.json").read_text())
+        section, *keys = where
+        target = view["components"][section]
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+        (run / "resolved.json").write_text(json.dumps(view))
+        status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
+        assert status == 2 and f"resolved: components.{'.'.join(where)}: {value!r} -> " in err, err

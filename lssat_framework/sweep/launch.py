@@ -24,7 +24,7 @@ from .state import (
     record_submission,
     write_manifest,
 )
-from ..changes import describe_differences, spec_differences
+from ..changes import describe_differences, resolved_view, spec_differences
 from .worker import VariantJob, live_writer, run_variant
 
 
@@ -82,12 +82,13 @@ def refuse_links(out_dir: Path) -> None:
 def refuse_stale(out_dir: Path, chosen: list[tuple[int, Variant]], rerun_changed: bool) -> None:
     """A variant counts as finished (or resumable) only if its stored spec is the one asked for
     now: say which keys differ and refuse, or with ``rerun_changed`` delete its old results."""
-    stale = {v.name: keys for _, v in chosen if (keys := spec_differences(out_dir / v.name, v.resolved.raw))}
+    views = {v.name: resolved_view(v.resolved) for _, v in chosen}
+    stale = {v.name: keys for _, v in chosen if (keys := spec_differences(out_dir / v.name, v.resolved.raw, views[v.name]))}
     if not stale:
         return
     if not rerun_changed:
         raw_of = {v.name: v.resolved.raw for _, v in chosen}
-        shown = [f"  {name}: {describe_differences(out_dir / name, raw_of[name], keys)}" for name, keys in list(stale.items())[:5]]
+        shown = [f"  {name}: {describe_differences(out_dir / name, raw_of[name], keys, views[name])}" for name, keys in list(stale.items())[:5]]
         more = [f"  ... and {len(stale) - 5} more"] if len(stale) > 5 else []
         raise LssatError(
             "\n".join([f"{out_dir}: {len(stale)} variants were run with a different spec; their results would be stale:", *shown, *more,

@@ -25,6 +25,7 @@ from typing import Any
 
 
 from ..errors import LssatError
+from ..changes import spec_differences
 from ..safe_files import UnsafePathError, is_inside, write_bytes_atomic
 
 JOB_FILE = "job.json"

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import yaml
 
-from ..changes import describe_differences, spec_differences
+from ..changes import RESOLVED_FILE, describe_differences, resolved_view, spec_differences
 from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
 from ..images import as_unit_float
@@ -71,10 +71,11 @@ def starting_checkpoint(out_dir: Path, resume: bool, resolved: ResolvedSpec) -> 
         return None
     if not resume:
         raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
-    changed = spec_differences(out_dir, resolved.raw)
+    view = resolved_view(resolved)
+    changed = spec_differences(out_dir, resolved.raw, view)
     if changed:
         raise LssatError(
-            f"--resume: {out_dir} was started with another spec ({describe_differences(out_dir, resolved.raw, changed)}); "
+            f"--resume: {out_dir} was started with another spec ({describe_differences(out_dir, resolved.raw, changed, view)}); "
             "a run that changes these midway has numbers that belong to neither setting. Resume with the run's own spec "
             f"({out_dir / SPEC_FILE}) or start a new run with --out"
         )
@@ -160,6 +161,7 @@ class Run:
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.out_dir / SPEC_FILE, yaml.safe_dump(self.resolved.raw, sort_keys=False))
+        write_json_atomic(self.out_dir / RESOLVED_FILE, resolved_view(self.resolved))
         write_json_atomic(self.out_dir / DATASET_FILE, dataset_info_json(self.info))
         write_json_atomic(self.out_dir / "optimizer.json", {"optimizer": self.tspec.optimizer, "parameters": describe_parameters(self.unwrapped, self.optimizer)})
         plugins = {i.qualifier: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
