@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate a spec (both stages) without training")
     _spec_args(validate)
     _common(validate)
-    validate.add_argument("--build", action="store_true", help="also build the parts (backbone on the meta device) and check that they fit: image size, patch grid, channels")
+    validate.add_argument("--build", action="store_true", help="also build the parts and check that they fit (image size, patch grid, channels) and keep their contracts: a dry forward of 2 random images through the model, the task's loss and its metrics")
     validate.add_argument("--check-data", action="store_true", help="also open each dataset (lists only, no image decoded), every sweep variant's; implies --build")
     validate.set_defaults(handler=cmd_validate)
 
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     lister = sub.add_parser("list", help="list registered components of a kind")
     lister.add_argument("kind", help=f"one of: {', '.join(KINDS)}")
     lister.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'vit_*'")
+    lister.add_argument("--json", action="store_true", help="machine-readable output")
     _common(lister)
     lister.set_defaults(handler=cmd_list)
 
@@ -133,8 +134,10 @@ def cmd_validate(args) -> int:
 
     resolved = load_spec(args.spec, args.overrides)
     built = args.build or args.check_data
+    dry_forward = None
     if built:
         _check_compatibility(resolved)
+        dry_forward = _dry_forward(resolved)
     if args.check_data:
         from .sweep.preflight import check_spec_data
 
@@ -144,6 +147,8 @@ def cmd_validate(args) -> int:
     for section, name in names.items():
         print(f"  {section}: {name}")
     print(f"  modalities: {', '.join(sorted(resolved.modalities))}")
+    if dry_forward:
+        print(f"  dry forward: {dry_forward}")
     if args.check_data:
         print("  data: opened; the train and val splits hold samples")
     if not built:
@@ -168,6 +173,41 @@ def _check_compatibility(resolved) -> None:
             problems += [(f"sweep[{name}] {path}", message) for path, message in exc.problems]
     if problems:
         raise SpecError(problems, source=resolved.source)
+
+
+def _dry_forward(resolved) -> str:
+    """Build the parts for real, as ``run`` does, with the dry forward of
+    :func:`~lssat_framework.contracts.dry_check` (each sweep variant's); a dataset that cannot be
+    opened here skips its variant. Returns what was checked, in words."""
+    from .contracts import DRY_IMAGES
+    from .errors import DataError, PluginFaultError
+    from .model import build
+
+    variants = [("", resolved)]
+    if resolved.spec.sweep:
+        from .sweep import expand
+
+        variants = [(f"sweep[{name}]: ", variant) for name, _, variant in expand(resolved)]
+    checked, skipped = 0, []
+    for prefix, variant in variants:
+        try:
+            source = variant.components["data"].build()
+        except DataError as exc:
+            skipped.append(f"{prefix}{str(exc).splitlines()[0]}")
+            continue
+        try:
+            build(variant, source=source)
+        except PluginFaultError as exc:
+            if not prefix:
+                raise
+            raise PluginFaultError(f"{prefix}{exc}") from exc
+        checked += 1
+    if not checked:
+        return f"not run, the dataset cannot be opened here ({skipped[0]})"
+    line = f"{DRY_IMAGES} random images through the model, the task's loss and its metrics: every contract holds"
+    if len(variants) > 1:
+        line += f" ({checked} of {len(variants)} variants" + (f"; not run where the data cannot be opened here: {skipped[0]}" if skipped else "") + ")"
+    return line
 
 
 def cmd_run(args) -> int:
@@ -233,14 +273,17 @@ def cmd_plugins(args) -> int:
 
 
 def _print_plugins(report: list[dict]) -> None:
+    """The table of ``lssat plugins``; ``import`` is the time its entry point took to import."""
     rows = []
     for info in report:
         counts = ", ".join(f"{kind}: {len(names)}" for kind, names in info["components"].items()) or "-"
-        rows.append((info["qualifier"], f"{info['distribution']} {info['version']}", info["status"], counts, info["error"]))
-    widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("plugin", "distribution", "status"))]
-    print(f"{'plugin':<{widths[0]}}  {'distribution':<{widths[1]}}  {'status':<{widths[2]}}  components")
-    for name, dist, status, counts, error in rows:
-        print(f"{name:<{widths[0]}}  {dist:<{widths[1]}}  {status:<{widths[2]}}  {counts}")
+        took = "-" if info["import_ms"] is None else f"{info['import_ms']:.0f} ms"
+        rows.append((info["qualifier"], f"{info['distribution']} {info['version']}", info["status"], took, counts, info["error"]))
+    headers = ("plugin", "distribution", "status", "import")
+    widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(headers)]
+    print("  ".join(f"{h:<{w}}" if i != 3 else f"{h:>{w}}" for i, (h, w) in enumerate(zip(headers, widths))) + "  components")
+    for name, dist, status, took, counts, error in rows:
+        print(f"{name:<{widths[0]}}  {dist:<{widths[1]}}  {status:<{widths[2]}}  {took:>{widths[3]}}  {counts}")
         if error:
             print(f"{'':<{widths[0]}}  {error}")
 
@@ -249,7 +292,13 @@ def cmd_list(args) -> int:
     from .plugins import get_plugin_manager
 
     manager = get_plugin_manager()
-    for name in manager.list(args.kind, args.pattern):
+    names = manager.list(args.kind, args.pattern)
+    if args.json:
+        found = [(name, manager.get(args.kind, name)) for name in names]
+        keys = ("plugin", "distribution", "version", "description")
+        print(json.dumps([{"name": name, **{key: getattr(c, key) for key in keys}} for name, c in found], indent=2))
+        return 0
+    for name in names:
         component = manager.get(args.kind, name)
         print(f"{name:<32} {component.description}" if component.description else name)
     return 0

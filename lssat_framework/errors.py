@@ -39,6 +39,13 @@ class PluginError(LssatError):
     """A plugin failed to load or to register (fatal only under LSSAT_STRICT_PLUGINS=1)."""
 
 
+class PluginFaultError(LssatError):
+    """A plugin's component raised where the framework called it, or broke its contract (a
+    descriptor's channels, a task's loss or metrics, an objective's losses). The message names
+    the component, its plugin and distribution (with version), and what went wrong; the original
+    exception, if any, is chained (``--debug`` shows its traceback)."""
+
+
 class ComponentError(LssatError):
     """A component cannot run as configured on this machine (e.g. ``compile: true`` without a compiler)."""
 

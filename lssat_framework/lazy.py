@@ -10,8 +10,10 @@ does for a callable (one class serving many names, e.g. every timm model).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+import sys
 from typing import Any, Callable
 
 from .errors import PluginError
@@ -73,7 +75,8 @@ def lazy(reference: str, **bound: Any) -> LazyFactory:
 def _import(reference: str) -> Callable[..., Any]:
     module_name, _, attribute = reference.partition(":")
     try:
-        found: Any = importlib.import_module(module_name)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout belongs to the command (JSON output)
+            found: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise LazyReferenceError(f"its module cannot be imported ({type(exc).__name__}: {exc})") from exc
     except Exception as exc:  # the module raised while importing: the plugin's bug, reported as such

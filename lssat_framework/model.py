@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from .compat import compatibility_problems
-from .errors import SpecError
+from .contracts import dry_check, raised_in
+from .errors import LssatError, PluginFaultError, SpecError
 from .images import as_unit_float
 from .interfaces import Backbone, DatasetInfo, SSLObjective, SSLOutput, Task, match_channels
 from .spec import ResolvedSpec
@@ -63,13 +64,16 @@ class BuiltRun:
     source: object | None  # DatasetSource; None when built from a stored DatasetInfo
 
 
-def build(resolved: ResolvedSpec, info: DatasetInfo | None = None) -> BuiltRun:
+def build(resolved: ResolvedSpec, info: DatasetInfo | None = None, source: object | None = None) -> BuiltRun:
     """Build the dataset, task and model of a validated spec; refuse parts that do not fit
     together (:func:`~lssat_framework.compat.compatibility_problems`, the checks ``lssat
-    validate`` runs without data). Given ``info`` (what a finished run stored of its dataset),
-    the dataset is not opened: the model and task are built for it."""
+    validate`` runs without data) and parts that break their contract in a dry forward of a tiny
+    batch (:func:`~lssat_framework.contracts.dry_check`), before anything trains. Given ``info``
+    (what a finished run stored of its dataset), the dataset is not opened: the model and task
+    are built for it. Given ``source``, that dataset is used instead of building it again."""
     spec = resolved.spec
-    source = resolved.components["data"].build() if info is None else None
+    if source is None and info is None:
+        source = resolved.components["data"].build()
     task = resolved.components["task"].build()
     info = info if info is not None else source.info
     num_outputs = task.bind(info)
@@ -80,8 +84,23 @@ def build(resolved: ResolvedSpec, info: DatasetInfo | None = None) -> BuiltRun:
     problems = compatibility_problems(spec, backbone, objective, descriptors, tuple(info.image_size))
     if problems:
         raise SpecError(problems, source=resolved.source)
-    model = LSSATModel(backbone, objective, descriptors, spec.classify, num_outputs, info.image_size)
+    model = _assemble(resolved, backbone, objective, descriptors, num_outputs, tuple(info.image_size))
+    dry_check(resolved, model, task, info)
     return BuiltRun(model=model, task=task, source=source)
+
+
+def _assemble(resolved: ResolvedSpec, backbone, objective, descriptors, num_outputs: int, image_size: tuple[int, int]) -> LSSATModel:
+    """The model; a raise while the objective attaches its layers to the backbone is the
+    objective's plugin's (or, outside ``attach``, the backbone's: e.g. no ``num_features``)."""
+    try:
+        return LSSATModel(backbone, objective, descriptors, resolved.spec.classify, num_outputs, image_size)
+    except LssatError:
+        raise
+    except Exception as exc:
+        in_attach = raised_in(exc, getattr(type(objective), "attach", None))
+        owner = resolved.components["ssl" if in_attach else "backbone"].component
+        step = "attach (the objective's layers for this backbone)" if in_attach else "the model's assembly"
+        raise PluginFaultError(f"{owner.blame}: {step} raised {type(exc).__name__}: {exc}") from exc
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -20,19 +20,23 @@ Environment variables:
     a failing plugin is an error instead of a warning.
 ``LSSAT_DISABLE_PLUGIN_AUTOLOAD=1``
     load no entry point at all; only plugins registered with :meth:`PluginManager.add_plugin`.
+
+stdout belongs to the command (``lssat plugins --json`` prints JSON there): a plugin's import and
+its hooks run with stdout sent to stderr. Each plugin's import is timed (``lssat plugins`` shows
+it); one slower than :data:`SLOW_IMPORT_S` is named on stderr, since every command pays for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
 import importlib.metadata
 import inspect
 import os
-import re
 import sys
+import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
 import pluggy
@@ -41,12 +45,9 @@ from . import hookspecs
 from .components import Component
 from .errors import AmbiguousComponentError, PluginError, UnknownComponentError
 from .lazy import LazyFactory
+from .plugin_info import CORE_DISTRIBUTION, PluginInfo, disables, distribution_name, load_order, names_plugin, normalise_distribution  # noqa: F401 - importable from here
 
 ENTRY_POINT_GROUP = "lssat"
-
-#: the framework's own distribution: its plugins load first, so a third-party plugin cannot take
-#: a builtin command name
-CORE_DISTRIBUTION = "lssat-framework"
 
 #: kind name used in specs and on the CLI -> the hook that registers components of that kind
 KINDS: dict[str, str] = {
@@ -57,6 +58,9 @@ KINDS: dict[str, str] = {
     "dataset": "register_datasets",
 }
 
+#: a plugin whose import takes longer (seconds) is named on stderr: every command imports it
+SLOW_IMPORT_S = 1.0
+
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
@@ -64,59 +68,6 @@ def _env_flag(name: str) -> bool:
 
 def _env_list(name: str) -> set[str]:
     return {item.strip() for item in os.environ.get(name, "").split(",") if item.strip()}
-
-
-def normalise_distribution(name: str) -> str:
-    """PEP 503: ``Lssat_Plugin.X`` and ``lssat-plugin-x`` name the same distribution."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@dataclass
-class PluginInfo:
-    """What ``lssat plugins`` reports for one plugin: one entry point of one distribution."""
-
-    name: str  # the entry-point name
-    distribution: str
-    version: str
-    status: str = "ok"  # ok | failed | blocked
-    error: str | None = None
-    hooks: list[str] = field(default_factory=list)
-    components: dict[str, list[str]] = field(default_factory=dict)
-    target: str = ""  # what the entry point loads (its value)
-    #: the plugin in qualified names: the entry-point name, or ``distribution:entry`` when several
-    #: installed distributions use that entry-point name
-    qualifier: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{normalise_distribution(self.distribution)}:{self.name}"
-
-    @property
-    def label(self) -> str:
-        return f"plugin '{self.name}' (distribution {self.distribution})"
-
-    def as_dict(self) -> dict[str, Any]:
-        record = {key: value for key, value in asdict(self).items() if key != "target"}
-        return {**record, "qualifier": self.qualifier or self.name}
-
-
-def _names_plugin(qualifier: str, entry: str, distribution: str) -> bool:
-    """Whether ``qualifier`` (what comes before '/' in a qualified name) is ``entry`` or
-    ``distribution:entry``, the distribution in any PEP 503 spelling."""
-    named_distribution, colon, named_entry = qualifier.partition(":")
-    if colon:
-        return named_entry == entry and normalise_distribution(named_distribution) == normalise_distribution(distribution)
-    return qualifier == entry
-
-
-def _load_order(ep: importlib.metadata.EntryPoint) -> tuple:
-    distribution = normalise_distribution(_distribution_name(ep))
-    return (distribution != CORE_DISTRIBUTION, ep.name, distribution)
-
-
-def _distribution_name(ep: importlib.metadata.EntryPoint) -> str:
-    dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else "unknown"
 
 
 class PluginManager:
@@ -146,7 +97,7 @@ class PluginManager:
         self._disabled_checked = False
         if self.autoload:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
-            for ep in sorted(eps, key=_load_order):
+            for ep in sorted(eps, key=load_order):
                 self._load_entry_point(ep)
 
     # ----------------------------------------------------------------- loading
@@ -166,7 +117,7 @@ class PluginManager:
 
     def _load_entry_point(self, ep: importlib.metadata.EntryPoint) -> None:
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(ep.name, _distribution_name(ep), dist.version if dist is not None else "unknown", target=ep.value)
+        info = PluginInfo(ep.name, distribution_name(ep), dist.version if dist is not None else "unknown", target=ep.value)
         earlier = self.plugins.get(info.key)
         if earlier is not None:  # the same line twice is harmless; two targets are a packaging slip
             if earlier.target != ep.value:
@@ -178,12 +129,26 @@ class PluginManager:
         self.plugins[info.key] = info
         if self._blocked(info):
             return
+        start = time.perf_counter()
         try:
-            plugin = ep.load()
+            with contextlib.redirect_stdout(sys.stderr):  # stdout belongs to the command
+                plugin = ep.load()
         except Exception as exc:  # a broken plugin must not take the CLI down
             self.fail(info, f"import of '{ep.value}' raised {type(exc).__name__}: {exc}")
             return
+        finally:
+            self._timed_import(info, time.perf_counter() - start)
         self._register(plugin, info)
+
+    @staticmethod
+    def _timed_import(info: PluginInfo, seconds: float) -> None:
+        info.import_ms = round(seconds * 1000, 1)
+        if seconds > SLOW_IMPORT_S:  # slow is no failure: a warning even under LSSAT_STRICT_PLUGINS
+            print(
+                f"lssat: warning: {info.label} took {seconds:.1f} s to import, and every lssat command imports it; "
+                "a plugin that registers its components by reference imports its heavy code only when a run builds them",
+                file=sys.stderr,
+            )
 
     def add_plugin(self, plugin: object, name: str, distribution: str = "local", version: str = "0") -> None:
         """Register a plugin object directly (a module, a class instance, ...)."""
@@ -196,7 +161,7 @@ class PluginManager:
             self._register(plugin, info)
 
     def _blocked(self, info: PluginInfo) -> bool:
-        if not any(_disables(item, info) for item in self.disabled):
+        if not any(disables(item, info) for item in self.disabled):
             return False
         info.status = "blocked"
         self._pm.set_blocked(info.key)
@@ -233,7 +198,7 @@ class PluginManager:
             return
         self._disabled_checked = True
         for item in sorted(self.disabled):
-            hits = [info for info in self.plugins.values() if _disables(item, info)]
+            hits = [info for info in self.plugins.values() if disables(item, info)]
             if not hits:
                 self.warn(f"LSSAT_DISABLE_PLUGINS names '{item}', which is no installed plugin{self._installed_hint(item)}")
             elif len({info.distribution for info in hits}) > 1:
@@ -262,7 +227,8 @@ class PluginManager:
             if impl.plugin is not plugin:
                 continue
             try:
-                impl.function(**{arg: argument for arg in impl.argnames})
+                with contextlib.redirect_stdout(sys.stderr):  # stdout belongs to the command
+                    impl.function(**{arg: argument for arg in impl.argnames})
             except Exception as exc:
                 detail = f": {exc}" if isinstance(exc, PluginError) else f" raised {type(exc).__name__}: {exc}"
                 self.fail(info, hook_name + detail)
@@ -299,7 +265,7 @@ class PluginManager:
                     raise PluginError(f"{_kind} '{name}' is registered twice")
                 _names.add(name)
                 description = description or ("" if isinstance(factory, LazyFactory) else _doc_line(factory))
-                found[_kind].append(Component(_kind, name, factory, params_model, description, info.name, info.distribution, info.qualifier))
+                found[_kind].append(Component(_kind, name, factory, params_model, description, info.name, info.distribution, info.qualifier, info.version))
 
             if not self.call_hook(info, hook_name, register):
                 return None
@@ -324,7 +290,7 @@ class PluginManager:
         comps = self.components(kind)
         if "/" in name:
             qualifier, _, short = name.rpartition("/")
-            matches = [c for c in comps if c.name == short and _names_plugin(qualifier, c.plugin, c.distribution)]
+            matches = [c for c in comps if c.name == short and names_plugin(qualifier, c.plugin, c.distribution)]
         else:
             matches = [comp for comp in comps if comp.name == name]
         if len(matches) == 1:
@@ -361,11 +327,6 @@ class PluginManager:
     def report(self) -> list[PluginInfo]:
         self._collect()
         return sorted(self.plugins.values(), key=lambda info: (info.name, normalise_distribution(info.distribution)))
-
-
-def _disables(item: str, info: PluginInfo) -> bool:
-    """Whether the LSSAT_DISABLE_PLUGINS item names ``info`` (entry, distribution or distribution:entry)."""
-    return _names_plugin(item, info.name, info.distribution) or normalise_distribution(item) == normalise_distribution(info.distribution)
 
 
 def _check_kind(kind: str) -> None:
