@@ -588,7 +588,9 @@ def validate_spec(
         try:
             component = manager.get("descriptor", name)
             modalities[name] = ResolvedComponent(component, component.validate({}))
-        except (UnknownComponentError, AmbiguousComponentError, ValidationError, TypeError):
+        except AmbiguousComponentError as exc:  # two plugins register the name: say so, as for a section's name
+            problems.append((path, f"modality '{name}': {exc}, e.g. descriptors: {{{name}: {{name: <plugin>/{name}}}}}"))
+        except (UnknownComponentError, ValidationError, TypeError):
             known = sorted(declared | set(manager.list("descriptor")))
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""

@@ -207,7 +207,6 @@ TWIN_LBP = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="needs the spec.py patch of issue 22 item 7: the modality loop swallows the ambiguity")
 def test_an_ambiguous_modality_name_is_the_ambiguity_error(plugin_path, tiny_spec):
     make_plugin_distribution(plugin_path, "lssat-plugin-twin", "lssat_plugin_twin", TWIN_LBP, entry_name="twin")
     tiny_spec["ssl"]["params"]["reconstruct"] = ["lbp"]
