@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", required=True, help="a run directory or one of its checkpoint folders")
     evaluate.add_argument("--split", default="val")
     evaluate.add_argument("--on", action="append", default=[], metavar="NAME:ROOT", help="also evaluate on this dataset's test split (repeatable): a cross-dataset table")
-    evaluate.add_argument("--out", default=None, help="folder for the cross-dataset table and ROC curves (default: ./cross_dataset)")
+    evaluate.add_argument("--out", default=None, help="the report's JSON file (default: ./eval_<split>.json); with test sets, the folder for the cross-dataset table and ROC curves (default: ./cross_dataset)")
     _common(evaluate)
     evaluate.set_defaults(handler=cmd_eval)
 
@@ -229,7 +229,6 @@ def cmd_run(args) -> int:
 
 def cmd_eval(args) -> int:
     from .spec import load_spec
-    from .train import evaluate_checkpoint
 
     resolved = load_spec(args.spec, args.overrides)
     if args.on or resolved.spec.evaluate:  # the spec's test sets, then the --on ones
@@ -241,8 +240,17 @@ def cmd_eval(args) -> int:
         cross_evaluate(resolved, args.checkpoint, args.on, out, overrides=args.overrides)
         print((out / f"{TABLE}.md").read_text() + f"written to {out}")
         return 0
-    metrics = evaluate_checkpoint(resolved, args.checkpoint, split=args.split, overrides=args.overrides)
-    print(json.dumps(metrics, indent=2))
+    from pathlib import Path
+
+    from .safe_files import write_text_atomic
+    from .train.trained import evaluation_report
+
+    report = evaluation_report(resolved, args.checkpoint, split=args.split, overrides=args.overrides)
+    out = Path(args.out or f"eval_{report['split']}.json")
+    text = json.dumps(report, indent=2)
+    write_text_atomic(out, text + "\n")
+    print(text)
+    print(f"written to {out}", file=sys.stderr)
     return 0
 
 

@@ -93,3 +93,25 @@ def test_predict_on_a_multilabel_task_writes_the_same_columns_for_every_image(tm
         rows = list(reader)
     assert len(rows) == 6 and all(len(row) == len(header) for row in rows)
     assert "label" not in header and all(name.startswith("p_") for name in header[1:])
+
+
+def test_eval_writes_a_report_naming_the_weights_split_counts_interval_and_chance(tmp_path, tiny_spec, monkeypatch, capsys):
+    """`lssat eval --split` printed the metrics only: no file, no interval, no chance, no split."""
+    import json
+
+    from lssat_framework import cli
+    from lssat_framework.spec import validate_spec
+    from lssat_framework.train import train
+
+    tiny_spec["train"]["recon_grid"] = False
+    train(validate_spec(tiny_spec), tmp_path / "run")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(__import__("yaml").safe_dump(tiny_spec))
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert cli.main(["eval", str(spec), "--checkpoint", str(tmp_path / "run"), "--split", "test"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    report = json.loads((tmp_path / "eval_test.json").read_text())
+    assert printed == report and report["split"] == "test" and report["samples"] == 8 and report["videos"] is None
+    assert report["weights"].startswith("best (epoch 1") and report["headline"] == "auc" and report["chance"] == 0.5
+    assert report["value"] == report["metrics"]["auc"] and report["interval"]["low"] <= report["value"] <= report["interval"]["high"]

@@ -8,6 +8,7 @@ one, else its final model; a checkpoint folder or a ``.safetensors`` file means 
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -66,6 +67,22 @@ def evaluate_checkpoint(resolved: ResolvedSpec | None, checkpoint: str | Path, s
     return finite(evaluation.metrics)
 
 
+def evaluation_report(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str = "val", overrides: list[str] = ()) -> dict[str, Any]:
+    """What ``lssat eval`` writes: the weights and the split it evaluated, how many samples and
+    videos, the headline metric with its 95 % interval and chance, and every metric."""
+    from .evaluation import bootstrap_interval, chance
+
+    evaluation, task = checkpoint_evaluation(resolved, checkpoint, split, overrides)
+    weights = find_weights(checkpoint)
+    seed = resolved.spec.seed if resolved is not None else 0
+    return finite({
+        "checkpoint": str(weights.file), "weights": weights.description, "split": evaluation.split, **evaluation.counts(),
+        "headline": task.headline, "value": evaluation.metrics.get(task.headline),
+        "interval": bootstrap_interval(task, evaluation, task.headline, seed=seed), "chance": chance(task, evaluation, task.headline, seed=seed),
+        "metrics": evaluation.metrics,
+    })
+
+
 class _Alone:
     """What :func:`evaluate` asks of an accelerator, for one process evaluating by itself: nothing to gather."""
 
@@ -96,14 +113,15 @@ def checkpoint_evaluation(
     if alone is not None:
         from accelerate.utils import send_to_device
 
-        print(f"weights: {weights.description} ({weights.file})")
+        print(f"weights: {weights.description} ({weights.file})", file=sys.stderr)
         batches = (send_to_device(batch, alone.device) for batch in loader)
         with alone.autocast():
             evaluation = evaluate(_Alone(), built.model.to(alone.device), built.task, batches)
     else:
         accelerator = make_accelerator(tspec, find_unused=False)
         model, loader = accelerator.prepare(built.model, loader)
-        accelerator.print(f"weights: {weights.description} ({weights.file})")
+        if accelerator.is_main_process:  # stdout is the command's (eval's JSON)
+            print(f"weights: {weights.description} ({weights.file})", file=sys.stderr)
         evaluation = evaluate(accelerator, model, built.task, loader)
     evaluation.split = split
     return evaluation, built.task
