@@ -84,8 +84,8 @@ def test_a_stop_between_the_best_and_the_last_save_keeps_best_and_the_summary_in
     real_save = loop.save_checkpoint
     saves = []
 
-    def stop_after_the_second_epochs_first_save(accelerator, directory, parts, state):
-        real_save(accelerator, directory, parts, state)
+    def stop_after_the_second_epochs_first_save(accelerator, directory, parts, state, *predictions):
+        real_save(accelerator, directory, parts, state, *predictions)
         saves.append((directory.name, state["epoch"]))
         if state["epoch"] == 2 and state["batch"] == 0 and len([s for s in saves if s[1] == 2]) == 1:
             raise Killed
