@@ -7,6 +7,11 @@ a ``<metric>@<test set>`` column per test set and metric in the variants' ``summ
 (``auc@celebdf``, ``video_auc@celebdf``). ``leaderboard.md`` lists the finished variants with
 their intervals and those columns, the seeds' mean ± std where there is a ``seed`` axis, the
 test sets that could not be evaluated, and the variants without a result. Every shared file is written whole and renamed into place.
+
+Every figure (value, interval, chance and the ``@<test set>`` columns) comes from the weights the
+run reports (:mod:`.reported`: its best checkpoint), named in the ``weights`` column as
+``best (epoch 3), validation``. The answers are computed here only (:mod:`.compare`, which reads
+the runs' per-sample outputs and imports torch); status and listing stay light.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .answers import Run, answers, plot_per_backbone, plot_vs_parameters, table
+from . import reported
 from .state import VariantStatus, read_json, read_manifest, variant_status, write_atomic
 
-RESULT_COLUMNS = ["state", "task", "metric", "value", "low", "high", "chance", "best_value", "parameters_m", "images_per_s", "peak_mem_mb", "error"]
+RESULT_COLUMNS = ["state", "task", "metric", "value", "low", "high", "chance", "weights", "epoch", "split", "samples", "videos",
+                  "best_value", "parameters_m", "images_per_s", "peak_mem_mb", "error"]
 
 
 def statuses(out_dir: Path, manifest: dict[str, Any]) -> list[VariantStatus]:
@@ -37,16 +43,13 @@ def statuses(out_dir: Path, manifest: dict[str, Any]) -> list[VariantStatus]:
 
 
 def _result(summary: dict[str, Any]) -> dict[str, Any]:
-    headline = summary["headline"]
-    interval = summary.get("final_interval") or {}
+    """A finished run's leaderboard fields: its headline's figures from the weights it reports."""
+    figures = reported.figures(summary)
     rounded = lambda value, digits: None if value is None else round(value, digits)  # noqa: E731
     return {
         "task": summary.get("task"),
-        "metric": headline,
-        "value": summary["final"].get(headline),
-        "low": interval.get("low"),
-        "high": interval.get("high"),
-        "chance": summary.get("chance"),
+        "metric": summary["headline"],
+        **figures,
         "best_value": (summary.get("best") or {}).get("value"),
         "parameters_m": None if summary.get("parameters") is None else round(summary["parameters"] / 1e6, 3),
         "images_per_s": rounded(summary.get("images_per_s"), 1),
@@ -74,6 +77,12 @@ def cross_columns(found: list[dict[str, Any]]) -> list[str]:
     return columns
 
 
+def _section_name(variant: dict[str, Any], section: str) -> str | None:
+    """The component a variant's spec names in ``section`` (its task, its backbone)."""
+    value = (variant.get("raw") or {}).get(section)
+    return value.get("name") if isinstance(value, dict) else None
+
+
 def rows(out_dir: Path, manifest: dict[str, Any], states: list[VariantStatus]) -> list[dict[str, Any]]:
     """One row per variant: ``variant``, ``axes`` (axis -> label), ``result`` (result fields)."""
     found = []
@@ -81,7 +90,8 @@ def rows(out_dir: Path, manifest: dict[str, Any], states: list[VariantStatus]) -
         result: dict[str, Any] = {"state": status.state, "error": status.error}
         if status.state == "done":
             result.update(_result(read_json(out_dir / variant["name"] / "summary.json") or {}))
-        found.append({"variant": variant["name"], "axes": variant["choice"], "result": result, "higher": variant.get("higher_is_better", True)})
+        found.append({"variant": variant["name"], "axes": variant["choice"], "result": result, "higher": variant.get("higher_is_better", True),
+                      "headline": variant.get("headline"), "task": _section_name(variant, "task"), "backbone": _section_name(variant, "backbone")})
     return found
 
 
@@ -99,30 +109,52 @@ def leaderboard_csv(axes: list[str], found: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str, Any]]) -> str:
-    done = [r for r in found if r["result"]["state"] == "done"]
-    done.sort(key=lambda r: (str(r["result"]["task"]), -(r["result"]["value"] or 0) if r["higher"] else (r["result"]["value"] or 0)))
+def _sample_warning(result: dict[str, Any]) -> str:
+    from .compare import MIN_EVALUATED
+
+    count, unit = (result.get("videos"), "videos") if result.get("videos") is not None else (result.get("samples"), "samples")
+    return f" ⚠ {count} {unit}" if count is not None and count < MIN_EVALUATED else ""
+
+
+def _finished_rows(axes: list[str], done: list[dict[str, Any]]) -> list[str]:
     cross = cross_columns(done)
-    header = ["variant", *[f"sweep.{a}" for a in axes], "metric", "value [95 % interval]", "chance", *cross, "parameters_m", "images_per_s", "peak_mem_mb"]
+    header = ["variant", *[f"sweep.{a}" for a in axes], "metric", "value [95 % interval]", "chance", "weights", *cross,
+              "parameters_m", "images_per_s", "peak_mem_mb"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in done:
         r = row["result"]
         interval = f" [{r['low']:.4f}, {r['high']:.4f}]" if r["low"] is not None and r["high"] is not None else " [no interval]"
-        cells = [row["variant"], *[row["axes"].get(a, "") for a in axes], r["metric"], _fmt(r["value"]) + interval, _fmt(r["chance"]),
+        cells = [row["variant"], *[row["axes"].get(a, "") for a in axes], r["metric"], _fmt(r["value"]) + interval + _sample_warning(r),
+                 _fmt(r["chance"]), reported.label(r.get("weights"), r.get("epoch"), r.get("split")),
                  *[_fmt(r.get(c)) for c in cross], _fmt(r["parameters_m"]), _fmt(r["images_per_s"]), _fmt(r["peak_mem_mb"])]
         lines.append("| " + " | ".join(cells) + " |")
+    from .compare import MIN_EVALUATED
+
+    return lines + ["", "Every figure of a row (value, 95 % interval, chance and the `<metric>@<test set>` columns) comes from the "
+                    f"weights and split of its `weights` column. ⚠: fewer than {MIN_EVALUATED} samples (videos) evaluated."]
+
+
+def _seed_rows(axes: list[str], kinds: dict[str, str], done: list[dict[str, Any]]) -> list[str]:
     seed_axes = [a for a in axes if kinds.get(a) == "seed"]
-    if seed_axes and done:
-        lines += ["", "## Averaged over seeds", "", "| " + " | ".join([*[f"sweep.{a}" for a in axes if a not in seed_axes], "metric", "mean ± std", "seeds"]) + " |"]
-        lines.append("|" + "---|" * (len(axes) - len(seed_axes) + 3))
-        groups: dict[tuple, list[float]] = {}
-        for row in done:
-            key = (*[row["axes"].get(a, "") for a in axes if a not in seed_axes], row["result"]["metric"])
-            if row["result"]["value"] is not None:
-                groups.setdefault(key, []).append(row["result"]["value"])
-        for key, values in groups.items():
-            spread = f"{statistics.stdev(values):.4f}" if len(values) > 1 else "n/a"
-            lines.append("| " + " | ".join([*key, f"{statistics.fmean(values):.4f} ± {spread}", str(len(values))]) + " |")
+    if not seed_axes or not done:
+        return []
+    lines = ["", "## Averaged over seeds", "", "| " + " | ".join([*[f"sweep.{a}" for a in axes if a not in seed_axes], "metric", "mean ± std", "seeds"]) + " |"]
+    lines.append("|" + "---|" * (len(axes) - len(seed_axes) + 3))
+    groups: dict[tuple, list[float]] = {}
+    for row in done:
+        key = (*[row["axes"].get(a, "") for a in axes if a not in seed_axes], row["result"]["metric"])
+        if row["result"]["value"] is not None:
+            groups.setdefault(key, []).append(row["result"]["value"])
+    for key, values in groups.items():
+        spread = f"{statistics.stdev(values):.4f}" if len(values) > 1 else "n/a"
+        lines.append("| " + " | ".join([*key, f"{statistics.fmean(values):.4f} ± {spread}", str(len(values))]) + " |")
+    return lines
+
+
+def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str, Any]]) -> str:
+    done = [r for r in found if r["result"]["state"] == "done"]
+    done.sort(key=lambda r: (str(r["result"]["task"]), -(r["result"]["value"] or 0) if r["higher"] else (r["result"]["value"] or 0)))
+    lines = _finished_rows(axes, done) + _seed_rows(axes, kinds, done)
     not_evaluated = [f"- {row['variant']}, {key.removeprefix('error@')}: {' '.join(str(value).split())}"
                      for row in done for key, value in row["result"].items() if key.startswith("error@")]
     if not_evaluated:
@@ -134,20 +166,25 @@ def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str,
     return "\n".join(lines) + "\n"
 
 
-def runs_for_answers(kinds: dict[str, str], found: list[dict[str, Any]]) -> tuple[list[Run], dict[str, bool]]:
-    """The finished variants as :class:`Run` s, grouped by the axes' kinds; the task label comes
-    from the task axes (the summary's task kind only where no axis varies the task)."""
+def runs_for_answers(out_dir: Path, kinds: dict[str, str], found: list[dict[str, Any]]) -> list:
+    """Every variant as a :class:`~.compare.Run` (finished or not, so that the answers can name
+    what is missing), grouped by the axes' kinds; the task label comes from the task axes (the
+    task's name only where no axis varies the task), with the headline metric; the backbone
+    label from the backbone axes (the spec's backbone where no axis varies it)."""
+    from .compare import Run
+
     pick = lambda row, kind: " ".join(row["axes"][a] for a in kinds if kinds[a] == kind)  # noqa: E731
-    runs, higher = [], {}
+    runs = []
     for row in found:
         r = row["result"]
-        if r["state"] != "done" or r["value"] is None:
-            continue
-        task = f"{pick(row, 'task') or r['task']} ({r['metric']})"
-        higher[task] = row["higher"]
-        runs.append(Run(task, pick(row, "backbone") or "backbone", pick(row, "setting"), pick(row, "seed") or None,
-                        r["value"], r["low"], r["high"], r["chance"], row["higher"], r["parameters_m"]))
-    return runs, higher
+        metric = r.get("metric") or row["headline"]
+        task = f"{pick(row, 'task') or r.get('task') or row['task']} ({metric})"
+        figures = {k: r.get(k) for k in ("value", "low", "high", "chance", "parameters_m", "weights", "epoch", "split", "samples", "videos")}
+        state = "finished without a value" if r["state"] == "done" and r.get("value") is None else r["state"]
+        backbone = pick(row, "backbone") or row["backbone"] or "backbone"
+        runs.append(Run(row["variant"], task, backbone, pick(row, "setting"), pick(row, "seed") or None, state, metric,
+                        higher_is_better=row["higher"], run_dir=out_dir / row["variant"], error=r["error"], **figures))
+    return runs
 
 
 def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None = None) -> list[VariantStatus]:
@@ -155,21 +192,26 @@ def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None 
     variant's files; missing and failed variants are listed. Rebuilt again when a variant
     finished meanwhile, so that the last writer includes every result it could see.
     ``manifest``: the grid (default: the folder's ``sweep.json``)."""
+    from .answers import answers
+    from .axes import axis_kinds
+    from .compare import compare
+    from .plots import plot_per_backbone, plot_vs_parameters
+
     out_dir = Path(out_dir)
     manifest = manifest or read_manifest(out_dir)
-    kinds: dict[str, str] = manifest["axes"]
+    kinds = axis_kinds(manifest)
     axes = list(kinds)
     for _ in range(3):
         states = statuses(out_dir, manifest)
         found = rows(out_dir, manifest, states)
         write_atomic(out_dir / "leaderboard.csv", leaderboard_csv(axes, found))
         write_atomic(out_dir / "leaderboard.md", leaderboard_md(axes, kinds, found))
-        runs, higher = runs_for_answers(kinds, found)
-        cells = table(runs)
+        runs = runs_for_answers(out_dir, kinds, found)
+        comparisons = compare(runs)
         missing = [f"{r['variant']}: {r['result']['state']}" + (f" ({r['result']['error']})" if r["result"]["error"] else "") for r in found if r["result"]["state"] != "done"]
-        plot_per_backbone(cells, out_dir / "metric_per_backbone.png")
+        plot_per_backbone(comparisons, out_dir / "metric_per_backbone.png")
         plot_vs_parameters(runs, out_dir / "metric_vs_parameters.png")
-        write_atomic(out_dir / "answers.md", answers(cells, higher, missing))
+        write_atomic(out_dir / "answers.md", answers(comparisons, missing))
         if [s.state for s in statuses(out_dir, manifest)] == [s.state for s in states]:
             break
     if not quiet:
