@@ -317,3 +317,29 @@ def test_a_resume_after_a_plugin_upgrade_or_a_changed_default_is_refused(finishe
         (run / "resolved.json").write_text(json.dumps(view))
         status, err = run_command(["run", str(spec_path), "--out", str(run), "--resume"], capsys)
         assert status == 2 and f"resolved: components.{'.'.join(where)}: {value!r} -> " in err, err
+
+
+def test_a_pickle_planted_in_a_sweep_variant_never_runs_when_the_sweep_resumes_it(tmp_path, capsys):
+    """A plain `lssat sweep` resumes unfinished variants by itself: the planted
+    custom_checkpoint_0.pkl ran there too."""
+    from lssat_framework import sweep_cli
+
+    spec = small_spec()
+    spec["sweep"] = {"seed": [0]}
+    spec_path = tmp_path / "sweep.yaml"
+    spec_path.write_text(yaml.safe_dump(spec))
+    finished = tmp_path / "finished"
+    assert sweep_cli.main([str(spec_path), "--out", str(finished)]) == 0
+    (variant,) = [p for p in finished.iterdir() if p.is_dir() and p.name.startswith("seed=")]
+    marker = tmp_path / "marker"
+    read_by_the_sweep = [p.relative_to(finished) for p in finished.rglob("*") if p.is_file() and (p.parent in (finished, variant) or p.parent == variant / "checkpoints" / "last")]
+    for relative in [*read_by_the_sweep, variant.relative_to(finished) / "checkpoints" / "last" / "custom_checkpoint_0.pkl"]:
+        copy = tmp_path / "copy"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(finished, copy)
+        (copy / variant.name / "summary.json").unlink()
+        (copy / relative).write_bytes(pickle.dumps(Planted(marker)))
+        status = sweep_cli.main([str(spec_path), "--out", str(copy)])
+        err = capsys.readouterr().err
+        assert not marker.exists(), f"the sweep ran the pickle planted in {relative}"
+        assert status in (0, 2) and "Traceback" not in err, (relative, err)

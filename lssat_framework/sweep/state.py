@@ -101,14 +101,16 @@ class VariantStatus:
 
 
 def last_record(run_dir: Path) -> dict[str, Any] | None:
+    """The last whole epoch record of a variant (None: none, or a damaged file)."""
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return None
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
     try:
-        return json.loads(lines[-1]) if lines else None
-    except ValueError:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        record = json.loads(lines[-1]) if lines else None
+    except (OSError, ValueError):  # a torn last line, or not text at all
         return None
+    return record if isinstance(record, dict) else None
 
 
 def variant_status(index: int, name: str, run_dir: Path, raw: dict[str, Any], headline: str | None, scheduler: dict[str, str] | None = None) -> VariantStatus:
