@@ -308,6 +308,9 @@ def test_the_study_spec_expands_to_its_45_valid_variants_named_by_their_axes():
     assert len(variants) == 3 * 5 * 3
     kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}
     assert kinds == {"backbone.name": "backbone", "configuration": "setting", "task": "task"}
+    # a backbone group that also gives each backbone its input size is still the backbone axis
+    sized = {"resnet18": {"backbone.name": "resnet18", "data.params.image_size": 64}, "vit": {"backbone.name": "vit_tiny_patch16_224"}}
+    assert axis_kind("backbone", sized) == "backbone"
     name, choice, variant = next(v for v in variants if v[1]["configuration"] == "MLDP-RRGB-CRGB" and v[1]["task"] == "emotion")
     raw = variant.raw
     assert raw["ssl"]["params"]["mask"] == "ldp" and raw["ssl"]["params"]["reconstruct"] == ["rgb"]

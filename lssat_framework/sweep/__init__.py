@@ -5,7 +5,10 @@
 ``worker``     one variant inside its job (distributed set-up, requeue on USR2, failure marked)
 ``state``      each variant's own files and what they say (pending ... failed)
 ``collect``    leaderboard, plots and answers rebuilt from the variants' files
-``answers``    the study's three questions with their uncertainty
+``answers``    the study's three questions in words, from ``compare`` (equal ground per task),
+               ``intervals`` and ``paired`` (the paired hierarchical bootstrap), ``scoring``
+               (each run's saved predictions scored again), ``axes`` (what each axis varies),
+               ``reported`` (which weights and split a figure comes from) and ``plots``
 ``preflight``  data and output checks before anything is launched
 """
 

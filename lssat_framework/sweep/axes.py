@@ -20,19 +20,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..changes import flatten
+
 #: keys that change how samples are shown to the model, not which samples: not a task of their own
 PRESENTATION = ("data.params.image_size",)
 #: keys every variant sets differently, whatever the axis
 OWN = ("name",)
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict) and data:
-        flat: dict[str, Any] = {}
-        for key, value in data.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: json.dumps(data, sort_keys=True, default=str)}
+def _flatten(data: Any) -> dict[str, str]:
+    """``data``'s leaves by dotted key, each as its JSON text (lists compare as wholes)."""
+    return {key: json.dumps(value, sort_keys=True, default=str) for key, value in flatten(data).items()}
 
 
 def changed_keys(variants: list[dict[str, Any]], axis: str) -> set[str]:

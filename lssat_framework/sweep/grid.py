@@ -39,7 +39,7 @@ def axis_kind(key: str, values: Any) -> str:
     keys = [k for variant in values.values() for k in variant] if isinstance(values, dict) else [key]
     if keys and all(k == "seed" for k in keys):
         return "seed"
-    if keys and all(k.split(".")[0] == "backbone" for k in keys):
+    if keys and any(k.split(".")[0] == "backbone" for k in keys):  # whatever else it sets (e.g. the input size)
         return "backbone"
     if keys and any(k.split(".")[0] in ("task", "data") for k in keys):
         return "task"
