@@ -30,6 +30,12 @@ class Planted:
         return os.system, (f"touch {self.marker}",)
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(tmp_path, monkeypatch):
+    """`lssat eval` writes its report into the working folder: never the repository's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def small_spec(epochs=2):
     spec = copy.deepcopy(TINY_SPEC)
     spec["data"]["params"].update(train=16, val=8)
