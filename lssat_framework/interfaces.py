@@ -14,6 +14,11 @@ from torch import nn
 
 from .declared import higher_is_better
 
+#: ImageNet's mean and std per RGB channel of images in [0, 1] (timm's IMAGENET_DEFAULT_MEAN/STD):
+#: the input normalisation of a backbone that does not say otherwise
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
 
 class Descriptor(nn.Module):
     """A parameter-free map from RGB ``B×3×H×W`` in [0, 1] to a modality ``B×C×H×W`` in [0, 1].
@@ -68,6 +73,19 @@ class Backbone(nn.Module):
         Values at masked positions are unspecified: objectives replace them by mask tokens.
         """
         raise NotImplementedError
+
+    def forward_masked_tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Optional: :meth:`forward_masked` with the encoder's prefix tokens (class, register
+        tokens) as they leave the encoder: ``(B×P×D, B×N×D)``. The MAE decoder carries them, as
+        MAE's decoder carries its class token. The default has no prefix (P = 0)."""
+        tokens = self.forward_masked(x, mask)
+        return tokens[:, :0], tokens
+
+    def image_normalisation(self) -> dict[str, tuple[float, ...]]:
+        """Optional: ``{"mean": (r, g, b), "std": (r, g, b)}``, what the backbone's weights expect
+        of an RGB image in [0, 1]. The model feeds it ``(x - mean) / std`` (descriptor maps by
+        the rule of docs/method.md). The default is ImageNet's."""
+        return {"mean": IMAGENET_MEAN, "std": IMAGENET_STD}
 
 
 @dataclass

@@ -9,7 +9,9 @@ import torch
 
 def save_reconstruction_grid(model, images: torch.Tensor, path: Path) -> bool:
     """Rows: input, masked input, then per reconstructed modality its target and its
-    reconstruction (the predicted masked patches, pasted among the visible ones, as MAE shows it)."""
+    reconstruction (the predicted masked patches, pasted among the visible ones, as MAE shows it).
+    Everything is shown in [0, 1] units: the objective predicts in the model's normalised space
+    (``model.normalisers``), which is undone here."""
     from torchvision.utils import save_image
 
     objective = model.objective
@@ -33,7 +35,16 @@ def save_reconstruction_grid(model, images: torch.Tensor, path: Path) -> bool:
     picture = [shown(images), shown(inputs[masked_name]) * (1 - pixel_mask) + 0.5 * pixel_mask]
     for name, prediction in out.predictions.items():
         target = shown(inputs[name])  # reconstruction: predicted masked patches, visible ones as given
-        picture += [target, shown(prediction) * pixel_mask + target * (1 - pixel_mask)]
+        predicted = shown(unnormalised(model, name, prediction))
+        picture += [target, predicted * pixel_mask + target * (1 - pixel_mask)]
     path.parent.mkdir(parents=True, exist_ok=True)
     save_image(torch.cat(picture).cpu(), path, nrow=images.shape[0], padding=1)
     return True
+
+
+def unnormalised(model, name: str, prediction: torch.Tensor) -> torch.Tensor:
+    """A prediction of modality ``name`` back in [0, 1] units (as the model normalised it)."""
+    normalisers = getattr(model, "normalisers", None)
+    if normalisers is None or name not in normalisers:
+        return prediction
+    return normalisers[name].undo(prediction.float())

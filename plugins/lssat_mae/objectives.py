@@ -1,9 +1,13 @@
 """The MAE auxiliary objective, read top to bottom like ``models_mae.py``.
 
-The backbone encodes a masked view of the ``mask`` modality; a light transformer decoder inserts
-mask tokens, adds fixed 2-D sin-cos positions and predicts, for every patch, the pixels of each
-``reconstruct`` modality. The loss is the mean squared error over masked patches only; several
-reconstructed modalities add their losses.
+The backbone encodes a masked view of the ``mask`` modality; a light transformer decoder takes
+the encoder's class (prefix) tokens and the patch tokens, inserts mask tokens at the hidden
+patches, adds fixed 2-D sin-cos positions (zero at the prefix tokens, as MAE's class-token row)
+and predicts, for every patch, the pixels of each ``reconstruct`` modality. The inputs arrive
+normalised by the model (docs/method.md), so the targets are the modalities in that space, as
+MAE and SSAT reconstruct their normalised images. The loss is the mean squared error over
+masked patches only (MAE's ``forward_loss``); several reconstructed modalities average theirs:
+``losses["rec_<m>"]`` is modality m's loss divided by their number, so the losses sum to the mean.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ def random_mask(batch: int, count: int, ratio: float, device: torch.device) -> t
 
 
 class MaskedAutoencoder(SSLObjective):
-    """Mask ``mask``, reconstruct ``reconstruct`` (MSE on masked patches only).
+    """Mask ``mask``, reconstruct ``reconstruct`` (MSE on masked patches only, averaged over the
+    reconstructed modalities).
 
     Each sample hides ``N - int(N·(1 - mask_ratio))`` of its N patches (MAE's count), moved into ``[1, N - 1]`` on small
     grids: at least one patch is hidden, since the loss is a mean over the hidden patches (none
@@ -117,26 +122,40 @@ class MaskedAutoencoder(SSLObjective):
     def forward(self, backbone: Backbone, inputs: dict[str, torch.Tensor]) -> SSLOutput:
         x = match_channels(inputs[self.mask_modality], backbone.in_chans)
         mask = random_mask(x.shape[0], self.rows * self.cols, self.mask_ratio, x.device)
-
-        tokens = backbone.forward_masked(x, mask)
-        z = self.decoder_embed(tokens)
-        z = torch.where(mask.unsqueeze(-1), self.mask_token.to(z.dtype), z)
-        z = self.decoder_norm(self._decode(z + self.decoder_pos.to(z.dtype)))
+        z = self.decode(*_encode(backbone, x, mask), mask)
 
         losses, predictions = {}, {}
-        weights = mask.to(torch.float32)
         for name, head in self.heads.items():
             prediction = head(z).float()
-            target = patchify(inputs[name].float(), self.patch)
-            if self.norm_target:
-                mean = target.mean(dim=-1, keepdim=True)
-                std = (target.var(dim=-1, keepdim=True) + 1e-6).sqrt()
-                target = (target - mean) / std
-            per_patch = ((prediction - target) ** 2).mean(dim=-1)
-            losses[f"rec_{name}"] = (per_patch * weights).sum() / weights.sum()
-            shown = prediction.detach() * std + mean if self.norm_target else prediction.detach()
+            loss, shown = self.loss(prediction, patchify(inputs[name].float(), self.patch), mask)
+            losses[f"rec_{name}"] = loss / len(self.heads)
             predictions[name] = unpatchify(shown, self.patch, self.channels[name], self.rows, self.cols)
         return SSLOutput(losses=losses, predictions=predictions, mask=mask)
+
+    def decode(self, prefix: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Decoder features ``B×N×dim`` of the patch grid: the encoder's prefix tokens and patch
+        tokens embedded, mask tokens at the hidden patches, positions added (none at the prefix,
+        MAE's zero row), the blocks and the norm over all of them; the prefix dropped after."""
+        count = prefix.shape[1]
+        z = self.decoder_embed(torch.cat([prefix, tokens], dim=1))
+        grid = torch.where(mask.unsqueeze(-1), self.mask_token.to(z.dtype), z[:, count:])
+        z = torch.cat([z[:, :count], grid + self.decoder_pos.to(z.dtype)], dim=1)
+        return self.decoder_norm(self._decode(z))[:, count:]
+
+    def loss(self, prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """MAE's loss on patchified ``B×N×P`` tensors: the squared error averaged per patch, then
+        over the hidden patches; with ``norm_target`` each target patch is first normalised to zero
+        mean and unit variance (``norm_pix_loss``). Also the prediction in the target's space
+        (un-normalised per patch), detached, for pictures."""
+        shown = prediction.detach()
+        if self.norm_target:
+            mean = target.mean(dim=-1, keepdim=True)
+            std = (target.var(dim=-1, keepdim=True) + 1e-6).sqrt()
+            target = (target - mean) / std
+            shown = shown * std + mean
+        weights = mask.to(torch.float32)
+        per_patch = ((prediction - target) ** 2).mean(dim=-1)
+        return (per_patch * weights).sum() / weights.sum(), shown
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
         self.grad_checkpointing = enable
@@ -146,6 +165,16 @@ class MaskedAutoencoder(SSLObjective):
         if self.grad_checkpointing and torch.is_grad_enabled():
             return checkpoint_seq(self.decoder_blocks, z, use_reentrant=False)  # as timm's own ViT blocks
         return self.decoder_blocks(z)
+
+
+def _encode(backbone: Backbone, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The backbone's prefix tokens (``B×P×D``, P = 0 for a backbone that gives none) and its
+    patch-grid tokens ``B×N×D`` of the masked input."""
+    with_prefix = getattr(backbone, "forward_masked_tokens", None)
+    if callable(with_prefix):
+        return with_prefix(x, mask)
+    tokens = backbone.forward_masked(x, mask)
+    return tokens[:, :0], tokens
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -14,7 +14,8 @@ class MAEParams(BaseModel):
 
     #: the modality the masked branch sees (``rgb`` or any configured descriptor)
     mask: str = "rgb"
-    #: one or more modalities to reconstruct
+    #: one or more modalities to reconstruct, each in the normalised space the model gives it
+    #: (docs/method.md); several average their losses (each `rec_<m>` term is its loss / their number)
     reconstruct: list[str] = Field(default_factory=lambda: ["rgb"], min_length=1)
     mask_ratio: float = Field(0.75, gt=0, lt=1)
     #: decoder size; null picks the SSAT reference's: 128-d × 2 blocks for tiny and small encoders
@@ -23,7 +24,8 @@ class MAEParams(BaseModel):
     decoder_dim: int | None = Field(None, ge=8)
     decoder_depth: int | None = Field(None, ge=1)
     decoder_heads: int | None = Field(None, ge=1)
-    #: normalise each target patch to zero mean and unit variance (MAE's norm_pix_loss)
+    #: normalise each target patch to zero mean and unit variance (MAE's norm_pix_loss), after the
+    #: modality's own normalisation
     norm_target: bool = False
 
     @field_validator("reconstruct", mode="before")

@@ -9,6 +9,12 @@ Masked path, chosen by ``masking``:
   patches of the input are replaced by a learned per-channel token, the whole image goes through
   the network, and the final feature map gives one token per ``reduction × reduction`` patch.
 
+Both paths also give the encoder's prefix tokens (class, register tokens; none from a feature
+map) to an objective that asks for them (:meth:`TimmBackbone.forward_masked_tokens`), as MAE's
+decoder carries the class token. :meth:`TimmBackbone.image_normalisation` is the input mean and
+std the weights expect: the timm data config of the pretrained tag they come from, ImageNet's for
+weights without a tag (random ones, or a file given to a model name without a tag).
+
 With :meth:`TimmBackbone.set_grad_checkpointing` both paths recompute their activations in the
 backward pass: the task path through timm's own switch, the token path block by block here, the
 pixel path through timm's ``forward_features``.
@@ -24,10 +30,10 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from lssat_framework.errors import ComponentError
-from lssat_framework.interfaces import Backbone
+from lssat_framework.interfaces import IMAGENET_MEAN, IMAGENET_STD, Backbone
 
 from .params import TimmParams
-from .weights import create_model
+from .weights import create_model, pretrained_name
 
 __all__ = ["TimmBackbone", "TimmParams"]
 
@@ -36,6 +42,14 @@ def _is_vit(model: nn.Module) -> bool:
     return all(hasattr(model, attr) for attr in ("patch_embed", "blocks", "_pos_embed", "num_prefix_tokens")) and not getattr(
         model, "dynamic_img_size", False
     )
+
+
+def _data_config_stats(model: nn.Module) -> dict[str, tuple[float, ...]]:
+    """The mean and std of timm's data config for the model's pretrained cfg."""
+    from timm.data import resolve_model_data_config
+
+    config = resolve_model_data_config(model)
+    return {key: tuple(float(v) for v in config[key]) for key in ("mean", "std")}
 
 
 class TimmBackbone(Backbone):
@@ -62,6 +76,8 @@ class TimmBackbone(Backbone):
         options = {key: value for key, value in options.items() if value is not None}
         self.model = create_model(model_name, options, weights, pretrained)
         self.model_name = model_name
+        tagged = pretrained_name(model_name, None if weights is not None else pretrained)[1] is not None
+        self.normalisation = _data_config_stats(self.model) if tagged else {"mean": IMAGENET_MEAN, "std": IMAGENET_STD}
         self.in_chans = in_chans
         self.num_features = self.model.num_features
         vit = _is_vit(self.model)
@@ -108,12 +124,27 @@ class TimmBackbone(Backbone):
     def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
-    def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        if self.masking == "tokens":
-            return self._forward_visible_tokens(x, mask)
-        return self._forward_masked_pixels(x, mask)
+    def image_normalisation(self) -> dict[str, tuple[float, ...]]:
+        """The mean and std per RGB channel the weights expect (see the module's docstring)."""
+        return dict(self.normalisation)
 
-    def _forward_visible_tokens(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward_masked(self, x: torch.Tensor, mask: torch.Tensor, prefix: bool = False):
+        """The grid tokens ``B×N×D``; with ``prefix``, ``(prefix B×P×D, grid B×N×D)``, the
+        encoder's class/register tokens too (:meth:`forward_masked_tokens`, which goes through
+        here so that a fault in the masked path is on ``forward_masked``'s traceback, where the
+        dry check looks for the backbone's)."""
+        if self.masking == "tokens":
+            tokens = self._forward_visible_tokens(x, mask)
+        else:
+            grid = self._forward_masked_pixels(x, mask)
+            tokens = grid[:, :0], grid
+        return tokens if prefix else tokens[1]
+
+    def forward_masked_tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(prefix B×P×D, grid B×N×D)``: the encoder's class/register tokens and the patch grid."""
+        return self.forward_masked(x, mask, prefix=True)
+
+    def _forward_visible_tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         model = self.model
         embedded = model._pos_embed(model.patch_embed(x))  # positions added before dropping
         # EVA-family ViTs (EVA02, RoPE ViTs) also return their rotary embedding of the patch grid
@@ -128,7 +159,7 @@ class TimmBackbone(Backbone):
         tokens = model.norm_pre(torch.cat([prefix, kept], dim=1))
         encoded = model.norm(self._blocks(tokens, None if rope is None else self._kept_rope(rope, keep, kept)))
         out = encoded.new_zeros(batch, count, dim)
-        return out.scatter(1, keep.unsqueeze(-1).expand(-1, -1, dim), encoded[:, prefix_count:])
+        return encoded[:, :prefix_count], out.scatter(1, keep.unsqueeze(-1).expand(-1, -1, dim), encoded[:, prefix_count:])
 
     def _kept_rope(self, rope: torch.Tensor, keep: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
         """The rotary embedding rows of the kept patches, shaped as timm's own patch dropout leaves them."""
