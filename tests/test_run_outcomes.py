@@ -117,3 +117,20 @@ def test_the_reported_figures_all_come_from_the_best_weights(tmp_path, tiny_spec
     assert reported["interval"]["low"] <= reported["metrics"]["auc"] <= reported["interval"]["high"]
     stored = np.load(tmp_path / "run" / "checkpoints" / "best" / "predictions.npz", allow_pickle=False)
     assert stored["logits"].shape == (13, 1) and stored["target"].shape == (13,) and reported["samples"] == 13
+
+
+def test_the_summary_records_the_input_normalisation_and_old_runs_are_named_on_eval(tmp_path, tiny_spec, capsys):
+    """Runs did not say how their inputs were normalised; weights trained on [0, 1] inputs now
+    meet normalised ones, which eval says."""
+    from lssat_framework.train import evaluate_checkpoint
+
+    tiny_spec["train"]["recon_grid"] = False
+    summary = train(validate_spec(tiny_spec), tmp_path / "run")
+    assert set(summary["input_normalisation"]) == {"rgb", "ldp"}
+    assert len(summary["input_normalisation"]["rgb"]["mean"]) == 3
+    capsys.readouterr()
+    evaluate_checkpoint(validate_spec(tiny_spec), tmp_path / "run")
+    assert "trained before inputs were normalised" not in capsys.readouterr().err
+    (tmp_path / "run" / "resolved.json").unlink()  # as a run of version 0.1 has none
+    evaluate_checkpoint(validate_spec(tiny_spec), tmp_path / "run")
+    assert "trained before inputs were normalised" in capsys.readouterr().err

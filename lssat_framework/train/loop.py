@@ -378,6 +378,7 @@ class Run:
             "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
             "skipped_images": len(self.state["skipped"]),
             "skipped_rows": len(getattr(self.info, "skipped_rows", ())),
+            "input_normalisation": model.input_normalisation(),  # what each modality was normalised with
         }
         if spec.evaluate:  # the best weights (else the final) on each test set, before summary.json marks the run finished
             summary["cross"] = evaluate_after_training(self.resolved, self.out_dir, self.accelerator, task.headline)

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import torch
 
+from ..changes import RESOLVED_FILE
 from ..errors import LssatError
 from ..model import build
 from ..spec import ResolvedSpec, load_spec
@@ -67,6 +68,14 @@ def evaluate_checkpoint(resolved: ResolvedSpec | None, checkpoint: str | Path, s
     return finite(evaluation.metrics)
 
 
+def warn_if_trained_unnormalised(weights: TrainedWeights) -> None:
+    """Runs of lssat-framework 0.1 saw inputs in [0, 1], not normalised as the backbone's weights
+    expect (they have no resolved.json): their weights meet other inputs here, so say so."""
+    if weights.run_dir is not None and not (weights.run_dir / RESOLVED_FILE).is_file():
+        print(f"lssat: warning: {weights.run_dir} was trained before inputs were normalised (lssat-framework 0.1); "
+              "its weights now see normalised inputs and its figures here will differ from its summary", file=sys.stderr)
+
+
 def evaluation_report(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str = "val", overrides: list[str] = ()) -> dict[str, Any]:
     """What ``lssat eval`` writes: the weights and the split it evaluated, how many samples and
     videos, the headline metric with its 95 % interval and chance, and every metric."""
@@ -102,6 +111,7 @@ def checkpoint_evaluation(
     the whole split, with no other process taking part (a run's main process once the others are done)."""
     weights = find_weights(checkpoint)
     resolved = spec_for_checkpoint(resolved, weights, overrides)
+    warn_if_trained_unnormalised(weights)
     built = build(resolved)
     wanted = [split] if isinstance(split, str) else list(split)
     split = next((name for name in wanted if name in built.source.splits), None)
@@ -134,6 +144,7 @@ def predict(checkpoint: str | Path, images: list[str | Path], out_csv: str | Pat
 
     weights = find_weights(checkpoint)
     resolved = _run_spec(weights, [])
+    warn_if_trained_unnormalised(weights)
     info = read_dataset_info(weights.run_dir)  # runs before dataset.json existed build the dataset
     built = build(resolved, info=info)
     model, task = built.model, built.task
