@@ -54,12 +54,10 @@ def test_an_image_is_read_as_the_bytes_pil_would_resize_it_to(tmp_path):
         load_image(tmp_path / "photo.png", 32, box=(5, 5, 0, 10))
 
 
-def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path, monkeypatch):
+def sizes_jpegs_decode_at(monkeypatch) -> list[tuple[int, int]]:
+    """A list that receives the size each JPEG is decoded at (after PIL's ``draft``)."""
     from PIL import JpegImagePlugin
-    from skimage import data
 
-    photo = Image.fromarray(data.astronaut())
-    photo.save(tmp_path / "photo.jpg", quality=95)
     decoded = []
     draft = JpegImagePlugin.JpegImageFile.draft
 
@@ -69,6 +67,15 @@ def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path, monkeypatch):
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    return decoded
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path, monkeypatch):
+    from skimage import data
+
+    photo = Image.fromarray(data.astronaut())
+    photo.save(tmp_path / "photo.jpg", quality=95)
+    decoded = sizes_jpegs_decode_at(monkeypatch)
     image = load_image(tmp_path / "photo.jpg", 64)
     assert decoded == [(128, 128)]  # an eighth of the pixels, still twice the target size
     full = pil_resized(Image.open(tmp_path / "photo.jpg").convert("RGB"), 64)

@@ -197,21 +197,14 @@ def test_every_exif_orientation_is_turned_upright_once_in_every_format(tmp_path)
 
 @pytest.mark.parametrize("orientation", [6, 8])
 def test_an_exif_rotated_jpeg_is_read_upright_with_its_box_in_upright_pixels(tmp_path, monkeypatch, orientation):
-    from PIL import JpegImagePlugin
     from skimage import data
+
+    from test_datasets import sizes_jpegs_decode_at
 
     upright = Image.fromarray(data.astronaut()[:, 64:448])  # a portrait: 384 wide, 512 high
     path = with_orientation(tmp_path / "turned.jpg", upright, orientation, quality=95)
     assert Image.open(path).size == (512, 384)
-    decoded = []
-    draft = JpegImagePlugin.JpegImageFile.draft
-
-    def spy(self, mode, size):
-        result = draft(self, mode, size)
-        decoded.append(self.size)
-        return result
-
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    decoded = sizes_jpegs_decode_at(monkeypatch)
     box = (100, 40, 180, 240)  # left, top, width, height of the face in the upright picture
     image = load_image(path, 40, box=box)
     assert decoded == [(256, 192)]  # decoded at half size, and still twice the target
