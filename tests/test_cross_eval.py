@@ -152,6 +152,8 @@ def test_eval_on_several_test_sets_writes_one_table_and_one_roc_curve_per_set(tm
     assert [row["split"] for row in rows] == ["test", "test", "test"] and [row["videos"] for row in rows] == ["", "3", "2"]
     assert all(float(row["auc_low"]) <= float(row["auc"]) <= float(row["auc_high"]) for row in rows[:2]) and rows[2]["auc_low"] == "nan"  # 2 videos: no interval
     assert [row["chance"] for row in rows] == ["0.5"] * 3
+    stored = np.load(out / "cross_dataset_predictions" / "celebdf.npz", allow_pickle=False)  # each sample's outputs
+    assert stored["logits"].shape == (6, 1) and len(set(stored["video"].tolist())) == 3
     assert all(0 <= float(row["auc"]) <= 1 and 0 <= float(row["ap"]) <= 1 for row in rows)
     assert rows[1]["video_auc"] and not rows[0]["video_auc"] and rows[2]["auc/DeepFakeDetection"]
     table = (out / "cross_dataset.md").read_text()

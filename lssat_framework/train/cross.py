@@ -4,7 +4,8 @@ reported (trained on one dataset, tested on others it never saw).
 ``lssat eval SPEC --checkpoint RUN --on NAME:ROOT ... --out DIR`` evaluates the weights on the
 spec's own dataset and on each ``--on`` dataset (its ``test`` split, else ``val``), and writes
 ``cross_dataset.csv`` and ``cross_dataset.md`` (one row per test set, every metric the task
-reports) and ``cross_dataset_roc.png`` (one ROC curve per test set, for tasks with one score per
+reports), ``cross_dataset_predictions/<test set>.npz`` (each sample's outputs) and
+``cross_dataset_roc.png`` (one ROC curve per test set, for tasks with one score per
 sample). A test set is the run's spec with its ``data`` section replaced: the dataset ``NAME`` with
 ``ROOT`` as its first required param (``root`` for the shipped readers), the run's data params that
 the dataset also takes (``image_size``, ...), and any ``KEY=VALUE`` given after commas
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..errors import LssatError
 from ..spec import ResolvedSpec, Spec, cross_dataset_params, parse_yaml, validate_spec
+from .evaluation import evaluation_arrays
 from .rundir import find_weights
 from .trained import checkpoint_evaluation, spec_for_checkpoint
 
@@ -116,7 +118,7 @@ def cross_evaluate(
     weights = find_weights(checkpoint)
     base = spec_for_checkpoint(resolved, weights, list(overrides))
     test_sets = labelled_test_sets(base, on)
-    rows, curves = [], []
+    rows, curves, outputs = [], [], {}
     for index, test_set in enumerate(test_sets):
         row = {"test_set": test_set.label, "dataset": test_set.dataset, "root": test_set.location}
         try:
@@ -133,16 +135,28 @@ def cross_evaluate(
             print(f"lssat: warning: test set {test_set.label} ({test_set.origin}) not evaluated: {rows[-1]['error']}", file=sys.stderr)
             continue
         rows.append({**row, **described(evaluation, task)})
+        outputs[test_set.label] = evaluation_arrays(evaluation)
         scores = task.scores(evaluation.logits).float().numpy()
         if scores.ndim == 1:  # one score per sample: a ROC curve
             curves.append((f"{test_set.label} ({evaluation.split})", *roc_points(scores, evaluation.target.numpy())))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_table(rows, out)
+    save_outputs(outputs, out / f"{TABLE}_predictions")
     if curves:
         title = f"{base.spec.name}: {weights.description} weights"
         save_roc_png(curves, out / f"{TABLE}_roc.png", title)
     return rows
+
+
+def save_outputs(outputs: dict[str, dict[str, np.ndarray]], folder: Path) -> None:
+    """Each test set's per-sample outputs (``<test set>.npz``: logits, targets, videos, groups),
+    which an interval or a comparison can be computed from again."""
+    from ..safe_files import slug
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for label, arrays in outputs.items():
+        np.savez(folder / f"{slug(label)}.npz", **arrays)
 
 
 def described(evaluation, task) -> dict[str, Any]:
