@@ -2,10 +2,10 @@
 
 ``summary.json``'s ``reported`` block holds them, all from one set of weights: ``weights``
 (``best``: the best checkpoint by ``train.best_metric``; ``final`` where no epoch was best), its
-``epoch``, the ``split`` (``val``), the task's ``metrics`` of those weights, the headline's
-bootstrap ``interval`` and ``chance``, and the numbers of ``samples`` and ``videos`` evaluated. A
-summary written before that block existed gives the final epoch's metrics, interval and chance,
-labelled as such.
+``epoch``, the ``split`` (``test`` where the dataset has one, else ``val``), the task's
+``metrics`` of those weights there, the headline's bootstrap ``interval`` and ``chance``, and the
+numbers of ``samples`` and ``videos`` evaluated. A summary written before that block existed
+gives the final epoch's metrics, interval and chance, labelled as such.
 """
 
 from __future__ import annotations

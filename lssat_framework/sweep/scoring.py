@@ -119,16 +119,17 @@ def _close(a: float, b: float) -> bool:
 
 def score(run, metric: str) -> Scored | str:
     """How ``run``'s metric moves on a draw, or why it cannot be said (a sentence)."""
-    from ..train.checkpoints import PREDICTIONS_FILE, find_checkpoint
+    from ..train.checkpoints import find_checkpoint, predictions_file
     from ..train.evaluation import evaluation_from_arrays, read_predictions
 
     if run.weights != "best" or run.run_dir is None:
         return f"reports its {run.weights or 'final'} weights, whose per-sample outputs are not kept"
     folder = find_checkpoint(run.run_dir / "checkpoints" / "best")
-    if folder is None or not (folder / PREDICTIONS_FILE).is_file():
-        return f"no checkpoints/best/{PREDICTIONS_FILE}"
+    name = predictions_file(run.split if run.split in ("val", "test") else "val")  # the split its figures come from
+    if folder is None or not (folder / name).is_file():
+        return f"no checkpoints/best/{name}"
     try:
-        arrays = read_predictions(folder / PREDICTIONS_FILE)
+        arrays = read_predictions(folder / name)
         evaluation, task = evaluation_from_arrays(arrays), _task(run.run_dir)
         full = float(task.metrics(evaluation.logits, evaluation.target, evaluation.extras).get(metric, math.nan))
     except Exception as error:  # noqa: BLE001 - a folder the answers cannot score again must not stop the leaderboard

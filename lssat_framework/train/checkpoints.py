@@ -39,6 +39,12 @@ MODEL_FILE = "model.safetensors"
 EMA_FILE = "ema.safetensors"
 #: the per-sample outputs of these weights on validation (numpy arrays, read without pickle)
 PREDICTIONS_FILE = "predictions.npz"
+
+
+def predictions_file(split: str) -> str:
+    """The file of a checkpoint's per-sample outputs on ``split``: ``predictions.npz`` for
+    validation (saved with the checkpoint), ``predictions_<split>.npz`` for another split."""
+    return PREDICTIONS_FILE if split == "val" else f"predictions_{split}.npz"
 #: what accelerate's own checkpoints hold: pickles, which can run code when read
 PICKLED_SUFFIXES = (".pkl", ".bin", ".pt", ".pth")
 

@@ -26,7 +26,7 @@ from ..safe_files import refuse_symlinks, write_text_atomic
 from ..spec import ResolvedSpec
 from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
-from .checkpoints import PREDICTIONS_FILE, Resumable, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .checkpoints import PREDICTIONS_FILE, Resumable, predictions_file, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
 from .cross import evaluate_after_training
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
 from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, evaluation_arrays, evaluation_from_arrays, read_predictions, skipped_paths
@@ -37,7 +37,7 @@ from .rundir import (
     DATASET_FILE, METRICS_FILE, MODEL_FILE, SPEC_FILE, SUMMARY_FILE,
     append_metrics, dataset_info_json, finite, read_metrics, read_summary, truncate_metrics,
 )
-from .tensor_tree import save_safetensors
+from .tensor_tree import save_safetensors, write_npz_atomic
 
 
 def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[str, Any]:
@@ -113,6 +113,7 @@ class Run:
             accelerator.init_trackers(self.spec.name)
         set_seed(self.spec.seed)  # the same stream on every process and on resume
         self.train_set, self.val_set = open_splits(source, resolved.components["data"].component.name)
+        self.has_test_split = "test" in source.splits
         train_loader, self.sampler, val_loader = make_loaders(self.train_set, self.val_set, self.tspec, self.spec.seed, accelerator.device, accelerator.num_processes)
         lr = peak_lr(self.tspec, accelerator.num_processes)
         optimizer = make_optimizer(model, self.tspec, lr, backbone_name)
@@ -331,26 +332,40 @@ class Run:
 
     def _reported(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """The figures a leaderboard row reports, all from one set of weights: the best checkpoint
-        (by ``best_metric`` on validation) with the metrics, interval and chance of its own
-        validation outputs; the final weights where no epoch was best (every value undefined)."""
+        (by ``best_metric`` on validation; the final weights where no epoch was best), reported on
+        the dataset's test split where it has one, as DeepfakeBench reports, else on validation;
+        with the interval and chance of those weights' own outputs on that split."""
         task, seed, best = self.task, self.spec.seed, self.state["best"]
         folder = find_checkpoint(self.out_dir / "checkpoints" / "best")
-        if best is None or folder is None or not (folder / PREDICTIONS_FILE).is_file():
-            evaluation, what, epoch = self.last_evaluation, "final", records[-1]["epoch"]
+        chosen = best is not None and folder is not None and (folder / PREDICTIONS_FILE).is_file()
+        what, epoch = ("best", best["epoch"]) if chosen else ("final", records[-1]["epoch"])
+        if self.has_test_split:
+            evaluation, split = self._on_test(folder if chosen else None), "test"
             metrics = evaluation.metrics
-        else:
-            evaluation, what, epoch = evaluation_from_arrays(read_predictions(folder / PREDICTIONS_FILE)), "best", best["epoch"]
+        elif chosen:
+            evaluation, split = evaluation_from_arrays(read_predictions(folder / PREDICTIONS_FILE)), "val"
             record = next(r for r in records if r["epoch"] == epoch)
             prefix = "val_ema_" if best["metric"].startswith(EMA_PREFIX) else "val_"
             metrics = {k[len(prefix):]: v for k, v in record.items() if k.startswith(prefix) and not k[len(prefix):].startswith(EMA_PREFIX)}
             metrics.setdefault("count", len(evaluation.target))
+        else:
+            evaluation, split, metrics = self.last_evaluation, "val", self.last_evaluation.metrics
         return {
-            "weights": what, "epoch": epoch, "split": "val", "metrics": metrics,
+            "weights": what, "epoch": epoch, "split": split, "metrics": metrics,
             "interval": bootstrap_interval(task, evaluation, task.headline, seed=seed),
             "chance": chance(task, evaluation, task.headline, seed=seed),
-            "samples": int(len(evaluation.target)),
-            "videos": int(len(torch.unique(evaluation.extras["video"]))) if "video" in evaluation.extras else None,
+            **evaluation.counts(),
         }
+
+    def _on_test(self, best_folder: Path | None) -> Evaluation:
+        """The reported weights on the test split, on this process alone; with the best
+        checkpoint, its outputs kept beside it (``predictions_test.npz``)."""
+        from .trained import checkpoint_evaluation
+
+        evaluation, _ = checkpoint_evaluation(self.resolved, best_folder or self.out_dir / MODEL_FILE, "test", alone=self.accelerator)
+        if best_folder is not None:
+            write_npz_atomic(best_folder / predictions_file("test"), evaluation_arrays(evaluation))
+        return evaluation
 
     def _write_summary(self) -> dict[str, Any]:
         model, task, spec = self.unwrapped, self.task, self.spec

@@ -131,3 +131,14 @@ def save_safetensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
         tmp.unlink()
     save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp))
     os.replace(tmp, path)
+
+
+def write_npz_atomic(path: Path, arrays: dict[str, Any]) -> None:
+    """Arrays as one ``.npz`` (plain arrays, read back with ``allow_pickle=False``), whole or not at all."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes_atomic(path, buffer.getvalue())
