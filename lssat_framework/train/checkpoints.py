@@ -24,7 +24,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
@@ -32,7 +31,7 @@ from safetensors.torch import save_file
 from ..errors import TrainingError
 from ..safe_files import remove_tree, write_text_atomic
 from .rng import rng_state, set_rng_state
-from .tensor_tree import DamagedStateError, load_safetensors, load_tree, save_tree
+from .tensor_tree import DamagedStateError, load_safetensors, load_tree, read_json, save_tree, write_npz_atomic
 
 STATE_FILE = "trainer_state.json"
 MODEL_FILE = "model.safetensors"
@@ -136,7 +135,7 @@ def save_checkpoint(accelerator, directory: Path, parts: Resumable, state: dict[
     try:
         _write_parts(tmp, parts, accelerator.process_index, main)
         if main and predictions is not None:
-            np.savez(tmp / PREDICTIONS_FILE, **predictions)
+            write_npz_atomic(tmp / PREDICTIONS_FILE, predictions)
     except (OSError, SafetensorError) as error:
         failure = _failure(error, directory, parts)
     failures = _every_failure(accelerator, failure)  # every process's files are in tmp before it moves
@@ -210,10 +209,7 @@ def find_checkpoint(directory: Path) -> Path | None:
 
 def read_state(checkpoint: Path) -> dict[str, Any]:
     path = checkpoint / STATE_FILE
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DamagedStateError(f"{path}: cannot be read as JSON ({error}); the checkpoint is damaged or was not written by lssat") from None
+    state = read_json(path)
     if not isinstance(state, dict):
         raise DamagedStateError(f"{path}: holds a {type(state).__name__}, not the trainer's counters")
     return state

@@ -31,6 +31,7 @@ from ..errors import LssatError
 from ..spec import ResolvedSpec, Spec, cross_dataset_params, parse_yaml, validate_spec
 from .evaluation import evaluation_arrays
 from .rundir import find_weights
+from .tensor_tree import write_npz_atomic
 from .trained import checkpoint_evaluation, spec_for_checkpoint
 
 #: the splits a test set is evaluated on: the first the dataset has
@@ -156,20 +157,20 @@ def save_outputs(outputs: dict[str, dict[str, np.ndarray]], folder: Path) -> Non
 
     folder.mkdir(parents=True, exist_ok=True)
     for label, arrays in outputs.items():
-        np.savez(folder / f"{slug(label)}.npz", **arrays)
+        write_npz_atomic(folder / f"{slug(label)}.npz", arrays)
 
 
 def described(evaluation, task) -> dict[str, Any]:
     """What a figure needs beside it: the split, the counts (``count``: samples, i.e. frames;
     ``videos``), the headline's 95 % interval and chance, then every metric."""
-    from .evaluation import bootstrap_interval, chance
+    from .evaluation import headline_figures
 
-    counts = evaluation.counts()
-    interval = bootstrap_interval(task, evaluation, task.headline) or {}
+    figures = headline_figures(task, evaluation)
+    interval = figures["interval"] or {}
     return {
-        "split": evaluation.split, "count": counts["samples"], "videos": counts["videos"] if counts["videos"] is not None else "",
+        "split": evaluation.split, "count": figures["samples"], "videos": figures["videos"] if figures["videos"] is not None else "",
         f"{task.headline}_low": interval.get("low", float("nan")), f"{task.headline}_high": interval.get("high", float("nan")),
-        "chance": chance(task, evaluation, task.headline), **evaluation.metrics,
+        "chance": figures["chance"], **evaluation.metrics,
     }
 
 

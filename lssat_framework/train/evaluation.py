@@ -163,6 +163,16 @@ def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: in
     return {"low": low, "high": high, "level": level, "resamples": resamples, "unit": unit}
 
 
+def headline_figures(task: Task, evaluation: Evaluation, seed: int = 0) -> dict[str, Any]:
+    """What a reported headline needs beside it: its 95 % bootstrap ``interval``, its ``chance``
+    level, and the ``samples`` and ``videos`` evaluated."""
+    return {
+        "interval": bootstrap_interval(task, evaluation, task.headline, seed=seed),
+        "chance": chance(task, evaluation, task.headline, seed=seed),
+        **evaluation.counts(),
+    }
+
+
 def chance(task: Task, evaluation: Evaluation, metric: str, seed: int = 0, shuffles: int = CHANCE_SHUFFLES) -> float | None:
     """What ``metric`` scores without a model: the task's own definition (``Task.chance_level``,
     e.g. the majority's share for accuracy), else the metric of the same predictions shuffled

@@ -29,7 +29,7 @@ from .augment import augment
 from .checkpoints import PREDICTIONS_FILE, Resumable, predictions_file, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
 from .cross import evaluate_after_training
 from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
-from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, evaluation_arrays, evaluation_from_arrays, read_predictions, skipped_paths
+from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, evaluation_arrays, headline_figures, evaluation_from_arrays, read_predictions, skipped_paths
 from .optim import describe_parameters, make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
 from .pictures import save_reconstruction_grid
 from .writer import writing
@@ -350,12 +350,7 @@ class Run:
             metrics.setdefault("count", len(evaluation.target))
         else:
             evaluation, split, metrics = self.last_evaluation, "val", self.last_evaluation.metrics
-        return {
-            "weights": what, "epoch": epoch, "split": split, "metrics": metrics,
-            "interval": bootstrap_interval(task, evaluation, task.headline, seed=seed),
-            "chance": chance(task, evaluation, task.headline, seed=seed),
-            **evaluation.counts(),
-        }
+        return {"weights": what, "epoch": epoch, "split": split, "metrics": metrics, **headline_figures(task, evaluation, seed)}
 
     def _on_test(self, best_folder: Path | None) -> Evaluation:
         """The reported weights on the test split, on this process alone; with the best

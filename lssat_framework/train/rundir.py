@@ -26,7 +26,7 @@ from ..errors import LssatError
 from ..interfaces import DatasetInfo, LabelInfo
 from ..safe_files import append_line, write_text_atomic
 from .checkpoints import find_checkpoint, read_state
-from .tensor_tree import DamagedStateError
+from .tensor_tree import DamagedStateError, read_json
 
 SPEC_FILE = "spec.yaml"
 DATASET_FILE = "dataset.json"
@@ -46,16 +46,8 @@ def finite(value: Any) -> Any:
     return value
 
 
-def read_run_json(path: Path) -> Any:
-    """A JSON file of a run directory, or one clear error when it is not JSON (damaged, or planted)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DamagedStateError(f"{path}: cannot be read as JSON ({error}); the run directory is damaged or was not written by lssat") from None
-
-
 def read_summary(run_dir: Path) -> dict[str, Any]:
-    summary = read_run_json(run_dir / SUMMARY_FILE)
+    summary = read_json(run_dir / SUMMARY_FILE)
     if not isinstance(summary, dict):
         raise DamagedStateError(f"{run_dir / SUMMARY_FILE}: holds a {type(summary).__name__}, not a run's summary")
     return summary
@@ -108,7 +100,7 @@ def read_dataset_info(run_dir: Path) -> DatasetInfo | None:
     path = run_dir / DATASET_FILE
     if not path.is_file():
         return None
-    data = read_run_json(path)
+    data = read_json(path)
     try:
         labels = {k: LabelInfo(**v) for k, v in data["labels"].items()}
         return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}), videos=data.get("videos", False))

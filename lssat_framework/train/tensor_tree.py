@@ -98,13 +98,18 @@ def save_tree(state: Any, folder: Path, name: str) -> None:
     write_bytes_atomic(folder / f"{name}.json", json.dumps(structure, allow_nan=False).encode())
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file of a run directory, or one clear error when it is not JSON (damaged, or planted)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DamagedStateError(f"{path}: cannot be read as JSON ({error}); the run directory is damaged or was not written by lssat") from None
+
+
 def load_tree(folder: Path, name: str) -> Any:
     """What :func:`save_tree` wrote, with its tensors on the CPU."""
     structure_file, tensor_file = folder / f"{name}.json", folder / f"{name}.safetensors"
-    try:
-        structure = json.loads(structure_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DamagedStateError(f"{structure_file}: cannot be read as JSON ({error}); the checkpoint is damaged or was not written by lssat") from None
+    structure = read_json(structure_file)
     tensors: dict[str, torch.Tensor] = {}
     if tensor_file.exists():
         tensors = load_safetensors(tensor_file)

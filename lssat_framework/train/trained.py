@@ -79,16 +79,15 @@ def warn_if_trained_unnormalised(weights: TrainedWeights) -> None:
 def evaluation_report(resolved: ResolvedSpec | None, checkpoint: str | Path, split: str = "val", overrides: list[str] = ()) -> dict[str, Any]:
     """What ``lssat eval`` writes: the weights and the split it evaluated, how many samples and
     videos, the headline metric with its 95 % interval and chance, and every metric."""
-    from .evaluation import bootstrap_interval, chance
+    from .evaluation import headline_figures
 
     evaluation, task = checkpoint_evaluation(resolved, checkpoint, split, overrides)
     weights = find_weights(checkpoint)
     seed = resolved.spec.seed if resolved is not None else 0
     return finite({
-        "checkpoint": str(weights.file), "weights": weights.description, "split": evaluation.split, **evaluation.counts(),
+        "checkpoint": str(weights.file), "weights": weights.description, "split": evaluation.split,
         "headline": task.headline, "value": evaluation.metrics.get(task.headline),
-        "interval": bootstrap_interval(task, evaluation, task.headline, seed=seed), "chance": chance(task, evaluation, task.headline, seed=seed),
-        "metrics": evaluation.metrics,
+        **headline_figures(task, evaluation, seed), "metrics": evaluation.metrics,
     })
 
 
