@@ -14,8 +14,8 @@ from typing import Any
 
 from .errors import LssatError
 from .hookspecs import hookimpl
-from .lazy import lazy
-from .plugins import KINDS, get_plugin_manager
+from .plugins.lazy import lazy
+from .plugins.manager import KINDS, get_plugin_manager
 
 __version__ = "0.1.0"
 __all__ = ["create", "list", "hookimpl", "lazy", "KINDS", "LssatError", "__version__"]
@@ -26,13 +26,13 @@ def create(kind: str, name: str, **params: Any) -> Any:
     from pydantic import ValidationError
 
     from .errors import SpecError
-    from .spec import _pydantic_problem
+    from .spec.problems import pydantic_problem
 
     component = get_plugin_manager().get(kind, name)
     try:
         return component.build(**params)
     except ValidationError as exc:
-        raise SpecError([_pydantic_problem(e, ("params",), component.params_model) for e in exc.errors()], source=f"{kind} '{name}'") from None
+        raise SpecError([pydantic_problem(e, ("params",), component.params_model) for e in exc.errors()], source=f"{kind} '{name}'") from None
 
 
 def list(kind: str, pattern: str = "*") -> builtins.list[str]:  # noqa: A001 - mirrors timm.list_models

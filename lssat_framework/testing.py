@@ -49,7 +49,7 @@ def tiny_spec() -> dict[str, Any]:
 def train_tiny(spec: dict[str, Any], directory: str | Path, manager=None) -> dict[str, Any]:
     """Validate ``spec`` (against ``manager``, default: the installed plugins) and train it in
     ``directory/run``; returns the run's summary."""
-    from .spec import validate_spec
+    from .spec.validation import validate_spec
     from .train import train
 
     return train(validate_spec(spec, manager=manager), Path(directory) / "run")

@@ -214,7 +214,7 @@ def test_prepare_refuses_a_frame_folder_outside_the_root_before_writing(tmp_path
     from lssat_datasets.faces import LbpCascade
     from lssat_datasets.prepare import prepare
 
-    from lssat_framework.safe_files import UnsafePathError
+    from lssat_framework.files.safe import UnsafePathError
 
     (tmp_path / "root").mkdir()
     video = tmp_path / "outside" / "videos" / "x.mp4"

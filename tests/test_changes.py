@@ -2,7 +2,7 @@
 
 import yaml
 
-from lssat_framework.changes import spec_differences
+from lssat_framework.spec.changes import spec_differences
 
 
 def test_the_world_size_is_compared_though_the_rest_of_the_launcher_is_not(tmp_path, tiny_spec):

@@ -55,10 +55,10 @@ def test_docs_link_to_existing_files():
 
 
 def test_spec_reference_is_up_to_date():
-    from lssat_framework.reference import spec_reference
+    from lssat_framework.spec.reference import spec_reference
 
     page = (ROOT / "docs" / "spec-reference.md").read_text()
-    assert page == spec_reference(), "docs/spec-reference.md is stale: python -m lssat_framework.reference > docs/spec-reference.md"
+    assert page == spec_reference(), "docs/spec-reference.md is stale: python -m lssat_framework.spec.reference > docs/spec-reference.md"
 
 
 def runnable_blocks():

@@ -14,7 +14,7 @@ import torch
 import lssat_framework
 from lssat_framework import cli
 from lssat_framework.errors import PluginError
-from lssat_framework.lazy import LazyFactory, lazy
+from lssat_framework.plugins.lazy import LazyFactory, lazy
 from lssat_framework.plugins import reset_plugin_manager
 
 from conftest import ROOT, SHIPPED_DISTRIBUTIONS, make_plugin_distribution, shipped_plugin_manager

@@ -1,4 +1,4 @@
-"""One writer per run directory (lssat_framework.lock)."""
+"""One writer per run directory (lssat_framework.files.lock)."""
 
 import json
 import os
@@ -11,7 +11,7 @@ import time
 import pytest
 import yaml
 
-from lssat_framework.lock import HOLDER_FILE, LOCK_FILE, RunLock, RunLockedError, read_holder
+from lssat_framework.files.lock import HOLDER_FILE, LOCK_FILE, RunLock, RunLockedError, read_holder
 from lssat_framework.spec import validate_spec
 from lssat_framework.train import evaluate_checkpoint
 

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 import lssat_framework
-from lssat_framework import cli, plugins
+from lssat_framework import cli
+from lssat_framework.plugins import loading as plugin_loading
 from lssat_framework.errors import PluginFaultError, SpecError
 from lssat_framework.model import build
 from lssat_framework.plugins import reset_plugin_manager
@@ -174,7 +175,7 @@ def test_the_dry_check_leaves_no_trace_and_says_so(tiny_spec, tmp_path, capsys):
     """No batch-norm statistic and no random draw of the run changes: the run trains as before."""
     import torch
 
-    from lssat_framework.contracts import dry_check
+    from lssat_framework.plugins.contracts import dry_check
 
     tiny_spec["backbone"] = {"name": "resnet18", "params": {}}
     tiny_spec["data"]["params"]["image_size"] = 64
@@ -220,7 +221,7 @@ def test_an_ambiguous_modality_name_is_the_ambiguity_error(plugin_path, tiny_spe
 # ---------------------------------------------------------------------- import time
 def test_each_plugin_import_is_timed_and_a_slow_one_is_named(plugin_path, monkeypatch, capsys):
     make_plugin_distribution(plugin_path, "lssat-plugin-sluggish", "lssat_plugin_sluggish", "import time\ntime.sleep(0.15)\n", entry_name="sluggish")
-    monkeypatch.setattr(plugins, "SLOW_IMPORT_S", 0.1)
+    monkeypatch.setattr(plugin_loading, "SLOW_IMPORT_S", 0.1)
     manager = shipped_plugin_manager(plugin_path, strict=True)  # slow is no failure, even in strict mode
     err = capsys.readouterr().err
     warned = [line for line in err.splitlines() if "lssat-plugin-sluggish" in line]

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from lssat_framework import cli, sweep_cli
+from lssat_framework import cli
 from lssat_framework.errors import LssatError, SpecError
 from lssat_framework.spec import load_spec
 
@@ -126,13 +126,13 @@ def test_rerun_changed_runs_stale_variants_again_and_result_neutral_keys_do_not_
     tiny_spec["sweep"] = {"backbone.params.depth": [1, 2]}
     path = write_spec(tmp_path, tiny_spec)
     out = tmp_path / "out"
-    assert sweep_cli.main([str(path), "--out", str(out)]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out)]) == 0
     neutral = ["--set", "launcher.partition=gpu", "--set", "train.checkpoint_every=5", "--set", "name=renamed"]
-    assert sweep_cli.main([str(path), "--out", str(out), *neutral]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), *neutral]) == 0
     assert capsys.readouterr().out.count("finished, skipped") == 2 and len(fake.made) == 2
-    assert sweep_cli.main([str(path), "--out", str(out), "--set", "train.epochs=2"]) == 2
+    assert cli.main(["sweep", str(path), "--out", str(out), "--set", "train.epochs=2"]) == 2
     assert "train.epochs" in capsys.readouterr().err
-    assert sweep_cli.main([str(path), "--out", str(out), "--set", "train.epochs=2", "--rerun-changed"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--set", "train.epochs=2", "--rerun-changed"]) == 0
     assert len(fake.made) == 4
     stored = yaml.safe_load((out / "backbone.depth=1" / "spec.yaml").read_text())
     assert stored["train"]["epochs"] == 2
@@ -160,23 +160,23 @@ def test_list_variant_status_and_collect_on_a_partial_grid(tmp_path, tiny_spec, 
     tiny_spec["sweep"] = {"backbone.params.depth": [1, 2], "task.name": ["deepfake", "emotion"]}
     path = write_spec(tmp_path, tiny_spec)
     out = tmp_path / "out"
-    assert sweep_cli.main([str(path), "--out", str(out), "--list"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert listed[1].split() == ["0", "backbone.depth=1__task=deepfake", "pending"]
     assert listed[3].split() == ["2", "backbone.depth=2__task=deepfake", "pending"]
-    assert sweep_cli.main([str(path), "--out", str(out), "--variant", "2"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--variant", "2"]) == 0
     assert fake.made == ["backbone.depth=2__task=deepfake"]
     monkeypatch.setenv("JOB_COMPLETION_INDEX", "1")  # a Kubernetes Indexed Job's pod
-    assert sweep_cli.main([str(path), "--out", str(out), "--variant", "auto"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--variant", "auto"]) == 0
     assert fake.made[-1] == "backbone.depth=1__task=emotion"
     capsys.readouterr()
-    assert sweep_cli.main([str(path), "--out", str(out), "--status"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--status"]) == 0
     status = capsys.readouterr().out
     assert "2 done, 2 pending" in status
     assert [line.split()[2] for line in status.splitlines()[1:5]] == ["pending", "done", "done", "pending"]
-    assert sweep_cli.main(["status", str(out)]) == 0  # from the folder alone
+    assert cli.main(["sweep", "status", str(out)]) == 0  # from the folder alone
     assert "2 done, 2 pending" in capsys.readouterr().out
-    assert sweep_cli.main([str(path), "--out", str(out), "--collect"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--collect"]) == 0
     board = (out / "leaderboard.md").read_text()
     assert "Not finished (2 of 4)" in board and "backbone.depth=1__task=deepfake: pending" in board
     assert "backbone.depth=2__task=emotion: pending" in (out / "answers.md").read_text()
@@ -197,10 +197,10 @@ def test_bad_sweep_input_is_a_clear_error(tmp_path, tiny_spec, trainer, capsys, 
     ]
     monkeypatch.delenv("SLURM_ARRAY_TASK_ID", raising=False)
     for extra, message in cases:
-        assert sweep_cli.main([str(path), "--out", out, *extra]) == 2, extra
+        assert cli.main(["sweep", str(path), "--out", out, *extra]) == 2, extra
         assert message in capsys.readouterr().err, extra
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    assert sweep_cli.main([str(path), "--out", out, "--launcher", "slurm"]) == 2
+    assert cli.main(["sweep", str(path), "--out", out, "--launcher", "slurm"]) == 2
     assert "no `sbatch` on PATH" in capsys.readouterr().err
 
 
@@ -210,7 +210,7 @@ def test_data_that_cannot_be_used_fails_before_anything_is_launched(tmp_path, ti
     folder = {"name": "image-folder", "params": {"root": str(tmp_path / "no-such-folder"), "image_size": 32}}
     tiny_spec["sweep"] = {"data": {"synthetic": {"data.params.val": 13}, "mine": {"data": folder}}}
     path = write_spec(tmp_path, tiny_spec)
-    assert sweep_cli.main([str(path), "--out", str(tmp_path / "out")]) == 2
+    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "data=mine" in err and "no-such-folder" in err and "nothing was launched" in err
     assert "data=synthetic" not in err and fake.made == []
@@ -221,10 +221,10 @@ def test_a_variant_that_raises_is_failed_with_its_message_and_the_others_finish(
     tiny_spec["sweep"] = {"backbone.params.depth": [1, 2, 3]}
     path = write_spec(tmp_path, tiny_spec)
     out = tmp_path / "out"
-    assert sweep_cli.main([str(path), "--out", str(out)]) == 2
+    assert cli.main(["sweep", str(path), "--out", str(out)]) == 2
     assert "1 of 3 variants failed" in capsys.readouterr().err
     assert len(fake.made) == 3
-    assert sweep_cli.main([str(path), "--out", str(out), "--status"]) == 0
+    assert cli.main(["sweep", str(path), "--out", str(out), "--status"]) == 0
     status = capsys.readouterr().out
     line = next(line for line in status.splitlines() if "backbone.depth=2" in line)
     assert "failed" in line and "RuntimeError: boom: the model exploded" in line
@@ -381,14 +381,14 @@ def test_a_duplicate_launcher_skips_the_variants_another_process_writes(tmp_path
     import subprocess
     import sys
 
-    from lssat_framework.lock import RunLock
+    from lssat_framework.files.lock import RunLock
 
     fake = trainer()
     tiny_spec["sweep"] = {"backbone.params.depth": [1, 2]}
     path = write_spec(tmp_path, tiny_spec)
     out = tmp_path / "sweep"
     held = out / "backbone.depth=2"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom lssat_framework.lock import RunLock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom lssat_framework.files.lock import RunLock\n"
                                f"lock = RunLock({str(held)!r}); lock.acquire(); print('held', flush=True); time.sleep(120)"],
                               stdout=subprocess.PIPE, text=True)
     try:

@@ -14,13 +14,13 @@ import time
 import torch
 import yaml
 
-from lssat_framework import sweep_cli
+from lssat_framework import cli
 
 TIMING = {"images_per_s", "peak_mem_mb"}
 
 
 def sweep(spec_path, out, *extra):
-    command = [sys.executable, "-m", "lssat_framework.sweep_cli", str(spec_path), "--out", str(out), *extra]
+    command = [sys.executable, "-m", "lssat_framework", "sweep", str(spec_path), "--out", str(out), *extra]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -62,7 +62,7 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        assert sweep_cli.main([str(spec_path), "--out", str(tmp_path / "inline")]) == 0
+        assert cli.main(["sweep", str(spec_path), "--out", str(tmp_path / "inline")]) == 0
     finally:
         torch.set_num_threads(threads)
     answers = (tmp_path / "inline" / "answers.md").read_text()
@@ -82,9 +82,9 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
     assert requeued["state"] == "done" and requeued["attempt"] == 2 and requeued["resumed"] is True
 
     capsys.readouterr()
-    assert sweep_cli.main(["status", str(out)]) == 0
+    assert cli.main(["sweep", "status", str(out)]) == 0
     assert "3 done, 1 failed" in capsys.readouterr().out
-    assert sweep_cli.main([str(spec_path), "--out", str(out), "--launcher", "local", "--parallel", "2", *one_core]) == 0
+    assert cli.main(["sweep", str(spec_path), "--out", str(out), "--launcher", "local", "--parallel", "2", *one_core]) == 0
     output = capsys.readouterr().out
     assert output.count("finished, skipped") == 3 and "backbone=a__task=emotion: resuming" in output
     assert results(out) == results(tmp_path / "inline")
@@ -117,7 +117,7 @@ def test_slurm_launcher_submits_one_array_and_status_reads_the_job_ids_back(tmp_
     out = tmp_path / "out"
     settings = ["--set", "launcher.partition=gpu", "--set", "launcher.gpus_per_node=2", "--set", "launcher.timeout_min=30",
                 "--set", "launcher.account=lab", "--set", "launcher.sbatch={mail-type: END}"]
-    assert sweep_cli.main([str(spec_path), "--out", str(out), "--launcher", "slurm", "--parallel", "2", *settings]) == 0
+    assert cli.main(["sweep", str(spec_path), "--out", str(out), "--launcher", "slurm", "--parallel", "2", *settings]) == 0
     assert "4 variants submitted to slurm" in capsys.readouterr().out
     script = (log / "script.sh").read_text()
     for line in ("--array=0-3%2", "--gpus-per-node=2", "--ntasks-per-node=2", "--time=30", "--partition=gpu",
@@ -126,7 +126,7 @@ def test_slurm_launcher_submits_one_array_and_status_reads_the_job_ids_back(tmp_
     assert "srun" in script and "submitit.core._submit" in script
     assert read(out / "backbone.depth=1__task=emotion" / "submission.json")["job_id"] == "4242_1"
 
-    assert sweep_cli.main([str(spec_path), "--out", str(out), "--status"]) == 0
+    assert cli.main(["sweep", str(spec_path), "--out", str(out), "--status"]) == 0
     rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:5]}
     assert "running" in rows["backbone.depth=1__task=deepfake"] and "4242_0" in rows["backbone.depth=1__task=deepfake"]
     assert "failed" in rows["backbone.depth=1__task=emotion"] and "OUT_OF_MEMORY" in rows["backbone.depth=1__task=emotion"]

@@ -44,7 +44,7 @@ def astronaut(size=64):
 
 # --------------------------------------------------------------------- bombs
 def test_a_decompression_bomb_is_a_data_error_naming_the_file_its_pixels_and_the_limit(tmp_path, monkeypatch):
-    from lssat_framework import image_decoding
+    from lssat_framework.images import decoding as image_decoding
 
     filters = list(warnings.filters)
     with pytest.raises(DataError, match=r"huge.png: .*400000000 pixels.* limit of 178956970"):

@@ -14,7 +14,7 @@ import yaml
 from PIL import Image
 
 from lssat_framework import cli
-from lssat_framework.lock import LOCK_FILE
+from lssat_framework.files.lock import LOCK_FILE
 from lssat_framework.spec import validate_spec
 from lssat_framework.testing import TINY_SPEC
 from lssat_framework.train import train
@@ -140,9 +140,9 @@ def test_a_users_pth_weights_file_is_read_without_running_its_pickle(tmp_path):
     """A .pth handed to `backbone.params.weights` is read with weights_only=True: a planted
     object is refused as unreadable, and a plain tensor file still loads."""
     import torch
+    from test_timm_backbone import timm_state, tiny_vit
 
     from lssat_framework.errors import ComponentError
-    from test_timm_backbone import timm_state, tiny_vit
 
     marker = tmp_path / "marker"
     hostile = tmp_path / "hostile.pth"
@@ -237,7 +237,7 @@ def test_the_lock_holder_never_reads_empty_under_continuous_heartbeats(tmp_path)
     """The heartbeat truncated the record, then wrote it: readers saw no holder in ~45 % of reads."""
     import threading
 
-    from lssat_framework.lock import RunLock, read_holder
+    from lssat_framework.files.lock import RunLock, read_holder
 
     with RunLock(tmp_path / "run") as lock:
         stop = threading.Event()
@@ -328,14 +328,12 @@ def test_a_resume_after_a_plugin_upgrade_or_a_changed_default_is_refused(finishe
 def test_a_pickle_planted_in_a_sweep_variant_never_runs_when_the_sweep_resumes_it(tmp_path, capsys):
     """A plain `lssat sweep` resumes unfinished variants by itself: the planted
     custom_checkpoint_0.pkl ran there too."""
-    from lssat_framework import sweep_cli
-
     spec = small_spec()
     spec["sweep"] = {"seed": [0]}
     spec_path = tmp_path / "sweep.yaml"
     spec_path.write_text(yaml.safe_dump(spec))
     finished = tmp_path / "finished"
-    assert sweep_cli.main([str(spec_path), "--out", str(finished)]) == 0
+    assert cli.main(["sweep", str(spec_path), "--out", str(finished)]) == 0
     (variant,) = [p for p in finished.iterdir() if p.is_dir() and p.name.startswith("seed=")]
     marker = tmp_path / "marker"
     # the files of the sweep and of the variant's folder (the checkpoint's are the run's own: see above)
@@ -346,7 +344,7 @@ def test_a_pickle_planted_in_a_sweep_variant_never_runs_when_the_sweep_resumes_i
         shutil.copytree(finished, copy)
         (copy / variant.name / "summary.json").unlink()
         (copy / relative).write_bytes(pickle.dumps(Planted(marker)))
-        status = sweep_cli.main([str(spec_path), "--out", str(copy)])
+        status = cli.main(["sweep", str(spec_path), "--out", str(copy)])
         err = capsys.readouterr().err
         assert not marker.exists(), f"the sweep ran the pickle planted in {relative}"
         assert status in (0, 2) and "Traceback" not in err, (relative, err)

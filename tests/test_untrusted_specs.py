@@ -11,10 +11,10 @@ import sys
 import pytest
 import yaml
 
-from lssat_framework import sweep_cli
+from lssat_framework import cli
 from lssat_framework.errors import LssatError, SpecError
-from lssat_framework.launchers import SlurmLauncher
-from lssat_framework.safe_files import UnsafePathError, is_inside
+from lssat_framework.sweep.launchers import SlurmLauncher
+from lssat_framework.files.safe import UnsafePathError, is_inside
 from lssat_framework.spec import validate_spec
 from lssat_framework.sweep.grid import expand
 from lssat_framework.sweep.launch import refuse_stale, run_sweep
@@ -130,7 +130,7 @@ def test_rerun_changed_refuses_a_variant_a_live_process_writes(tmp_path, tiny_sp
     for variant in variants:
         plant_stale(out / variant.name, variant)
     held = out / variants[1].name
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom lssat_framework.lock import RunLock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom lssat_framework.files.lock import RunLock\n"
                                f"RunLock({str(held)!r}).acquire(); print('held', flush=True); time.sleep(120)"],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -152,7 +152,7 @@ def test_a_sweep_folder_whose_manifest_names_folders_outside_it_is_refused(tmp_p
     (out / "sweep.json").write_text(json.dumps(manifest))
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "summary.json").write_text("{}")
-    assert sweep_cli.main(["status", str(out)]) == 2
+    assert cli.main(["sweep", "status", str(out)]) == 2
     err = capsys.readouterr().err
     assert "variant '../../elsewhere'" in err and "is not inside the sweep folder" in err
 

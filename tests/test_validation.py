@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from lssat_framework import hookimpl
-from lssat_framework.compat import _build_on_meta_device, check_best_metric, check_compatibility
+from lssat_framework.model.compat import _build_on_meta_device, check_best_metric, check_compatibility
 from lssat_framework.errors import LssatError, SpecError
 from lssat_framework.interfaces import DatasetInfo, DatasetSource, Descriptor, LabelInfo
 from lssat_framework.model import build

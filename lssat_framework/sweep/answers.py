@@ -9,14 +9,14 @@
 
 Every task says which weights and split its figures come from and what it left out (settings or
 seeds some backbone lacks, backbones without results); a figure on fewer than
-:data:`~.compare.MIN_EVALUATED` samples (videos) carries a warning beside it, and a backbone whose
+:data:`~.records.MIN_EVALUATED` samples (videos) carries a warning beside it, and a backbone whose
 interval includes chance is flagged.
 """
 
 from __future__ import annotations
 
-from .compare import MIN_EVALUATED, Comparison
 from .plots import _plain_log_axis, plot_per_backbone, plot_vs_parameters  # noqa: F401 - the plots lived here
+from .records import MIN_EVALUATED, Comparison
 
 READING = (
     "Scores are each task's headline metric on the validation split, from the weights each run reports (its best "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..changes import flatten
+from ..spec.changes import flatten
 
 #: keys that change how samples are shown to the model, not which samples: not a task of their own
 PRESENTATION = ("data.params.image_size",)

@@ -31,7 +31,7 @@ RESULT_COLUMNS = ["state", "task", "metric", "value", "low", "high", "chance", "
 
 def statuses(out_dir: Path, manifest: dict[str, Any]) -> list[VariantStatus]:
     """Every variant's status; Slurm's word on jobs that were submitted there."""
-    from ..launchers import slurm_states
+    from .launchers import slurm_states
 
     slurm_ids = []
     for variant in manifest["variants"]:
@@ -110,7 +110,7 @@ def leaderboard_csv(axes: list[str], found: list[dict[str, Any]]) -> str:
 
 
 def _sample_warning(result: dict[str, Any]) -> str:
-    from .compare import MIN_EVALUATED
+    from .records import MIN_EVALUATED
 
     count, unit = (result.get("videos"), "videos") if result.get("videos") is not None else (result.get("samples"), "samples")
     return f" ⚠ {count} {unit}" if count is not None and count < MIN_EVALUATED else ""
@@ -128,7 +128,7 @@ def _finished_rows(axes: list[str], done: list[dict[str, Any]]) -> list[str]:
                  _fmt(r["chance"]), reported.label(r.get("weights"), r.get("epoch"), r.get("split")),
                  *[_fmt(r.get(c)) for c in cross], _fmt(r["parameters_m"]), _fmt(r["images_per_s"]), _fmt(r["peak_mem_mb"])]
         lines.append("| " + " | ".join(cells) + " |")
-    from .compare import MIN_EVALUATED
+    from .records import MIN_EVALUATED
 
     return lines + ["", "Every figure of a row (value, 95 % interval, chance and the `<metric>@<test set>` columns) comes from the "
                     f"weights and split of its `weights` column. ⚠: fewer than {MIN_EVALUATED} samples (videos) evaluated."]
@@ -167,11 +167,11 @@ def leaderboard_md(axes: list[str], kinds: dict[str, str], found: list[dict[str,
 
 
 def runs_for_answers(out_dir: Path, kinds: dict[str, str], found: list[dict[str, Any]]) -> list:
-    """Every variant as a :class:`~.compare.Run` (finished or not, so that the answers can name
+    """Every variant as a :class:`~.records.Run` (finished or not, so that the answers can name
     what is missing), grouped by the axes' kinds; the task label comes from the task axes (the
     task's name only where no axis varies the task), with the headline metric; the backbone
     label from the backbone axes (the spec's backbone where no axis varies it)."""
-    from .compare import Run
+    from .records import Run
 
     pick = lambda row, kind: " ".join(row["axes"][a] for a in kinds if kinds[a] == kind)  # noqa: E731
     runs = []

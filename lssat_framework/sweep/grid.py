@@ -19,8 +19,10 @@ import json
 from typing import Any, NamedTuple
 
 from ..errors import LssatError, SpecError
-from ..safe_files import slug
-from ..spec import ResolvedSpec, set_dotted, validate_spec
+from ..files.safe import slug
+from ..spec.overrides import set_dotted
+from ..spec.resolved import ResolvedSpec
+from ..spec.validation import validate_spec
 
 #: what an axis can vary
 KINDS = ("backbone", "task", "seed", "setting")
@@ -101,7 +103,7 @@ def _collision(first: str, second: str) -> str:
 def expand(resolved: ResolvedSpec) -> list[Variant]:
     """Every variant of the grid, in a fixed order (its index is its position); all are validated
     before any runs, and every problem of every variant is reported at once. A variant's folder
-    name is made of its axes' labels and values, each through :func:`~lssat_framework.safe_files.slug`."""
+    name is made of its axes' labels and values, each through :func:`~lssat_framework.files.safe.slug`."""
     sweep = resolved.spec.sweep or {}
     base = {k: v for k, v in resolved.raw.items() if k != "sweep"}
     labels = {key: slug(label) for key, label in axis_labels(list(sweep)).items()}

@@ -18,8 +18,8 @@ import statistics
 import numpy as np
 
 from . import paired
-from .compare import Cell, Comparison, Difference, Run
 from .paired import t975
+from .records import Cell, Comparison, Difference, Run
 
 #: at most this many runs are named in a note
 NAMED = 3

@@ -9,24 +9,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..declared import task_headline
 from ..errors import LssatError
-from ..safe_files import UnsafePathError, is_inside, refuse_symlinks, remove_tree
-from ..spec import ResolvedSpec
+from ..files.safe import UnsafePathError, is_inside, refuse_symlinks, remove_tree
+from ..declared import task_headline
+from ..spec.changes import describe_differences, resolved_view, spec_differences
+from ..spec.resolved import ResolvedSpec
 from .grid import Variant, axis_kinds, expand, pick
-from .state import (
-    JOB_FILE,
-    SUBMISSION_FILE,
-    check_inside,
-    forget_job,
-    is_main_process,
-    read_json,
-    record_submission,
-    write_manifest,
-)
-from ..changes import describe_differences, resolved_view, spec_differences
+from .state import JOB_FILE, SUBMISSION_FILE, check_inside, forget_job, is_main_process, read_json, record_submission, write_manifest
 from .worker import VariantJob, live_writer, run_variant
-
 
 #: where submitit keeps its job scripts, pickles and logs, inside the sweep folder
 SUBMITIT_FOLDER = ".submitit"
@@ -64,7 +54,7 @@ def manifest(resolved: ResolvedSpec, variants: list[Variant]) -> dict[str, Any]:
 
 
 def refuse_links(out_dir: Path) -> None:
-    """:func:`~lssat_framework.safe_files.refuse_symlinks` over an existing sweep folder, except the
+    """:func:`~lssat_framework.files.safe.refuse_symlinks` over an existing sweep folder, except the
     links submitit makes itself: ``.submitit/.submission_file_<id>.sh``, each to a job's script there."""
     submitit = out_dir / SUBMITIT_FOLDER
     entries = [*out_dir.iterdir()] if out_dir.is_dir() else []  # --out itself may be a link the user made
@@ -145,7 +135,7 @@ class Progress:
 
 def _launch_items(resolved: ResolvedSpec, out_dir: Path, chosen: list[tuple[int, Variant]], inline: bool, collect_into: str | None):
     """The unfinished variants as launch items (finished ones are said and skipped)."""
-    from ..launchers import LaunchItem
+    from .launchers import LaunchItem
 
     items, positions = [], {}
     for index, v in chosen:
@@ -177,7 +167,7 @@ def run_sweep(
     """Run every unfinished variant (or only ``variant``: an index, a name or ``auto``) through
     ``launcher``; a started variant resumes from its checkpoint. Raises :class:`LssatError`
     naming the variants that failed, after the others finished and the leaderboard was written."""
-    from ..launchers import make_launcher
+    from .launchers import make_launcher
 
     out_dir = Path(out) if out else default_out(resolved)
     variants = expand(resolved)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .compare import Cell, Comparison, Run
+from .records import Cell, Comparison, Run
 
 
 def _plain_log_axis(axis) -> None:

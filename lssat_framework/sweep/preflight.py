@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 from ..errors import DataError, LssatError
-from ..safe_files import write_text_atomic
-from ..spec import ResolvedSpec
+from ..files.safe import write_text_atomic
+from ..spec.resolved import ResolvedSpec
 
 
 def check_data(resolved: ResolvedSpec) -> None:

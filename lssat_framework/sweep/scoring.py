@@ -38,13 +38,12 @@ class Scored:
 
 
 def _task(run_dir):
-    import lssat_framework
-
-    from ..spec import parse_yaml
+    from ..plugins.manager import get_plugin_manager
+    from ..spec.yaml_loading import parse_yaml
     from ..train.rundir import read_dataset_info
 
     section = (parse_yaml((run_dir / "spec.yaml").read_text(encoding="utf-8")) or {}).get("task") or {}
-    task = lssat_framework.create("task", section["name"], **(section.get("params") or {}))
+    task = get_plugin_manager().create("task", section["name"], **(section.get("params") or {}))
     info = read_dataset_info(run_dir)
     if info is None:
         raise FileNotFoundError(f"{run_dir / 'dataset.json'} is missing")

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from ..errors import LssatError
-from ..changes import spec_differences
-from ..safe_files import UnsafePathError, is_inside, write_bytes_atomic
+from ..files.safe import UnsafePathError, is_inside, write_bytes_atomic
+from ..spec.changes import spec_differences
 
 JOB_FILE = "job.json"
 SUBMISSION_FILE = "submission.json"
@@ -38,7 +37,7 @@ STATES = ("pending", "running", "requeued", "done", "failed")
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write a whole file, never through a symlink (:func:`~lssat_framework.safe_files.write_bytes_atomic`):
+    """Write a whole file, never through a symlink (:func:`~lssat_framework.files.safe.write_bytes_atomic`):
     jobs finishing together rebuild the shared files at once, and readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, text.encode() if isinstance(text, str) else text)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LssatError
-from ..lock import RunLockedError, holder_is_alive, read_holder
-from ..spec import ResolvedSpec
+from ..files.lock import RunLockedError, holder_is_alive, read_holder
+from ..spec.resolved import ResolvedSpec
 from .state import is_main_process, mark_job
 
 
@@ -95,7 +95,7 @@ class VariantJob:
     collect_into: str | None = None
 
     def __call__(self) -> str:
-        from ..spec import validate_spec
+        from ..spec.validation import validate_spec
 
         if os.environ.get("SUBMITIT_EXECUTOR"):
             export_distributed_environment()

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ComponentError, LssatError
-from ..spec import TrainSpec
+from ..spec.schema import TrainSpec
 
 
 def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None = None):

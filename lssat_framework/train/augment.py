@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..images import as_unit_float
-from ..spec import TrainSpec
+from ..spec.schema import TrainSpec
 
 
 def augment(images: torch.Tensor, train: TrainSpec) -> torch.Tensor:

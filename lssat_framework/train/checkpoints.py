@@ -29,7 +29,7 @@ from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from ..errors import TrainingError
-from ..safe_files import remove_tree, write_text_atomic
+from ..files.safe import remove_tree, write_text_atomic
 from .rng import rng_state, set_rng_state
 from .tensor_tree import DamagedStateError, load_safetensors, load_tree, read_json, save_tree, write_npz_atomic
 

@@ -28,7 +28,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import LssatError
-from ..spec import ResolvedSpec, Spec, cross_dataset_params, parse_yaml, validate_spec
+from ..spec.resolved import ResolvedSpec
+from ..spec.schema import Spec
+from ..spec.validation import cross_dataset_params, validate_spec
+from ..spec.yaml_loading import parse_yaml
 from .evaluation import evaluation_arrays
 from .rundir import find_weights
 from .tensor_tree import write_npz_atomic
@@ -73,7 +76,7 @@ def spec_test_sets(spec: Spec) -> list[TestSet]:
 
 def test_set_data(test_set: TestSet, run_data: dict[str, Any]) -> dict[str, Any]:
     """The ``data`` section of a test set, the run's data params carried over where they fit."""
-    from ..plugins import get_plugin_manager
+    from ..plugins.manager import get_plugin_manager
 
     component = get_plugin_manager().get("dataset", test_set.dataset)
     params = dict(test_set.params)
@@ -153,7 +156,7 @@ def cross_evaluate(
 def save_outputs(outputs: dict[str, dict[str, np.ndarray]], folder: Path) -> None:
     """Each test set's per-sample outputs (``<test set>.npz``: logits, targets, videos, groups),
     which an interval or a comparison can be computed from again."""
-    from ..safe_files import slug
+    from ..files.safe import slug
 
     folder.mkdir(parents=True, exist_ok=True)
     for label, arrays in outputs.items():

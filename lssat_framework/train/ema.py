@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from ..spec import TrainSpec
+from ..spec.schema import TrainSpec
 
 #: the prefix of the average's metrics: ``val_ema_auc`` beside ``val_auc``; ``best_metric: ema_auc``
 EMA_PREFIX = "ema_"

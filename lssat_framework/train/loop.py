@@ -17,32 +17,29 @@ from typing import Any
 import torch
 import yaml
 
-from ..changes import RESOLVED_FILE, describe_differences, resolved_view, spec_differences
-from ..compat import check_best_metric
 from ..errors import DataError, LssatError, TrainingError
+from ..files.safe import refuse_symlinks, write_text_atomic
 from ..images import as_unit_float
-from ..model import build, count_parameters
-from ..safe_files import refuse_symlinks, write_text_atomic
-from ..spec import ResolvedSpec
+from ..model.compat import check_best_metric
+from ..model.lssat_model import build
+from ..spec.changes import RESOLVED_FILE, resolved_view
+from ..spec.resolved import ResolvedSpec
 from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
-from .checkpoints import PREDICTIONS_FILE, Resumable, predictions_file, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
-from .cross import evaluate_after_training
-from .ema import EMA_MODEL_FILE, EMA_PREFIX, ema_metrics, make_ema, update_ema
-from .evaluation import Evaluation, bootstrap_interval, chance, evaluate, evaluation_arrays, headline_figures, evaluation_from_arrays, read_predictions, skipped_paths
+from .checkpoints import Resumable, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .ema import EMA_PREFIX, ema_metrics, make_ema, update_ema
+from .evaluation import Evaluation, evaluate, evaluation_arrays, skipped_paths
 from .optim import describe_parameters, make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
 from .pictures import save_reconstruction_grid
+from .resume import starting_checkpoint
+from .rundir import DATASET_FILE, METRICS_FILE, SPEC_FILE, SUMMARY_FILE, append_metrics, dataset_info_json, read_summary, truncate_metrics
+from .summary import save_models, write_summary
 from .writer import writing
-from .rundir import (
-    DATASET_FILE, METRICS_FILE, MODEL_FILE, SPEC_FILE, SUMMARY_FILE,
-    append_metrics, dataset_info_json, finite, read_metrics, read_summary, truncate_metrics,
-)
-from .tensor_tree import save_safetensors, write_npz_atomic
 
 
 def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[str, Any]:
     """Train ``resolved`` into ``out_dir``; with ``resume``, continue from its last checkpoint.
-    Only one process at a time writes a run directory (:mod:`lssat_framework.lock`)."""
+    Only one process at a time writes a run directory (:mod:`lssat_framework.files.lock`)."""
     out_dir = Path(out_dir)
     refuse_symlinks(out_dir)  # a planted link would send the run's writes elsewhere
     if resume and (out_dir / SUMMARY_FILE).is_file():
@@ -58,28 +55,6 @@ def train(resolved: ResolvedSpec, out_dir: Path, resume: bool = False) -> dict[s
         return run.finish()
 
 
-def starting_checkpoint(out_dir: Path, resume: bool, resolved: ResolvedSpec) -> Path | None:
-    """The checkpoint a run starts from (None: from scratch), or the error that it cannot start.
-    A run stopped before its first checkpoint starts over, with or without ``--resume``; a resume
-    with another result-affecting setting is refused, naming each key."""
-    checkpoint = find_checkpoint(out_dir / "checkpoints" / "last")
-    if checkpoint is None:
-        if resume and not (out_dir / METRICS_FILE).exists() and not (out_dir / SPEC_FILE).exists():
-            raise LssatError(f"--resume: no checkpoint in {out_dir / 'checkpoints' / 'last'}; run without --resume to start")
-        if (out_dir / SPEC_FILE).exists() or (out_dir / METRICS_FILE).exists():
-            print(f"lssat: {out_dir} was stopped before its first checkpoint; it starts over", file=sys.stderr)
-        return None
-    if not resume:
-        raise LssatError(f"{out_dir} already holds a run; pass --resume to continue it or --out to choose another directory")
-    view = resolved_view(resolved)
-    changed = spec_differences(out_dir, resolved.raw, view)
-    if changed:
-        raise LssatError(
-            f"--resume: {out_dir} was started with another spec ({describe_differences(out_dir, resolved.raw, changed, view)}); "
-            "a run that changes these midway has numbers that belong to neither setting. Resume with the run's own spec "
-            f"({out_dir / SPEC_FILE}) or start a new run with --out"
-        )
-    return checkpoint
 def open_splits(source, data_name: str):
     splits = []
     for name in ("train", "val"):
@@ -158,7 +133,7 @@ class Run:
             self._write_run_files()
 
     def _write_run_files(self) -> None:
-        from ..plugins import get_plugin_manager
+        from ..plugins.manager import get_plugin_manager
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.out_dir / SPEC_FILE, yaml.safe_dump(self.resolved.raw, sort_keys=False))
@@ -315,82 +290,10 @@ class Run:
         if self.main:
             for directory in (self.last_dir, self.out_dir / "checkpoints" / "best"):
                 tidy_checkpoint(directory)
-            self._save_models()
+            save_models(self)
         accelerator.wait_for_everyone()  # the others are done: what follows runs on the main process alone
         if self.main:
-            summary = self._write_summary()
+            summary = write_summary(self)
             accelerator.print(f"done: {self.out_dir} ({self.task.headline}={summary['final'].get(self.task.headline)})")
         accelerator.end_training()
-        return summary
-
-    def _save_models(self) -> None:
-        model = self.unwrapped
-        save_safetensors(model.state_dict(), self.out_dir / MODEL_FILE)
-        save_safetensors(model.backbone.export_state_dict(), self.out_dir / "backbone.safetensors")
-        if self.ema is not None:  # the average under the model's own names: `lssat eval <run>/model_ema.safetensors`
-            save_safetensors(self.ema.module.state_dict(), self.out_dir / EMA_MODEL_FILE)
-
-    def _reported(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        """The figures a leaderboard row reports, all from one set of weights: the best checkpoint
-        (by ``best_metric`` on validation; the final weights where no epoch was best), reported on
-        the dataset's test split where it has one, as DeepfakeBench reports, else on validation;
-        with the interval and chance of those weights' own outputs on that split."""
-        task, seed, best = self.task, self.spec.seed, self.state["best"]
-        folder = find_checkpoint(self.out_dir / "checkpoints" / "best")
-        chosen = best is not None and folder is not None and (folder / PREDICTIONS_FILE).is_file()
-        what, epoch = ("best", best["epoch"]) if chosen else ("final", records[-1]["epoch"])
-        if self.has_test_split:
-            evaluation, split = self._on_test(folder if chosen else None), "test"
-            metrics = evaluation.metrics
-        elif chosen:
-            evaluation, split = evaluation_from_arrays(read_predictions(folder / PREDICTIONS_FILE)), "val"
-            record = next(r for r in records if r["epoch"] == epoch)
-            prefix = "val_ema_" if best["metric"].startswith(EMA_PREFIX) else "val_"
-            metrics = {k[len(prefix):]: v for k, v in record.items() if k.startswith(prefix) and not k[len(prefix):].startswith(EMA_PREFIX)}
-            metrics.setdefault("count", len(evaluation.target))
-        else:
-            evaluation, split, metrics = self.last_evaluation, "val", self.last_evaluation.metrics
-        return {"weights": what, "epoch": epoch, "split": split, "metrics": metrics, **headline_figures(task, evaluation, seed)}
-
-    def _on_test(self, best_folder: Path | None) -> Evaluation:
-        """The reported weights on the test split, on this process alone; with the best
-        checkpoint, its outputs kept beside it (``predictions_test.npz``)."""
-        from .trained import checkpoint_evaluation
-
-        evaluation, _ = checkpoint_evaluation(self.resolved, best_folder or self.out_dir / MODEL_FILE, "test", alone=self.accelerator)
-        if best_folder is not None:
-            write_npz_atomic(best_folder / predictions_file("test"), evaluation_arrays(evaluation))
-        return evaluation
-
-    def _write_summary(self) -> dict[str, Any]:
-        model, task, spec = self.unwrapped, self.task, self.spec
-        records = read_metrics(self.out_dir / METRICS_FILE)
-        final = records[-1]
-        components = self.resolved.components
-        summary = {
-            "name": spec.name,
-            "task": components["task"].component.name,
-            "backbone": components["backbone"].component.name,
-            "ssl": components["ssl"].component.name,
-            "classify": spec.classify,
-            "seed": spec.seed,
-            "headline": task.headline,
-            "final": {k[len("val_") :]: v for k, v in final.items() if k.startswith("val_")},
-            "final_interval": bootstrap_interval(task, self.last_evaluation, task.headline, seed=spec.seed),
-            "reported": self._reported(records),
-            "chance": chance(task, self.last_evaluation, task.headline, seed=spec.seed),
-            "higher_is_better": task.higher_is_better(task.headline),
-            "best": self.state["best"],
-            "epochs": final["epoch"],
-            "parameters": count_parameters(model.backbone) + count_parameters(model.head),
-            "images_per_s": sum(r["images_per_s"] or 0 for r in records) / len(records),
-            "step_time_s": sum(r["step_time_s"] for r in records) / len(records),
-            "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
-            "skipped_images": len(self.state["skipped"]),
-            "skipped_rows": len(getattr(self.info, "skipped_rows", ())),
-            "input_normalisation": model.input_normalisation(),  # what each modality was normalised with
-        }
-        if spec.evaluate:  # the best weights (else the final) on each test set, before summary.json marks the run finished
-            summary["cross"] = evaluate_after_training(self.resolved, self.out_dir, self.accelerator, task.headline)
-        write_json_atomic(self.out_dir / SUMMARY_FILE, finite(summary))
         return summary

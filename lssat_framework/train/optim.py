@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import ComponentError, SpecError
-from ..layer_groups import prefix_group_matcher
-from ..spec import TrainSpec
+from ..model.layer_groups import prefix_group_matcher
+from ..spec.schema import TrainSpec
 
 #: no weight decay on these (fnmatch patterns over parameter names), nor on any 1-D tensor (norms)
 NO_WEIGHT_DECAY = ("*.bias", "*pos_embed*", "*cls_token*", "*mask_token*", "*reg_token*")
@@ -76,7 +76,7 @@ class _BackboneLayers:
     """The whole model as timm's ``param_groups_layer_decay`` reads a timm model: its parameters,
     and a ``group_matcher``: the backbone's own, over the model's names; everything else (the task
     head, the objective's decoder) matches nothing and so sits in the top layer, as timm's
-    classifier does (:mod:`lssat_framework.layer_groups`)."""
+    classifier does (:mod:`lssat_framework.model.layer_groups`)."""
 
     def __init__(self, model: torch.nn.Module, backbone_name: str):
         matcher = getattr(model.backbone, "group_matcher", None)

@@ -2,7 +2,7 @@
 
 ``spec.yaml``           the resolved spec;  ``plugins.json`` the plugin versions
 ``optimizer.json``      every trainable parameter's name, shape, lr scale and weight decay
-``writer.lock``         held by the one process writing the run; ``writer.json`` names it (:mod:`lssat_framework.lock`)
+``writer.lock``         held by the one process writing the run; ``writer.json`` names it (:mod:`lssat_framework.files.lock`)
 ``dataset.json``        what the dataset gave (image size, labels, groups): enough to predict
 ``metrics.jsonl``       one JSON line per epoch: loss terms, task metrics, images/s, step time, peak memory
 ``summary.json``        written last: final and best metrics, with the headline's interval, the test sets' headlines (a run with it is finished)
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LssatError
+from ..files.safe import append_line, write_text_atomic
 from ..interfaces import DatasetInfo, LabelInfo
-from ..safe_files import append_line, write_text_atomic
 from .checkpoints import find_checkpoint, read_state
 from .tensor_tree import DamagedStateError, read_json
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from ..errors import LssatError
-from ..safe_files import write_bytes_atomic
+from ..files.safe import write_bytes_atomic
 
 TAGS = ("$tensor", "$ndarray", "$tuple", "$items", "$float")
 

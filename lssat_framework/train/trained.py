@@ -14,14 +14,15 @@ from typing import Any, Sequence
 
 import torch
 
-from ..changes import RESOLVED_FILE
 from ..errors import LssatError
-from ..model import build
-from ..spec import ResolvedSpec, load_spec
+from ..model.lssat_model import build
+from ..spec.changes import RESOLVED_FILE
+from ..spec.resolved import ResolvedSpec
+from ..spec.validation import load_spec
 from .accelerator import make_accelerator
 from .evaluation import Evaluation, evaluate
+from .rundir import SPEC_FILE, TrainedWeights, find_weights, finite, read_dataset_info
 from .tensor_tree import load_safetensors
-from .rundir import SPEC_FILE, TrainedWeights, finite, find_weights, read_dataset_info
 
 #: the spec sections that decide the model's layers: they must match the run's own spec
 MODEL_SECTIONS = ("backbone", "descriptors", "ssl", "classify", "task")

@@ -1,4 +1,4 @@
-"""The run directory's writer lock (:mod:`lssat_framework.lock`) in a multi-process run: the main
+"""The run directory's writer lock (:mod:`lssat_framework.files.lock`) in a multi-process run: the main
 process takes it, the other processes learn the outcome and follow."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import contextlib
 from pathlib import Path
 
 from ..errors import LssatError
-from ..lock import RunLock, RunLockedError
+from ..files.lock import RunLock, RunLockedError
 
 
 @contextlib.contextmanager

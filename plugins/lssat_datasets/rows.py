@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 from lssat_framework.errors import DataError
-from lssat_framework.safe_files import resolve_inside
+from lssat_framework.files.safe import resolve_inside
 
 T = TypeVar("T")
 

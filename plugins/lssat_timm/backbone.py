@@ -114,7 +114,7 @@ class TimmBackbone(Backbone):
         """timm's layer grouping (stem, blocks, final norm; unmatched tensors at the top) over this
         backbone's parameter names, for layer-wise lr decay; the pixel path's mask token enters
         with the input, in the stem."""
-        from lssat_framework.layer_groups import prefix_group_matcher, with_stem_pattern
+        from lssat_framework.model.layer_groups import prefix_group_matcher, with_stem_pattern
 
         matcher = getattr(self.model, "group_matcher", None)
         if matcher is None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import LssatError
-from .spec import CONTROL_CHARACTER, LauncherSpec
+from ..errors import LssatError
+from ..spec.launcher import CONTROL_CHARACTER, LauncherSpec
 
 NAMES = ("inline", "local", "slurm")
 #: requeues after a time limit or preemption before a job gives up (as the MAE scripts allow)

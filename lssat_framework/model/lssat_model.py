@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..errors import LssatError, PluginFaultError, SpecError
+from ..images import as_unit_float
+from ..interfaces import IMAGENET_MEAN, IMAGENET_STD, Backbone, DatasetInfo, SSLObjective, SSLOutput, Task, match_channels
+from ..plugins.contracts import dry_check, raised_in
+from ..spec.resolved import ResolvedSpec
 from .compat import compatibility_problems
-from .contracts import dry_check, raised_in
-from .errors import LssatError, PluginFaultError, SpecError
-from .images import as_unit_float
-from .interfaces import IMAGENET_MEAN, IMAGENET_STD, Backbone, DatasetInfo, SSLObjective, SSLOutput, Task, match_channels
-from .spec import ResolvedSpec
 
 
 class LSSATModel(nn.Module):
@@ -132,9 +132,9 @@ class BuiltRun:
 
 def build(resolved: ResolvedSpec, info: DatasetInfo | None = None, source: object | None = None) -> BuiltRun:
     """Build the dataset, task and model of a validated spec; refuse parts that do not fit
-    together (:func:`~lssat_framework.compat.compatibility_problems`, the checks ``lssat
+    together (:func:`~lssat_framework.model.compat.compatibility_problems`, the checks ``lssat
     validate`` runs without data) and parts that break their contract in a dry forward of a tiny
-    batch (:func:`~lssat_framework.contracts.dry_check`), before anything trains. Given ``info``
+    batch (:func:`~lssat_framework.plugins.contracts.dry_check`), before anything trains. Given ``info``
     (what a finished run stored of its dataset), the dataset is not opened: the model and task
     are built for it. Given ``source``, that dataset is used instead of building it again."""
     spec = resolved.spec

@@ -22,7 +22,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .errors import LssatError
+from ..errors import LssatError
 
 #: what a ``name:`` may be: letters, digits and ``-_.``, not starting with a dot
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")

@@ -1,5 +1,4 @@
-"""Images in and out: reading one image file the way every dataset and ``lssat predict`` read it,
-and the plotting module for the PNGs runs and tasks write."""
+"""Reading one image file the way every dataset and ``lssat predict`` read it."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import DataError
+from ..errors import DataError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -32,7 +31,7 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
     16-bit and float pixels scaled to their real range, transparency composited on black."""
     from PIL import Image
 
-    from .image_decoding import DECODE_ERRORS, decode_upright, open_image
+    from .decoding import DECODE_ERRORS, decode_upright, open_image
 
     try:
         if box is not None:
@@ -54,7 +53,7 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
 def checked_box(box):
     """``box`` (left, top, width, height) if it is neither empty nor larger than any image may be;
     ``ValueError`` otherwise (a nonsense box, e.g. a bad label row, must not allocate gigabytes)."""
-    from .image_decoding import MAX_IMAGE_PIXELS
+    from .decoding import MAX_IMAGE_PIXELS
 
     left, top, width, height = box
     if width <= 0 or height <= 0:
@@ -69,7 +68,7 @@ def decoded_pixels(image) -> torch.Tensor:
     view of the decoded bytes, without a copy; other modes are converted by
     :func:`~.image_decoding.rgb_array`."""
     if image.mode != "RGB" or "transparency" in image.info:
-        from .image_decoding import rgb_array
+        from .decoding import rgb_array
 
         return torch.from_numpy(rgb_array(image)).permute(2, 0, 1)
     with warnings.catch_warnings():
@@ -109,13 +108,3 @@ def find_images(paths: list[str | Path]) -> list[Path]:
         else:
             raise DataError(f"no such image or folder: {path}")
     return found
-
-
-def pyplot():
-    """``matplotlib.pyplot`` on the file-only Agg backend (no display needed, also on a cluster node)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt

@@ -26,10 +26,10 @@ from typing import Any, Iterator
 
 import torch
 
+from ..errors import PluginFaultError
+from ..images import as_unit_float
+from ..interfaces import DatasetInfo, Task, match_channels
 from .components import Component
-from .errors import PluginFaultError
-from .images import as_unit_float
-from .interfaces import DatasetInfo, Task, match_channels
 
 #: images in the dry batch: two, so that a batch dimension cannot hide
 DRY_IMAGES = 2

@@ -26,8 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import LssatError
-from .safe_files import UnsafePathError, write_text_atomic
+from ..errors import LssatError
+from .safe import UnsafePathError, write_text_atomic
 
 LOCK_FILE = "writer.lock"
 #: the holder's record, replaced whole at every heartbeat

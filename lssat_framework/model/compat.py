@@ -18,9 +18,10 @@ from typing import Any
 
 import torch
 
-from .errors import DataError, LssatError, SpecError
-from .interfaces import Backbone, DatasetInfo, SSLObjective, Task
-from .spec import ResolvedComponent, ResolvedSpec, Spec
+from ..errors import DataError, LssatError, SpecError
+from ..interfaces import Backbone, DatasetInfo, SSLObjective, Task
+from ..spec.resolved import ResolvedComponent, ResolvedSpec
+from ..spec.schema import Spec
 
 Problems = list[tuple[str, str]]
 

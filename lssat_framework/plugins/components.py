@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from . import hookspecs
-from .errors import LssatError, PluginError, PluginFaultError
+from .registration import binding_problem
+from ..errors import LssatError, PluginError, PluginFaultError
 from .lazy import LazyFactory, LazyReferenceError
 
 #: how messages name a kind of component where its spec name is not a word
@@ -20,7 +20,7 @@ KIND_WORDS = {"ssl": "SSL objective"}
 @dataclass(frozen=True)
 class Component:
     """A component as its plugin registered it. ``factory`` is a callable or a
-    :class:`~lssat_framework.lazy.LazyFactory`, imported by :meth:`resolve` when first built."""
+    :class:`~lssat_framework.plugins.lazy.LazyFactory`, imported by :meth:`resolve` when first built."""
 
     kind: str
     name: str
@@ -70,7 +70,7 @@ class Component:
             return self.factory
         where = f"plugin '{self.plugin}' (distribution {self.distribution}): the {self.kind} '{self.name}' is built by '{self.reference}'"
         try:
-            problem = hookspecs.binding_problem(self.factory, self.params_model)
+            problem = binding_problem(self.factory, self.params_model)
         except LazyReferenceError as exc:
             raise PluginError(f"{where}, but {exc}; `lssat plugins --check` checks every reference") from exc
         if problem:

@@ -29,7 +29,7 @@ def _neutral(key: str) -> bool:
 
 def stored_spec(run_dir: Path) -> dict[str, Any] | None:
     """The spec stored in ``run_dir`` (None: none yet); an unreadable one reads as empty."""
-    from .spec import parse_yaml
+    from .yaml_loading import parse_yaml
 
     path = Path(run_dir) / "spec.yaml"
     if not path.is_file():

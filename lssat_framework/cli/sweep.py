@@ -9,16 +9,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Sequence
 
-from .errors import LssatError
-
-EXIT_USER_ERROR = 2
+from ..errors import LssatError
 
 
-def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("sweep", help="run a spec's sweep grid (inline, on this machine's GPUs, or on Slurm)",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("spec", help="experiment spec with a sweep: section (or the word 'status' followed by a sweep folder)")
@@ -40,7 +36,7 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     what.add_argument("--status", action="store_true", help="print state, epoch, headline metric and job id of every variant")
     what.add_argument("--collect", action="store_true", help="rebuild leaderboard, plots and answers from the finished variants")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
-    parser.set_defaults(handler=cmd_sweep)
+    parser.set_defaults(handler=command)
     return parser
 
 
@@ -59,11 +55,11 @@ def _table(statuses, full: bool) -> str:
     return "\n".join(lines + [", ".join(f"{n} {state}" for state, n in counts.items() if n)])
 
 
-def cmd_sweep(args) -> int:
-    from .spec import load_spec
-    from .sweep.collect import collect, statuses
-    from .sweep.launch import default_out, manifest, run_sweep
-    from .sweep.state import read_manifest
+def command(args) -> int:
+    from ..spec.validation import load_spec
+    from ..sweep.collect import collect, statuses
+    from ..sweep.launch import default_out, manifest, run_sweep
+    from ..sweep.state import read_manifest
 
     if args.spec == "status":
         if not args.folder:
@@ -78,7 +74,7 @@ def cmd_sweep(args) -> int:
         raise LssatError(f"{args.spec}: no sweep: section; `lssat run {args.spec}` trains a single run")
     out_dir = Path(args.out) if args.out else default_out(resolved)
     if args.list or args.status or args.collect:
-        from .sweep.grid import expand
+        from ..sweep.grid import expand
 
         grid = manifest(resolved, expand(resolved))
         if args.collect:
@@ -89,13 +85,3 @@ def cmd_sweep(args) -> int:
     run_sweep(resolved, out=out_dir, launcher=args.launcher, parallel=args.parallel, variant=args.variant,
               rerun_changed=args.rerun_changed, check_data=args.check_data)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m lssat_framework.sweep_cli SPEC ...`` is ``lssat sweep SPEC ...``."""
-    from .cli import main as lssat
-
-    return lssat(["sweep", *(sys.argv[1:] if argv is None else argv)])
-
-if __name__ == "__main__":
-    sys.exit(main())

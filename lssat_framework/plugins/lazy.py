@@ -16,7 +16,7 @@ import re
 import sys
 from typing import Any, Callable
 
-from .errors import PluginError
+from ..errors import PluginError
 
 _REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
