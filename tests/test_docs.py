@@ -28,7 +28,7 @@ def fenced_after(marker: str) -> str:
 
 
 def test_readme_has_the_two_set_up_commands():
-    assert fenced_after("<!-- run-command -->") == "pip install -e . && lssat-run specs/quickstart.yaml"
+    assert fenced_after("<!-- run-command -->") == "pip install -e . && lssat-run lssat_framework/specs/quickstart.yaml"
     assert fenced_after("<!-- test-command -->") == 'pip install -e ".[test]" -e plugins/lssat-plugin-example && python -m pytest -q'
 
 
@@ -40,7 +40,7 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_tour_shows_the_shipped_quickstart():
     block = re.search(r"```yaml\n(.*?)```", readme(), flags=re.DOTALL).group(1)
     tour = yaml.safe_load(block)
-    shipped = load_spec(ROOT / "specs" / "quickstart.yaml").raw
+    shipped = load_spec(ROOT / "lssat_framework" / "specs" / "quickstart.yaml").raw
     for section in ("data", "task", "backbone", "descriptors", "ssl", "classify", "loss"):
         assert tour[section] == shipped[section], section
     for key, value in tour["train"].items():
@@ -76,7 +76,7 @@ def test_runnable_doc_blocks_run_as_written(tmp_path):
     import shutil
     import subprocess
 
-    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    shutil.copytree(ROOT / "lssat_framework" / "specs", tmp_path / "lssat_framework" / "specs")
     (tmp_path / "plugins").symlink_to(ROOT / "plugins")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     for name, block in runnable_blocks():

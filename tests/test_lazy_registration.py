@@ -57,24 +57,24 @@ def test_commands_that_build_no_model_import_no_torch(tmp_path, cache_env):
         ["plugins"],
         ["list", "descriptor"],
         ["list", "backbone", "vit_base*"],
-        ["validate", "specs/quickstart.yaml"],
-        ["validate", "specs/study.yaml"],
-        ["sweep", "specs/study.yaml", "--status", "--out", str(tmp_path / "study")],
+        ["validate", "lssat_framework/specs/quickstart.yaml"],
+        ["validate", "lssat_framework/specs/study.yaml"],
+        ["sweep", "lssat_framework/specs/study.yaml", "--status", "--out", str(tmp_path / "study")],
     ]
     for command in commands:
         outcome, out = probe(*command, env=cache_env)
         assert outcome == {"status": 0, "heavy": []}, (command, out)
-    outcome, out = probe("sweep", "specs/study.yaml", "--status", "--out", str(tmp_path / "study"), env=cache_env)
+    outcome, out = probe("sweep", "lssat_framework/specs/study.yaml", "--status", "--out", str(tmp_path / "study"), env=cache_env)
     assert "45 pending" in out
 
 
 def test_validate_builds_the_parts_only_when_asked(tmp_path, cache_env):
-    outcome, out = probe("validate", "specs/quickstart.yaml", env=cache_env)
+    outcome, out = probe("validate", "lssat_framework/specs/quickstart.yaml", env=cache_env)
     assert "parts not built: --build" in out
-    outcome, out = probe("validate", "specs/quickstart.yaml", "--build", env=cache_env)
+    outcome, out = probe("validate", "lssat_framework/specs/quickstart.yaml", "--build", env=cache_env)
     assert outcome["status"] == 0 and "torch" in outcome["heavy"] and "parts not built" not in out
     result = subprocess.run(
-        [sys.executable, "-m", "lssat_framework", "validate", "specs/quickstart.yaml", "--build", "--set", "data.params.image_size=48"],
+        [sys.executable, "-m", "lssat_framework", "validate", "lssat_framework/specs/quickstart.yaml", "--build", "--set", "data.params.image_size=48"],
         capture_output=True, text=True, cwd=ROOT, env=cache_env, timeout=300,
     )
     assert result.returncode == 2 and "not a multiple of the patch size 32" in result.stderr

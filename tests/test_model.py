@@ -11,7 +11,7 @@ from lssat_mae.objectives import patchify, random_mask, unpatchify
 
 from conftest import ROOT
 
-CONFIGS = sorted((ROOT / "specs" / "configs").glob("*.yaml"))
+CONFIGS = sorted((ROOT / "lssat_framework" / "specs" / "configs").glob("*.yaml"))
 TINY_VIT = {"name": "vit_tiny_patch16_224", "params": {"img_size": 32, "patch_size": 8, "depth": 1, "embed_dim": 32, "num_heads": 2}}
 TINY_CNN = {"name": "resnet18", "params": {}}
 

@@ -19,7 +19,7 @@ def write(tmp_path, data, name="spec.yaml"):
 
 
 def test_shipped_quickstart_is_valid():
-    resolved = load_spec(ROOT / "specs" / "quickstart.yaml")
+    resolved = load_spec(ROOT / "lssat_framework" / "specs" / "quickstart.yaml")
     assert resolved.components["backbone"].component.name == "resnet18"
     assert set(resolved.modalities) == {"rgb", "ldp"}
 

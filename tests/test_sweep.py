@@ -303,7 +303,7 @@ def test_sweep_variants_are_all_validated_before_any_runs(tmp_path, tiny_spec):
 def test_the_study_spec_expands_to_its_45_valid_variants_named_by_their_axes():
     from lssat_framework.sweep import axis_kind, expand
 
-    resolved = load_spec(ROOT / "specs" / "study.yaml")
+    resolved = load_spec(ROOT / "lssat_framework" / "specs" / "study.yaml")
     variants = expand(resolved)  # validates every variant
     assert len(variants) == 3 * 5 * 3
     kinds = {key: axis_kind(key, values) for key, values in resolved.spec.sweep.items()}
