@@ -12,7 +12,7 @@ def add_debug_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_spec_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", help="experiment spec (YAML)")
+    parser.add_argument("spec", help="experiment spec: a YAML file, or a shipped spec's name (lssat specs lists them)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
         help="override a spec value, e.g. --set train.epochs=1 (repeatable; values are YAML)",

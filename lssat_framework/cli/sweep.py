@@ -17,7 +17,7 @@ from ..errors import LssatError
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("sweep", help="run a spec's sweep grid (inline, on this machine's GPUs, or on Slurm)",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("spec", help="experiment spec with a sweep: section (or the word 'status' followed by a sweep folder)")
+    parser.add_argument("spec", help="experiment spec with a sweep: section, a file or a shipped spec's name (or the word 'status' followed by a sweep folder)")
     parser.add_argument("folder", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="override a spec value, e.g. --set train.epochs=1 or --set launcher.partition=gpu (repeatable)")

@@ -20,13 +20,15 @@ from .overrides import apply_overrides
 from .problems import pydantic_problem
 from .resolved import COMPONENT_SECTIONS, MODALITY_NAME, MODALITY_NAME_RULE, ResolvedComponent, ResolvedSpec
 from .schema import Spec
+from .shipped import find_spec
 from .yaml_loading import load_yaml
 
 
-def load_spec(path: str | Path, overrides: list[str] | None = None, manager: PluginManager | None = None) -> ResolvedSpec:
-    data, lines = load_yaml(path)
+def load_spec(spec: str | Path, overrides: list[str] | None = None, manager: PluginManager | None = None) -> ResolvedSpec:
+    """``spec``: a YAML file, or the name of a shipped spec where no such file exists."""
+    data, lines = load_yaml(find_spec(spec))
     data = apply_overrides(data, overrides or [])
-    return validate_spec(data, source=str(path), lines=lines, manager=manager)
+    return validate_spec(data, source=str(spec), lines=lines, manager=manager)
 
 
 def validate_spec(
