@@ -20,9 +20,10 @@ from typing import Any
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
-from .files import Sample, evenly
+from .files import Sample
 from .params import DeepfakeBenchParams
 from .rows import BadRow, Rows, inside, key_path, read_json
+from .video import evenly
 from .videoframes import VideoFrameSource
 
 COMPRESSIONS = ("raw", "c23", "c40")

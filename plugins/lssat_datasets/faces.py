@@ -21,7 +21,6 @@ import numpy as np
 
 from lssat_framework.errors import DataError, UnknownComponentError
 
-from .params import DEFAULT_DETECTOR, DlibHogParams, LbpCascadeParams  # noqa: F401 - also importable from here
 
 #: (top, left, height, width) in the frame's pixels
 Box = tuple[float, float, float, float]
@@ -86,9 +85,9 @@ def face_detectors(manager=None) -> dict[str, Any]:
     """The face detectors every active plugin registers (``register_face_detectors``), by name; a
     name two plugins register is reached as ``plugin/name``. A factory given as
     ``"package.module:attr"`` is imported when :meth:`Component.resolve` is called."""
-    from lssat_framework.components import Component
-    from lssat_framework.hookspecs import check_registration
-    from lssat_framework.lazy import LazyFactory
+    from lssat_framework.plugins.components import Component
+    from lssat_framework.plugins.registration import check_registration
+    from lssat_framework.plugins.lazy import LazyFactory
     from lssat_framework.plugins import get_plugin_manager
 
     manager = manager or get_plugin_manager()

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
-from lssat_framework.safe_files import check_name
+from lssat_framework.files.safe import check_name
 
-from .files import FileSource, Sample, evenly, images_in, require_dir, warn
-from .params import METHODS, Compression, DFDParams, FFppParams, Method  # noqa: F401 - also importable from here
+from .files import FileSource, Sample, images_in, require_dir, warn
+from .params import DFDParams, FFppParams, Method
 from .rows import BadRow, Rows, key_path, read_json
+from .video import evenly
 from .videoframes import ListedVideo, VideoFrameSource, frame_folders
 
 def frame_folder(base: Path, video: str) -> Path | None:

@@ -14,8 +14,7 @@ from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetSource
 from lssat_framework.images import IMAGE_SUFFIXES, load_image
 
-from .params import OnCorrupt  # noqa: F401 - also importable from here
-from .video import evenly  # noqa: F401 - the readers take it from here
+from .params import OnCorrupt
 
 
 @dataclass

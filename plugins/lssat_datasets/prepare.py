@@ -17,14 +17,14 @@ import sys
 from pathlib import Path
 
 from lssat_framework.errors import DataError
-from lssat_framework.safe_files import UnsafePathError
+from lssat_framework.files.safe import UnsafePathError
 
-from .commands import add_commands  # noqa: F401 - the parser, in a module light enough for `lssat --help`
-from .extract import DONE_MARKER, Progress, Report, Settings, drop, face_rate, frames_folder, is_done, read_marker, run_jobs
-from .faces import DEFAULT_DETECTOR, FaceCropper, detector_component
+from .extract import Progress, Report, Settings, drop, face_rate, frames_folder, is_done, read_marker, run_jobs
+from .faces import FaceCropper, detector_component
+from .params import DEFAULT_DETECTOR
 from .rows import within
 
-__all__ = ["DONE_MARKER", "FaceCropper", "prepare", "find_videos", "add_commands"]
+__all__ = ["FaceCropper", "prepare", "find_videos"]
 
 REPORT_FILE = "prepare_report.json"
 EXIT_SOME_FAILED = 1

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from lssat_framework.interfaces import DatasetInfo, DatasetSource, LabelInfo
 
-from .params import MANIPULATIONS, Manipulation, SyntheticFacesParams  # noqa: F401 - also importable from here
+from .params import MANIPULATIONS, SyntheticFacesParams
 
 EXPRESSIONS = ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger"]
 ATTRIBUTES = ["Eyeglasses", "Smiling", "No_Beard", "Bangs", "Pale_Skin"]

@@ -17,9 +17,9 @@ from lssat_framework.errors import DataError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .extract import frames_folder
-from .files import FileSource, ImageFiles, Sample, evenly, images_in, warn
-from .params import VideoParams  # noqa: F401 - also importable from here
+from .files import FileSource, ImageFiles, Sample, images_in, warn
 from .rows import Rows
+from .video import evenly
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,12 @@
 """Builtin texture descriptors: rgb, gray, lbp, ltp, ldp, hog.
 
+Every descriptor is a parameter-free ``nn.Module``. Input: a float tensor ``B×3×H×W`` (RGB) or
+``B×1×H×W`` (gray) with values in [0, 1], on any device. Output: ``B×C×H×W`` in [0, 1], same H×W.
+
+The modules: :mod:`.gray` (the input check and the gray levels), :mod:`.compilation` (the optional
+``torch.compile``), :mod:`.identity` (RGB, Gray), :mod:`.circular` (the exact circular sampling
+LBP and LTP share), :mod:`.lbp`, :mod:`.ltp`, :mod:`.directional` (LDP, HOG) and :mod:`.params`.
+
 The descriptors are registered by reference and imported when a run builds them: validating a
 spec and listing the descriptors need their params (:mod:`.params`, pydantic only), not torch.
 ``from lssat_descriptors import LBP`` still works: the classes are imported on first access.
@@ -15,7 +22,7 @@ from lssat_framework import hookimpl
 from .params import HOGParams, LBPParams, LDPParams, LTPParams
 
 #: exported descriptor class -> the module that defines it
-_EXPORTS = {"RGB": "descriptors", "Gray": "descriptors", "LBP": "descriptors", "LTP": "descriptors", "LDP": "directional", "HOG": "directional"}
+_EXPORTS = {"RGB": "identity", "Gray": "identity", "LBP": "lbp", "LTP": "ltp", "LDP": "directional", "HOG": "directional"}
 
 __all__ = [*_EXPORTS, "LBPParams", "LTPParams", "LDPParams", "HOGParams"]
 
@@ -28,9 +35,9 @@ def __getattr__(name):
 
 @hookimpl
 def register_descriptors(register):
-    register("rgb", "lssat_descriptors.descriptors:RGB", description="the RGB image itself (3 channels)")
-    register("gray", "lssat_descriptors.descriptors:Gray", description="gray image, scikit-image rgb2gray weights (1 channel)")
-    register("lbp", "lssat_descriptors.descriptors:LBP", LBPParams, "local binary patterns, codes identical to scikit-image (1 channel per scale)")
-    register("ltp", "lssat_descriptors.descriptors:LTP", LTPParams, "local ternary patterns, Tan & Triggs 2010 (2 channels per scale)")
+    register("rgb", "lssat_descriptors.identity:RGB", description="the RGB image itself (3 channels)")
+    register("gray", "lssat_descriptors.identity:Gray", description="gray image, scikit-image rgb2gray weights (1 channel)")
+    register("lbp", "lssat_descriptors.lbp:LBP", LBPParams, "local binary patterns, codes identical to scikit-image (1 channel per scale)")
+    register("ltp", "lssat_descriptors.ltp:LTP", LTPParams, "local ternary patterns, Tan & Triggs 2010 (2 channels per scale)")
     register("ldp", "lssat_descriptors.directional:LDP", LDPParams, "local directional patterns, Kirsch masks, Jabid et al. 2010 (1 channel per scale)")
     register("hog", "lssat_descriptors.directional:HOG", HOGParams, "MaskFeat HOG cell histograms (bins × colour channels)")

@@ -1,21 +1,22 @@
 """Directional descriptors: LDP (Kirsch compass responses) and HOG (gradient orientations).
 
-Input and output as for every descriptor (see :mod:`.descriptors`); both replicate the edge pixel
-at the borders.
+Input and output as for every descriptor (see the package's docstring); both replicate the edge
+pixel at the borders.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
 from lssat_framework.interfaces import Descriptor
 
-from .descriptors import RGB, check_images, compiled, gray64, gray_levels
-from .params import HOGParams, LDPParams, as_list  # noqa: F401 - importable from here as before
+from .compilation import compiled
+from .gray import check_images, gray64, gray_levels
+from .identity import RGB
+from .params import LDPParams, as_list
 
 
 def edge_padded_levels(images: torch.Tensor, pad: int) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """The params of the builtin descriptors (``descriptors.<name>.params`` in a spec).
 
 This module imports pydantic only: the spec is validated, and the descriptors listed, without
-importing torch. The descriptors themselves are in :mod:`.descriptors` and :mod:`.directional`.
+importing torch. The descriptors themselves are in :mod:`.identity`, :mod:`.lbp`, :mod:`.ltp` and
+:mod:`.directional`.
 """
 
 from __future__ import annotations
