@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 #: what may not reach the job script: a newline there starts a shell command of its own
@@ -49,8 +49,10 @@ class LauncherSpec(BaseModel):
     constraint: str | None = None
     #: nodes per variant
     nodes: int = Field(1, ge=1)
-    #: GPUs per node; one process per GPU (0: one CPU process)
+    #: GPUs per node; one process per GPU (0: CPU processes, see tasks_per_node)
     gpus_per_node: int = Field(0, ge=0)
+    #: processes per node; null: one per GPU, one on a CPU node (e.g. 2: two data-parallel CPU processes, gloo)
+    tasks_per_node: int | None = Field(None, ge=1)
     #: CPU cores per process
     cpus_per_task: int = Field(4, ge=1)
     #: memory per node in GB; null: the cluster's default
@@ -59,6 +61,20 @@ class LauncherSpec(BaseModel):
     timeout_min: int = Field(60, ge=1)
     #: any other sbatch option, e.g. {mail-type: END}; keys are option names (letters, digits, '-', '_'), values one-line strings, numbers or booleans
     sbatch: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_process_per_gpu(self) -> "LauncherSpec":
+        if self.gpus_per_node and self.tasks_per_node not in (None, self.gpus_per_node):
+            raise PydanticCustomError(
+                "tasks_per_gpu",
+                "tasks_per_node: {tasks} with gpus_per_node: {gpus}; each process drives one GPU, so with GPUs tasks_per_node "
+                "is gpus_per_node (leave it out)", {"tasks": self.tasks_per_node, "gpus": self.gpus_per_node})
+        return self
+
+    @property
+    def processes_per_node(self) -> int:
+        """The processes a job starts on each node: ``tasks_per_node``, else one per GPU, else one."""
+        return self.tasks_per_node or max(1, self.gpus_per_node)
 
     @field_validator("partition", "account", "qos", "constraint")
     @classmethod
