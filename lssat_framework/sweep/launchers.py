@@ -111,7 +111,7 @@ class LocalLauncher:
             while waiting or running:
                 while waiting and free:
                     slot, item = free.pop(0), waiting.pop(0)
-                    executor.update_parameters(gpus_per_node=gpus, tasks_per_node=max(1, gpus), visible_gpus=tuple(range(slot * gpus, (slot + 1) * gpus)))
+                    executor.update_parameters(gpus_per_node=gpus, tasks_per_node=self.settings.processes_per_node, visible_gpus=tuple(range(slot * gpus, (slot + 1) * gpus)))
                     job = executor.submit(item.job)
                     on_submit(item, str(job.job_id))
                     running.append((job, item, slot))
@@ -165,7 +165,7 @@ class SlurmLauncher:
         s = self.settings
         gpus = s.gpus_per_node or None  # no --gpus-per-node=0: some clusters refuse it
         return {
-            "name": self.job_name, "nodes": s.nodes, "gpus_per_node": gpus, "tasks_per_node": max(1, s.gpus_per_node),
+            "name": self.job_name, "nodes": s.nodes, "gpus_per_node": gpus, "tasks_per_node": s.processes_per_node,
             "cpus_per_task": s.cpus_per_task, "mem_gb": s.mem_gb, "timeout_min": s.timeout_min,
             "slurm_partition": s.partition, "slurm_account": s.account, "slurm_qos": s.qos, "slurm_constraint": s.constraint,
             "slurm_signal_delay_s": signal_delay_s(s.timeout_min), "slurm_array_parallelism": s.parallel,
