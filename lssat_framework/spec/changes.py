@@ -79,7 +79,7 @@ def spec_differences(run_dir: Path, raw: dict[str, Any], view: dict[str, Any] | 
     old, new = flatten(stored), flatten(raw)
     keys = sorted(k for k in set(old) | set(new) if not _neutral(k) and old.get(k, "<unset>") != new.get(k, "<unset>"))
     if launched_processes(stored) != launched_processes(raw):  # the effective batch and the scaled lr
-        keys += [k for k in ("launcher.nodes", "launcher.gpus_per_node") if old.get(k) != new.get(k)]
+        keys += [k for k in ("launcher.nodes", "launcher.gpus_per_node", "launcher.tasks_per_node") if old.get(k) != new.get(k)]
     stored_resolved = stored_view(run_dir) if view is not None else None
     if stored_resolved is not None and not keys:
         old, new = flatten(stored_resolved), flatten(view)
@@ -97,9 +97,9 @@ def describe_differences(run_dir: Path, raw: dict[str, Any], keys: list[str], vi
 
 
 def launched_processes(raw: dict[str, Any]) -> int:
-    """The processes a sweep's launcher starts for ``raw``: nodes × GPUs per node (one per node
-    without GPUs)."""
+    """The processes a sweep's launcher starts for ``raw``: nodes × processes per node
+    (``tasks_per_node``, else one per GPU, else one)."""
     launcher = raw.get("launcher") or {}
     if not isinstance(launcher, dict):
         return 1
-    return int(launcher.get("nodes") or 1) * int(launcher.get("gpus_per_node") or 1)
+    return int(launcher.get("nodes") or 1) * int(launcher.get("tasks_per_node") or launcher.get("gpus_per_node") or 1)
