@@ -3,7 +3,7 @@
 Each command runs ``--repeat`` times as ``python -m lssat_framework ...`` (what the ``lssat``
 script runs), after one run that fills the timm model-name cache; the fastest wall time and the
 largest peak resident memory (the child's ``ru_maxrss``) are printed, with whether torch was
-imported. ``lssat sweep --status`` reads the study's 45 variants (``lssat_framework/specs/study.yaml``). For
+imported. ``lssat sweep --status`` reads the study's 45 variants (the shipped spec ``study``). For
 scale, the interpreter alone and ``import torch, timm`` (what every command paid before plugins
 registered lazily) are measured the same way.
 
@@ -63,14 +63,14 @@ def main() -> None:
         "lssat plugins": [*lssat, "plugins"],
         "lssat list descriptor": [*lssat, "list", "descriptor"],
         "lssat list backbone 'vit_*'": [*lssat, "list", "backbone", "vit_*"],
-        "lssat validate lssat_framework/specs/quickstart.yaml": [*lssat, "validate", "lssat_framework/specs/quickstart.yaml"],
-        "lssat validate lssat_framework/specs/study.yaml (45 variants)": [*lssat, "validate", "lssat_framework/specs/study.yaml"],
-        "lssat sweep lssat_framework/specs/study.yaml --status": [*lssat, "sweep", "lssat_framework/specs/study.yaml", "--status", "--out", study_out],
+        "lssat validate quickstart": [*lssat, "validate", "quickstart"],
+        "lssat validate study (45 variants)": [*lssat, "validate", "study"],
+        "lssat sweep study --status": [*lssat, "sweep", "study", "--status", "--out", study_out],
     }
     references = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python -c 'import torch, timm'": [sys.executable, "-c", "import torch, timm"],
-        "lssat validate --build (builds the parts)": [*lssat, "validate", "lssat_framework/specs/quickstart.yaml", "--build"],
+        "lssat validate --build (builds the parts)": [*lssat, "validate", "quickstart", "--build"],
     }
     measure([*lssat, "list", "backbone", "resnet18"], env)  # fills the timm name cache, as a first listing does
     print(f"{'command':<48} {'wall s':>7} {'peak MB':>8}  torch")

@@ -28,7 +28,7 @@ def fenced_after(marker: str) -> str:
 
 
 def test_readme_has_the_two_set_up_commands():
-    assert fenced_after("<!-- run-command -->") == "pip install -e . && lssat-run lssat_framework/specs/quickstart.yaml"
+    assert fenced_after("<!-- run-command -->") == "pip install -e . && lssat-run quickstart"
     assert fenced_after("<!-- test-command -->") == 'pip install -e ".[test]" -e plugins/lssat-plugin-example && python -m pytest -q'
 
 
@@ -73,10 +73,8 @@ def test_there_are_runnable_blocks():
 
 def test_runnable_doc_blocks_run_as_written(tmp_path):
     import os
-    import shutil
     import subprocess
 
-    shutil.copytree(ROOT / "lssat_framework" / "specs", tmp_path / "lssat_framework" / "specs")
     (tmp_path / "plugins").symlink_to(ROOT / "plugins")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     for name, block in runnable_blocks():
