@@ -71,6 +71,10 @@ class EmaSpec(_Strict):
     warmup: bool = True
 
 
+#: accelerate's experiment trackers, by the names ``Accelerator(log_with=...)`` takes
+TRACKERS = Literal["tensorboard", "wandb", "mlflow", "comet_ml", "aim", "clearml", "dvclive", "swanlab", "trackio"]
+
+
 class TrainSpec(_Strict):
     """Optimisation and run settings."""
 
@@ -125,9 +129,18 @@ class TrainSpec(_Strict):
     checkpoint_every: int | None = Field(None, ge=1)
     #: force the CPU even when a GPU exists
     cpu: bool = False
+    #: CPU threads of each process (torch's intra-op and inter-op threads). null: OMP_NUM_THREADS where
+    #: set, else the cores this process may use (its CPU affinity: Slurm's and containers' limits
+    #: hold) shared among this machine's processes of the launch (LOCAL_WORLD_SIZE). Results change
+    #: with the count in their last digits; each epoch of ``metrics.jsonl`` records it
+    threads: int | None = Field(None, ge=1)
     #: write a reconstruction grid PNG at each epoch
     recon_grid: bool = True
-    #: also log every epoch's record to TensorBoard (needs the tensorboard package)
+    #: experiment trackers (accelerate's) that get every loss per step, every epoch's record of
+    #: ``metrics.jsonl``, the resolved spec as the run's config and the reconstruction grids; each
+    #: needs its package (extras: ``pip install 'lssat-framework[tensorboard,mlflow,wandb]'``)
+    trackers: list[TRACKERS] = Field(default_factory=list)
+    #: the old spelling of ``trackers: [tensorboard]``, still honoured
     tensorboard: bool = False
 
     @field_validator("best_metric")

@@ -96,12 +96,20 @@ class LocalLauncher:
                     f"this machine has {have}; lower --parallel or launcher.gpus_per_node"
                 )
 
+    def threads_per_process(self) -> int:
+        """Each process's share of the cores this sweep may use, at most ``cpus_per_task``: the
+        ``parallel`` jobs of one or ``gpus_per_node`` processes each never run more threads than
+        there are cores (a job's ``train.threads``, where set, still wins)."""
+        from ..train.accelerator import usable_cores
+
+        processes = self.settings.parallel * self.settings.processes_per_node
+        return max(1, min(self.settings.cpus_per_task, usable_cores() // processes))
+
     def _executor(self):
         submitit = _submitit()
         executor = submitit.LocalExecutor(folder=self.folder / "%j", max_num_timeout=MAX_REQUEUES)
-        # cpus_per_task cores per process, as Slurm would give them: parallel CPU jobs do not thrash
         executor.update_parameters(timeout_min=self.settings.timeout_min, signal_delay_s=signal_delay_s(self.settings.timeout_min),
-                                   setup=[f"export OMP_NUM_THREADS={self.settings.cpus_per_task}"])
+                                   setup=[f"export OMP_NUM_THREADS={self.threads_per_process()}"])
         return executor
 
     def launch(self, items: list[LaunchItem], on_submit: OnSubmit, on_end: OnEnd) -> None:

@@ -4,6 +4,7 @@ speed switches (activation checkpointing, ``torch.compile``), and the data loade
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 
 from ..errors import ComponentError, LssatError
 from ..spec.schema import TrainSpec
+from .trackers import accelerator_arguments
 
 
 def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None = None):
@@ -23,21 +25,54 @@ def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None =
     if cpu and not train.cpu and _first_time("cpu fallback"):  # a spec written for a GPU: say where it runs
         print(f"lssat: no GPU found (torch {torch.__version__} sees no CUDA device): training on the CPU"
               + (f" in {train.precision}" if train.precision != "no" else ""), file=sys.stderr)
-    tracking = {}
-    if train.tensorboard and log_dir is not None:
-        try:
-            import tensorboard  # noqa: F401
-        except ImportError:
-            raise LssatError("train.tensorboard: needs the tensorboard package (pip install tensorboard)") from None
-        tracking = {"log_with": "tensorboard", "project_dir": str(log_dir)}
+    tracking = accelerator_arguments(train, log_dir)  # train.trackers, each checked installed
     # gradient accumulation is the training loop's own (see optim.EpochPlan), so that a window
     # never spills into the next epoch when train.max_batches cuts an epoch short
-    return Accelerator(
+    accelerator = Accelerator(
         cpu=cpu,
         mixed_precision=train.precision,
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused)],
         **tracking,
     )
+    apply_threads(train)  # again: accelerate's multi-CPU set-up sets a count of its own where OMP_NUM_THREADS is unset
+    return accelerator
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity, which Slurm, taskset and containers
+    narrow (``os.cpu_count()`` counts the whole machine)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def default_threads() -> int:
+    """The threads of one process when ``train.threads`` is not set: ``OMP_NUM_THREADS`` where it
+    is set (the local launcher sets each job's share; torchrun and ``accelerate launch`` set theirs),
+    else the usable cores divided among this machine's processes of the launch (LOCAL_WORLD_SIZE),
+    at most Slurm's ``--cpus-per-task``."""
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) > 0:
+        return int(omp)
+    share = usable_cores() // max(1, int(os.environ.get("LOCAL_WORLD_SIZE") or 1))
+    slurm = os.environ.get("SLURM_CPUS_PER_TASK", "")
+    return max(1, min(share, int(slurm)) if slurm.isdigit() else share)
+
+
+def apply_threads(train: TrainSpec) -> int:
+    """Set torch's intra-op threads (and its inter-op threads, which can be set only before the
+    first parallel work of a process) to ``train.threads`` or :func:`default_threads`; the count
+    in use. Results change with it in the last digits: summation order follows the split."""
+    threads = train.threads or default_threads()
+    cores = usable_cores()
+    if threads > cores and _first_time(f"threads {threads}"):
+        source = "train.threads" if train.threads else "OMP_NUM_THREADS"
+        print(f"lssat: warning: {source}: {threads} threads on the {cores} core(s) this process may use take turns and run slower; "
+              f"set {source} to {cores} or less", file=sys.stderr)
+    torch.set_num_threads(threads)
+    with contextlib.suppress(RuntimeError):  # already set, or parallel work has started
+        torch.set_num_interop_threads(threads)
+    return torch.get_num_threads()
 
 
 _SAID: set[str] = set()

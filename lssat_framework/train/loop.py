@@ -19,21 +19,22 @@ import yaml
 
 from ..errors import DataError, LssatError, TrainingError
 from ..files.safe import refuse_symlinks, write_text_atomic
-from ..images import as_unit_float
 from ..model.compat import check_best_metric
 from ..model.lssat_model import build
 from ..spec.changes import RESOLVED_FILE, resolved_view
 from ..spec.resolved import ResolvedSpec
-from .accelerator import compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
+from .accelerator import apply_threads, compile_model, compiler_errors, make_accelerator, make_loaders, peak_memory_mb, set_grad_checkpointing
 from .augment import augment
 from .checkpoints import Resumable, find_checkpoint, load_checkpoint, read_state, save_checkpoint, tidy_checkpoint, write_json_atomic
+from .environment import ENVIRONMENT_FILE, environment
 from .ema import EMA_PREFIX, ema_metrics, make_ema, update_ema
 from .evaluation import Evaluation, evaluate, evaluation_arrays, skipped_paths
 from .optim import describe_parameters, make_optimizer, make_schedule, peak_lr, plan_epoch, top_lr
-from .pictures import save_reconstruction_grid
+from .pictures import grid_samples, save_reconstruction_grid
 from .resume import starting_checkpoint
 from .rundir import DATASET_FILE, METRICS_FILE, SPEC_FILE, SUMMARY_FILE, append_metrics, dataset_info_json, read_summary, truncate_metrics
 from .summary import save_models, write_summary
+from .trackers import Trackers
 from .writer import writing
 
 
@@ -75,6 +76,7 @@ class Run:
         self.resolved, self.spec, self.tspec, self.out_dir = resolved, resolved.spec, resolved.spec.train, out_dir
         self.last_dir = out_dir / "checkpoints" / "last"
         set_seed(self.spec.seed)
+        apply_threads(self.tspec)  # before the model is built: its initialisation runs on these threads
         built = build(resolved)
         model, self.task, source = built.model, built.task, built.source
         self.info = source.info
@@ -84,8 +86,6 @@ class Run:
         if self.tspec.grad_checkpointing:
             set_grad_checkpointing(model, backbone_name)
         self.accelerator = accelerator = make_accelerator(self.tspec, find_unused=not model.objective.modalities, log_dir=out_dir / "tensorboard")
-        if self.tspec.tensorboard:
-            accelerator.init_trackers(self.spec.name)
         set_seed(self.spec.seed)  # the same stream on every process and on resume
         self.train_set, self.val_set = open_splits(source, resolved.components["data"].component.name)
         self.has_test_split = "test" in source.splits
@@ -108,9 +108,8 @@ class Run:
         self.main = accelerator.is_main_process
         self.state = {"processes": accelerator.num_processes, "epoch": 0, "batch": 0, "step": 0, "sums": {}, "seen": 0, "train_time": 0.0, "best": None, "skipped": []}
         self.last_evaluation: Evaluation | None = None
-        self.grid_images = None
-        if self.tspec.recon_grid and self.main and self.unwrapped.objective.modalities:
-            self.grid_images = as_unit_float(torch.stack([self.val_set[i]["image"] for i in range(min(8, len(self.val_set)))]).to(accelerator.device))
+        drawn = self.tspec.recon_grid and self.main and self.unwrapped.objective.modalities  # the reconstruction grids' samples:
+        self.grid = grid_samples(self.val_set, self.task.label, self.info.labels[self.task.label].names, accelerator.device) if drawn else None
 
     def start(self, checkpoint: Path | None) -> None:
         """Restore ``checkpoint`` (if any) and write the run's own files (the lock is held)."""
@@ -131,6 +130,7 @@ class Run:
             self.accelerator.print(f"resuming {self.out_dir} at epoch {self.state['epoch'] + 1}, batch {self.state['batch']}")
         if self.main:
             self._write_run_files()
+        self.trackers = Trackers(self.accelerator, self.resolved, self.out_dir)  # the folder is this process's now
 
     def _write_run_files(self) -> None:
         from ..plugins.manager import get_plugin_manager
@@ -142,6 +142,7 @@ class Run:
         write_json_atomic(self.out_dir / "optimizer.json", {"optimizer": self.tspec.optimizer, "parameters": describe_parameters(self.unwrapped, self.optimizer)})
         plugins = {i.qualifier: {"distribution": i.distribution, "version": i.version, "status": i.status} for i in get_plugin_manager().report()}
         write_json_atomic(self.out_dir / "plugins.json", plugins)
+        write_json_atomic(self.out_dir / ENVIRONMENT_FILE, environment(self.accelerator))
         truncate_metrics(self.out_dir / METRICS_FILE, self.state["epoch"])
 
     def _note_skipped(self, paths: set[str]) -> None:
@@ -207,16 +208,17 @@ class Run:
                     f"The last good checkpoint is in {self.last_dir}"
                 )
             accelerator.backward(loss / self.plan.window_size(batch_index))  # a window's gradient is its mean
+        terms = {"loss": loss.item(), "loss_task": task_loss.item(), **{f"loss_{k}": v.item() for k, v in ssl_out.losses.items()}}
         if update:
             if self.tspec.clip_grad:
                 accelerator.clip_grad_norm_(model.parameters(), self.tspec.clip_grad)
             self.optimizer.step()
             self.state["step"] += 1
+            self.trackers.log_step(terms, self.state["step"], top_lr(self.scheduler))
             if not self.optimizer.step_was_skipped:  # fp16: an overflowing step is not an update
                 self.scheduler.step()
                 update_ema(self.ema, self.unwrapped, self.state["step"])
             self.optimizer.zero_grad(set_to_none=True)
-        terms = {"loss": loss.item(), "loss_task": task_loss.item(), **{f"loss_{k}": v.item() for k, v in ssl_out.losses.items()}}
         return terms, images.shape[0]
 
     def _evaluate(self) -> Evaluation:
@@ -246,17 +248,16 @@ class Run:
             **{f"val_{k}": v for k, v in metrics.items()},
             "images_per_s": state["seen"] * accelerator.num_processes / state["train_time"] if state["train_time"] else None,
             "step_time_s": state["train_time"] / max(1, self.batches_this_epoch),
-            "peak_mem_mb": peak_memory_mb(accelerator.device),
+            "peak_mem_mb": peak_memory_mb(accelerator.device), "threads": torch.get_num_threads(),  # results depend on it
         }
         improved = self._update_best(epoch, metrics)
         if self.main:
             append_metrics(self.out_dir / METRICS_FILE, record)
             if hasattr(task, "save_artifacts"):  # optional: pictures such as a confusion matrix
                 task.save_artifacts(evaluation.logits, evaluation.target, self.out_dir, "val_")
-            if self.grid_images is not None:
-                save_reconstruction_grid(self.unwrapped, self.grid_images, self.out_dir / "recon" / f"epoch_{epoch + 1:03d}.png")
-        if self.tspec.tensorboard:
-            accelerator.log({k: v for k, v in record.items() if isinstance(v, (int, float)) and v is not None}, step=epoch + 1)
+            if self.grid is not None:
+                save_reconstruction_grid(self.unwrapped, self.grid.images, self.out_dir / "recon" / f"epoch_{epoch + 1:03d}.png", self.grid.titles)
+        self.trackers.log_epoch(record)
         shown = {k: v for k, v in record.items() if k in ("epoch", "train_loss", f"val_{task.headline}", "images_per_s")}
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
         state.update(sums={}, seen=0, train_time=0.0)

@@ -84,6 +84,7 @@ def write_summary(run: Run) -> dict[str, Any]:
         "images_per_s": sum(r["images_per_s"] or 0 for r in records) / len(records),
         "step_time_s": sum(r["step_time_s"] for r in records) / len(records),
         "peak_mem_mb": max(r["peak_mem_mb"] for r in records),
+        "threads": sorted({r["threads"] for r in records if "threads" in r}),  # per process; two counts: resumed with another
         "skipped_images": len(run.state["skipped"]),
         "skipped_rows": len(getattr(run.info, "skipped_rows", ())),
         "input_normalisation": model.input_normalisation(),  # what each modality was normalised with
