@@ -11,7 +11,7 @@ from typing import Any
 #: keys that change how a run is carried out, never its numbers (the world size, which changes
 #: the effective batch and the lr scaled from base_lr, is compared on its own:
 #: :func:`launched_processes`, and by the trainer on resume)
-RESULT_NEUTRAL_KEYS = ("name", "launcher", "train.checkpoint_every", "train.num_workers", "train.prefetch_factor", "train.tensorboard")
+RESULT_NEUTRAL_KEYS = ("name", "launcher", "train.checkpoint_every", "train.num_workers", "train.prefetch_factor", "train.tensorboard", "train.trackers")
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
