@@ -1,6 +1,6 @@
 """``lssat sweep``: run a spec's grid through a launcher, list it, follow it, collect it.
 
-    lssat sweep SPEC [--out DIR] [--set K=V] [--launcher inline|local|slurm] [--parallel N]
+    lssat sweep SPEC [--out DIR] [--set K=V] [--launcher inline|local|slurm] [--parallel N] [--wait]
     lssat sweep SPEC --variant I|NAME|auto      # exactly one variant (any scheduler's array job)
     lssat sweep SPEC --list | --status | --collect
     lssat sweep status DIR                      # the status of a sweep folder, without the spec
@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import LssatError
+from ..sweep.state import STATES
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -25,6 +26,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--launcher", choices=["inline", "local", "slurm"], default="inline",
                         help="inline: variants in turn in this process; local: up to --parallel at once on this machine; slurm: a job array")
     parser.add_argument("--parallel", type=int, default=None, metavar="N", help="variants at once (default: launcher.parallel)")
+    parser.add_argument("--wait", action="store_true",
+                        help="slurm: stay until every job ends, with a progress bar; exit 2 when a variant failed (Ctrl-C leaves the jobs running)")
     parser.add_argument("--variant", default=None, metavar="I|NAME|auto",
                         help="run only this variant (index from --list, name, or auto: the scheduler's array index)")
     parser.add_argument("--rerun-changed", action="store_true",
@@ -51,7 +54,7 @@ def _table(statuses, full: bool) -> str:
         rows.append(row)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
-    counts = {state: sum(s.state == state for s in statuses) for state in ("done", "running", "requeued", "pending", "failed")}
+    counts = {state: sum(s.state == state for s in statuses) for state in STATES}
     return "\n".join(lines + [", ".join(f"{n} {state}" for state, n in counts.items() if n)])
 
 
@@ -83,5 +86,5 @@ def command(args) -> int:
             print(_table(statuses(out_dir, grid), full=args.status))
         return 0
     run_sweep(resolved, out=out_dir, launcher=args.launcher, parallel=args.parallel, variant=args.variant,
-              rerun_changed=args.rerun_changed, check_data=args.check_data)
+              rerun_changed=args.rerun_changed, check_data=args.check_data, wait=args.wait)
     return 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from ..declared import task_headline
 from ..spec.changes import describe_differences, resolved_view, spec_differences
 from ..spec.resolved import ResolvedSpec
 from .grid import Variant, axis_kinds, expand, pick
-from .state import JOB_FILE, SUBMISSION_FILE, check_inside, forget_job, is_main_process, read_json, record_submission, write_manifest
+from .state import ENDED_WITHOUT_RESULT, JOB_FILE, MANIFEST_FILE, SUBMISSION_FILE, check_inside, forget_job, is_main_process, read_json, record_submission, write_manifest
 from .worker import VariantJob, live_writer, run_variant
 
 #: where submitit keeps its job scripts, pickles and logs, inside the sweep folder
@@ -163,10 +165,12 @@ def run_sweep(
     variant: str | None = None,
     rerun_changed: bool = False,
     check_data: bool = True,
+    wait: bool = False,
 ) -> dict[str, Any]:
     """Run every unfinished variant (or only ``variant``: an index, a name or ``auto``) through
     ``launcher``; a started variant resumes from its checkpoint. Raises :class:`LssatError`
-    naming the variants that failed, after the others finished and the leaderboard was written."""
+    naming the variants that failed, after the others finished and the leaderboard was written.
+    A launcher that submits and returns (Slurm) returns at once, unless ``wait``."""
     from .launchers import make_launcher
 
     out_dir = Path(out) if out else default_out(resolved)
@@ -184,10 +188,10 @@ def run_sweep(
     refuse_stale(out_dir, chosen, rerun_changed)
     runner = make_launcher(launcher, settings, out_dir / SUBMITIT_FOLDER, job_name=resolved.spec.name)
     runner.check()
-    if check_data and variant is None:
+    if variant is None:  # nothing sure to fail is queued
         from .preflight import check_before_launch
 
-        check_before_launch([v for _, v in chosen], out_dir)
+        check_before_launch([v for _, v in chosen], out_dir, data=check_data)
     if is_main_process():
         out_dir.mkdir(parents=True, exist_ok=True)
         write_manifest(out_dir, manifest(resolved, variants))
@@ -199,15 +203,62 @@ def run_sweep(
     if items:
         runner.launch(items, progress.on_submit, progress.on_end)
     result = {"variants": len(variants), "launched": len(items), "out": str(out_dir)}
-    if not runner.waits:
-        print(f"{len(items)} variants submitted to {runner.name}; follow them with `lssat sweep {resolved.source or 'SPEC'} --out {out_dir} --status`; "
+    follow = f"lssat sweep {resolved.source or 'SPEC'} --out {out_dir}"
+    if not runner.waits and not wait:
+        print(f"{len(items)} variants submitted to {runner.name}; follow them with `{follow} --status`; "
               "each job rebuilds the leaderboard when it finishes (or run --collect)")
         return result
+    if not runner.waits and items:
+        progress.failures = wait_for_jobs(out_dir, [item.name for item in items], follow)
     if is_main_process():
         from .collect import collect
 
         collect(out_dir)
     if progress.failures:
-        listed = "\n".join(f"  {name}: {message}" for name, message in progress.failures.items())
-        raise LssatError(f"{len(progress.failures)} of {len(items)} variants failed (the others finished; `--status` shows them):\n{listed}")
+        raise failed(progress.failures, len(items))
     return result
+
+
+def failed(failures: dict[str, str], launched: int) -> LssatError:
+    listed = "\n".join(f"  {name}: {message}" for name, message in failures.items())
+    return LssatError(f"{len(failures)} of {launched} variants failed (the others finished; `--status` shows them):\n{listed}")
+
+
+#: seconds between two looks at the jobs of ``--wait`` (each look asks sacct once)
+WAIT_POLL_S = 5.0
+
+
+def wait_for_jobs(out_dir: Path, names: list[str], follow: str, poll_s: float = WAIT_POLL_S) -> dict[str, str]:
+    """``--wait``: stay until every variant of ``names`` has ended, with a bar of the variants
+    done, running, pending and failed, and a line for each change of state; return the variants
+    that ended without a result (name -> why). Ctrl-C stops the waiting, never the jobs."""
+    from tqdm import tqdm
+
+    from .collect import statuses
+
+    manifest = read_json(out_dir / MANIFEST_FILE) or {}
+    watched = {**manifest, "variants": [v for v in manifest.get("variants", []) if v["name"] in names]}
+    bar, seen = tqdm(total=len(watched["variants"]), unit="variant", desc="done", dynamic_ncols=True), {}
+    try:
+        while True:
+            states = statuses(out_dir, watched)
+            for status in states:
+                if seen.setdefault(status.name, "pending") != status.state:
+                    seen[status.name] = status.state
+                    bar.write(f"[{status.index}] {status.name}: {status.state}" + (f": {status.error}" if status.error else ""))
+            count = {state: sum(s.state == state for s in states) for state in ("done", "running", "requeued", "pending", *ENDED_WITHOUT_RESULT, "stale")}
+            ended = count["done"] + count["stale"] + sum(count[state] for state in ENDED_WITHOUT_RESULT)
+            bar.n = ended
+            bar.set_postfix_str(f"{count['running'] + count['requeued']} running, {count['pending']} pending, "
+                                f"{sum(count[state] for state in ENDED_WITHOUT_RESULT)} failed", refresh=True)
+            if ended == len(states):
+                break
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        bar.close()
+        arrays = sorted({str(job).split("_")[0] for name in names if (job := (read_json(out_dir / name / SUBMISSION_FILE) or {}).get("job_id"))})
+        print(f"lssat: stopped waiting; the jobs go on. Follow them with `{follow} --status`"
+              + (f", cancel them with `scancel {' '.join(arrays)}`" if arrays else ""), file=sys.stderr)
+        raise
+    bar.close()
+    return {s.name: s.error or s.state for s in states if s.state in ENDED_WITHOUT_RESULT}

@@ -30,10 +30,12 @@ from ..spec.changes import spec_differences
 JOB_FILE = "job.json"
 SUBMISSION_FILE = "submission.json"
 MANIFEST_FILE = "sweep.json"
-#: keys of a resolved spec that do not change a variant's results: its name, where it runs, and
-#: how often the last checkpoint is saved (a resumed run ends with the same numbers wherever it
-#: was stopped); any other difference makes stored results stale
-STATES = ("pending", "running", "requeued", "done", "failed")
+#: a variant's states: ``cancelled`` is the scheduler's word on a job stopped by hand (scancel),
+#: ``stale`` a variant whose stored spec differs from the one asked for (its results are not
+#: those of this spec; ``--rerun-changed`` runs it again)
+STATES = ("done", "running", "requeued", "pending", "failed", "cancelled", "stale")
+#: the states of a variant that ended without a result
+ENDED_WITHOUT_RESULT = ("failed", "cancelled")
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -121,12 +123,14 @@ def variant_status(index: int, name: str, run_dir: Path, raw: dict[str, Any], he
     record = last_record(run_dir) or {}
     status = VariantStatus(index, name, "pending", record.get("epoch", 0), raw.get("train", {}).get("epochs"), job_id=job_id)
     status.value = record.get(f"val_{headline}") if headline else None
-    summary = read_json(run_dir / "summary.json")
-    if summary is not None and not spec_differences(run_dir, raw):
-        status.state, status.value = "done", summary.get("final", {}).get(summary.get("headline", headline))
+    changed = spec_differences(run_dir, raw)
+    if changed:
+        status.state, status.value = "stale", None
+        status.error = f"run with another spec ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''}); --rerun-changed runs it again"
         return status
+    summary = read_json(run_dir / "summary.json")
     if summary is not None:
-        status.state, status.error = "failed", "finished with a different spec (stale); run the sweep with --rerun-changed"
+        status.state, status.value = "done", summary.get("final", {}).get(summary.get("headline", headline))
         return status
     if job.get("state") in ("failed", "running", "requeued"):
         status.state, status.error = job["state"], job.get("error")
@@ -134,7 +138,7 @@ def variant_status(index: int, name: str, run_dir: Path, raw: dict[str, Any], he
         status.state = "pending"
     if status.state in ("running", "requeued", "pending") and submission.get("ended"):
         status.state, status.error = "failed", submission["ended"]
-    elif status.state in ("running", "pending") and job_id and scheduler and job_id in scheduler:
+    elif status.state in ("running", "requeued", "pending") and job_id and scheduler and job_id in scheduler:
         status.state, status.error = _from_scheduler(status.state, scheduler[job_id])
     elif status.state == "running" and job.get("host") == socket.gethostname() and not _alive(job.get("pid")):
         status.state, status.error = "failed", f"its process {job.get('pid')} is gone (killed?); launch the sweep again to resume it"
@@ -144,12 +148,14 @@ def variant_status(index: int, name: str, run_dir: Path, raw: dict[str, Any], he
 def _from_scheduler(state: str, scheduler_state: str) -> tuple[str, str | None]:
     word = scheduler_state.split()[0].upper() if scheduler_state else ""
     if word in ("PENDING", "CONFIGURING"):
-        return "pending", None
+        return "requeued" if state == "requeued" else "pending", None
     if word in ("RUNNING", "COMPLETING"):
         return "running", None
     if word in ("REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "PREEMPTED", "SUSPENDED"):
         return "requeued", None
-    if word in ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "COMPLETED"):
+    if word == "CANCELLED":
+        return "cancelled", "cancelled in the scheduler (scancel) before it finished; launch the sweep again to resume it"
+    if word in ("FAILED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "COMPLETED"):
         return "failed", f"the scheduler reports {word} and the run did not finish; launch the sweep again to resume it"
     return state, None
 
