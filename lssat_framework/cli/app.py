@@ -14,13 +14,13 @@ import sys
 from typing import Sequence
 
 from ..errors import LssatError
-from . import evaluate, listing, plugin_table, predict, run, specs, sweep, validate
+from . import evaluate, listing, plugin_table, predict, report, run, specs, sweep, validate
 from .options import EXIT_USER_ERROR, add_debug_option
 from .plugin_commands import add_plugin_commands
 
 EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
 #: the commands in the order ``lssat --help`` lists them
-COMMANDS = (run, validate, evaluate, predict, plugin_table, listing, sweep, specs)
+COMMANDS = (run, validate, evaluate, predict, plugin_table, listing, sweep, report, specs)
 
 
 def build_parser() -> argparse.ArgumentParser:
