@@ -118,6 +118,7 @@ LAYERS = [
     ("façade", ["lssat_framework", "lssat_framework.__main__", "lssat_framework.testing"]),
     ("cli", ["lssat_framework.cli"]),
     ("sweep", ["lssat_framework.sweep"]),
+    ("report", ["lssat_framework.report"]),
     ("train", ["lssat_framework.train"]),
     ("model", ["lssat_framework.model"]),
     ("spec", ["lssat_framework.spec"]),

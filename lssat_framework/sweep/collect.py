@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import statistics
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,10 @@ def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None 
     variant's files; missing and failed variants are listed. Rebuilt again when a variant
     finished meanwhile, so that the last writer includes every result it could see.
     ``manifest``: the grid (default: the folder's ``sweep.json``)."""
+    from ..report import refresh_report
+    from ..train.rundir import finite
     from .answers import answers
+    from .answers_data import ANSWERS_DATA, answers_data
     from .axes import axis_kinds
     from .compare import compare
     from .plots import plot_per_backbone, plot_vs_parameters
@@ -209,12 +213,14 @@ def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None 
         runs = runs_for_answers(out_dir, kinds, found)
         comparisons = compare(runs)
         missing = [f"{r['variant']}: {r['result']['state']}" + (f" ({r['result']['error']})" if r["result"]["error"] else "") for r in found if r["result"]["state"] != "done"]
-        plot_per_backbone(comparisons, out_dir / "metric_per_backbone.png")
+        plot_per_backbone(comparisons, out_dir / "metric_per_backbone.png", runs)
         plot_vs_parameters(runs, out_dir / "metric_vs_parameters.png")
         write_atomic(out_dir / "answers.md", answers(comparisons, missing))
+        write_atomic(out_dir / ANSWERS_DATA, json.dumps(finite(answers_data(comparisons, runs)), indent=1))  # what the report draws
         if [s.state for s in statuses(out_dir, manifest)] == [s.state for s in states]:
             break
+    refresh_report(out_dir)  # report.html; a page that cannot be written is a warning
     if not quiet:
         done = sum(s.state == "done" for s in states)
-        print(f"{out_dir}: {done} of {len(states)} variants finished; leaderboard.md, answers.md written")
+        print(f"{out_dir}: {done} of {len(states)} variants finished; leaderboard.md, answers.md, report.html written")
     return states

@@ -1,0 +1,64 @@
+"""How runs learned and how they separate: the training curves (the headline metric on
+validation and every loss term, per epoch, from ``metrics.jsonl``) and ROC curves (from the
+per-sample outputs a run kept for its test sets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .drawing import figure
+
+
+def curve_keys(records: list[dict[str, Any]], headline: str | None) -> list[str]:
+    """The panels: ``val_<headline>``, then ``train_loss`` and its terms, in the order first seen."""
+    keys = [f"val_{headline}"] if headline else []
+    for record in records:
+        keys += [k for k in record if k.startswith("train_loss") and k not in keys]
+    return [k for k in keys if any(isinstance(r.get(k), (int, float)) for r in records)]
+
+
+def training_curves(series: dict[str, list[dict[str, Any]]], headline: str | None, title: str = ""):
+    """One panel per curve (:func:`curve_keys`), one line per run of ``series`` (name -> its
+    records), epochs on a shared axis; the legend names each run."""
+    records = [r for rs in series.values() for r in rs]
+    keys = curve_keys(records, headline) or ["train_loss"]
+    columns = min(3, len(keys))
+    rows = -(-len(keys) // columns)
+    fig, axes = figure(rows, columns, figsize=(3.0 * columns + (1.8 if len(series) > 1 else 0.3), 2.3 * rows + 0.4), squeeze=False, sharex=True)
+    for index, key in enumerate(keys):
+        ax = axes[index // columns][index % columns]
+        for number, (name, runs) in enumerate(series.items()):
+            points = [(r["epoch"], r[key]) for r in runs if isinstance(r.get(key), (int, float))]
+            if points:
+                style = ["-", "--", ":", "-."][number // 10 % 4]
+                ax.plot(*zip(*points), style, marker="o", markersize=3, color=f"C{number % 10}", label=name, gid=f"curve:{key}:{name}")
+        ax.set_title(key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key.removeprefix("val_").removeprefix("train_"))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for index in range(len(keys), rows * columns):
+        axes[index // columns][index % columns].set_axis_off()
+    if len(series) > 1:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="run")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def roc_curves(panels: dict[str, list[tuple[str, np.ndarray, np.ndarray]]]):
+    """One square panel per test set, one curve per run (with its area under the curve)."""
+    count = max(1, len(panels))
+    fig, axes = figure(1, count, figsize=(3.4 * count + 0.3, 3.6), squeeze=False, sharey=True)
+    for ax, (test_set, curves) in zip(axes[0], panels.items()):
+        for number, (name, fpr, tpr) in enumerate(curves):
+            area = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+            ax.plot(fpr, tpr, color=f"C{number % 10}", linewidth=1.2, label=f"{name} ({area:.3f})", gid=f"roc:{test_set}:{name}")
+        ax.plot([0, 1], [0, 1], color="gray", linestyle=":", linewidth=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false positive rate", ylabel="true positive rate", title=test_set, aspect="equal")
+        ax.legend(loc="lower right", frameon=False, fontsize=6, title="run (area)")
+    fig.tight_layout()
+    return fig
