@@ -11,6 +11,7 @@ shape is an error.
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ import torch
 from torch import nn
 
 from lssat_framework.errors import ComponentError
+
+from .hub import cache_alone_when_unreachable
 
 #: how a run's ``model.safetensors`` names the timm model's tensors (``backbone.safetensors`` has timm's names)
 RUN_FILE_PREFIX = "backbone.model."
@@ -36,16 +39,19 @@ def create_model(model_name: str, options: dict[str, Any], weights: Path | None,
         overlay = dict(state_dict=read_weights_file(weights, model_name))
     else:
         source, overlay = f"pretrained weights '{name}'", None
+    hub, offline = cache_alone_when_unreachable() if weights is None else contextlib.nullcontext(), None
     try:
-        with _checked_loads(model_name, source):
+        with hub as offline, _checked_loads(model_name, source):
             model = _create(model_name, name, dict(options, pretrained=True, pretrained_cfg_overlay=overlay))
     except OSError as exc:
         if weights is None:
-            raise ComponentError(_fetch_failure(model_name, name, cfg, exc)) from None
+            raise ComponentError(_fetch_failure(model_name, name, cfg, exc, offline)) from None
         raise ComponentError(f"backbone '{model_name}': cannot load {source}: {exc}") from None
     except (RuntimeError, KeyError, ValueError) as exc:
         raise ComponentError(f"backbone '{model_name}': cannot load {source}: {exc}") from None
     model.pretrained_cfg.pop("state_dict", None)  # timm keeps its cfg on the model: not a second copy of the weights
+    if offline:
+        print(f"lssat: the Hugging Face hub cannot be reached ({offline}): the pretrained weights '{name}' were read from its cache", file=sys.stderr)
     return model
 
 
@@ -150,7 +156,8 @@ def _create(model_name: str, name: str, options: dict[str, Any]) -> nn.Module:
         raise ComponentError(f"backbone '{model_name}' rejected its params: {exc}") from None
 
 
-def _fetch_failure(model_name: str, name: str, cfg, exc: OSError) -> str:
+def _fetch_failure(model_name: str, name: str, cfg, exc: OSError, offline: str | None) -> str:
+    """The error of pretrained weights that could not be had; ``offline``: why the hub was not asked, where it was found unreachable."""
     from huggingface_hub import constants
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -159,10 +166,10 @@ def _fetch_failure(model_name: str, name: str, cfg, exc: OSError) -> str:
         return f"backbone '{model_name}': cannot fetch the pretrained weights '{name}' from {where}: {exc}; put the file on disk and set weights: to it"
     if not isinstance(exc, LocalEntryNotFoundError):
         return f"backbone '{model_name}': cannot fetch the pretrained weights '{name}' ({cfg.hf_hub_id}): {exc}"
-    why = "HF_HUB_OFFLINE=1" if constants.HF_HUB_OFFLINE else "no connection to the Hugging Face hub"
     return (
         f"backbone '{model_name}': the pretrained weights '{name}' are not in the Hugging Face cache {constants.HF_HUB_CACHE} "
-        f"and cannot be downloaded ({why}). Fetch them once where there is network: `hf download {cfg.hf_hub_id}` "
-        "(it fills the cache HF_HUB_CACHE or HF_HOME points to; copy that cache here from another machine), "
-        "or set weights: to a local file"
+        f"and cannot be downloaded ({offline or ('HF_HUB_OFFLINE=1' if constants.HF_HUB_OFFLINE else 'no connection to the Hugging Face hub')}). "
+        "Run once where the hub can be reached "
+        f"(the weights are then cached), or fill a cache on such a machine with `hf download {cfg.hf_hub_id}`, copy it here "
+        "(to the folder above, or point HF_HUB_CACHE to it) and run with HF_HUB_OFFLINE=1; or set weights: to a local file"
     )
