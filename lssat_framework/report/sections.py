@@ -25,13 +25,13 @@ def curves(series: dict[str, RunFiles], headline: str | None, title: str = "") -
 
 def _task(run: RunFiles):
     """The run's task, bound to its dataset's labels, to score its outputs; None where it cannot be built."""
-    import lssat_framework
+    from ..plugins.manager import get_plugin_manager
     from ..train.rundir import read_dataset_info
 
     resolved = read_json_or_none(inside(run.folder, "resolved.json")) or {}
     component = (resolved.get("components") or {}).get("task") or {}
     try:
-        task = lssat_framework.create("task", component["name"], **(component.get("params") or {}))
+        task = get_plugin_manager().get("task", component["name"]).build(**(component.get("params") or {}))
         task.bind(read_dataset_info(run.folder))
         return task
     except Exception:  # a plugin gone or a damaged file: no curve for this run, the rest of the page stands
