@@ -111,6 +111,9 @@ def environment(runs: list[RunFiles]) -> str:
     when = [{"what": "first run started", "value": started[0]}] if started else []
     when += [{"what": "last run's state written", "value": ended[-1]}] if ended else []
     parts = [table(["what", "value"], when, sortable=False)] if when else []
+    unrecorded = records.pop(json.dumps({"plugins": {}}), [])
+    if unrecorded:
+        parts.append(paragraph(f"No record of their environment (they never started): {', '.join(unrecorded)}.", "muted"))
     for text, names in records.items():
         env = json.loads(text)
         rows = _environment_rows(env)

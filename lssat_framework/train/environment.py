@@ -55,12 +55,14 @@ def devices(accelerator) -> dict[str, Any]:
 
 def environment(accelerator) -> dict[str, Any]:
     """The record of ``environment.json``."""
+    import torch
+
     return {
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "host": platform.node(),
-        "packages": {name: _version(name) for name in PACKAGES},
+        "packages": {name: _version(name) for name in PACKAGES} | {"torch": torch.__version__},  # with its build (+cu130)
         "devices": devices(accelerator),
         "git": framework_commit(),
     }
