@@ -34,10 +34,14 @@ def project_modules() -> dict[str, Path]:
 
 def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The project modules ``name`` imports, anywhere in the file (inside functions too: an import
-    deferred to call time is still a dependency)."""
+    deferred to call time is still a dependency), except those only for type annotations."""
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    tree = ast.parse(path.read_text())
+    # an import under `if TYPE_CHECKING:` only names a type for an annotation: it never runs
+    type_only = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+                 for inner in ast.walk(node)}
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in (node for node in ast.walk(tree) if id(node) not in type_only):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
