@@ -26,6 +26,7 @@ from .rows import BadRow, Rows, key_path, read_json
 from .video import evenly
 from .videoframes import ListedVideo, VideoFrameSource, frame_folders
 
+
 def frame_folder(base: Path, video: str) -> Path | None:
     for kind in ("images", "frames"):
         folder = base / kind / video
