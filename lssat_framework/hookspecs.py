@@ -75,7 +75,21 @@ def register_face_detectors(register):
     ``factory(**params)`` returns a callable that takes one RGB frame (``H×W×3`` uint8 numpy
     array) and returns the faces found as ``(top, left, height, width)`` boxes in its pixels. It
     is built once in each worker process, so it need not be picklable; the factory must be (a
-    module-level class or function).
+    module-level class or function). Detectors are components of the kind ``face_detector``: a
+    name two plugins register is an ambiguity error, reached by its qualified name.
+    """
+
+
+@hookspec
+def register_face_landmarkers(register):
+    """Register facial landmarkers for aligned frame preparation (``lssat prepare --align
+    --landmarker NAME``), components of the kind ``face_landmarker``.
+
+    ``factory(**params)`` returns a callable that takes one RGB frame (``H×W×3`` uint8 numpy
+    array) and one face box ``(top, left, height, width)`` and returns the face's five key points
+    as a ``5×2`` float array of ``(x, y)`` in the frame's pixels, in the order of the ArcFace
+    template: the eye on the image's left, the other eye, the nose tip, the mouth corner on the
+    image's left, the other corner. Built once per worker process, as detectors are.
     """
 
 

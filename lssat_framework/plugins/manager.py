@@ -26,6 +26,9 @@ KINDS: dict[str, str] = {
     "ssl": "register_ssl_objectives",
     "task": "register_tasks",
     "dataset": "register_datasets",
+    # the face-finding steps of frame preparation (``lssat prepare --detector/--landmarker``)
+    "face_detector": "register_face_detectors",
+    "face_landmarker": "register_face_landmarkers",
 }
 
 
