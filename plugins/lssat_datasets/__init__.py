@@ -1,6 +1,6 @@
 """Builtin datasets: the embedded synthetic-faces and lfw-sbi, the users' local CelebA, AffectNet,
 FaceForensics++, DFD, Celeb-DF v2, DFDC and DeepfakeBench's dataset JSON in their official
-layouts, and generic folders and CSVs; the face detectors of ``lssat prepare``.
+layouts, and generic folders and CSVs; the face detectors and landmarkers of ``lssat prepare``.
 
 The readers are imported when first used, not with the package: components are registered by
 reference (``"lssat_datasets.celeba:CelebA"``) with their params models from :mod:`.params`, so
@@ -38,10 +38,16 @@ def register_commands(subparsers):
 
 @hookimpl
 def register_face_detectors(register):
-    from .params import DlibHogParams, LbpCascadeParams
+    from .params import DlibCnnParams, DlibHogParams, LbpCascadeParams
 
     register("lbp-cascade", "lssat_datasets.faces:LbpCascade", LbpCascadeParams, "scikit-image's LBP frontal-face cascade; needs nothing more (default)")
-    register("dlib-hog", "lssat_datasets.faces:DlibHog", DlibHogParams, "dlib's HOG frontal-face detector, as DeepfakeBench; pip install 'lssat-framework[dlib]'")
+    register("dlib-hog", "lssat_datasets.faces:DlibHog", DlibHogParams, "dlib's HOG frontal-face detector, DeepfakeBench's; pip install 'lssat-framework[faces]'")
+    register("dlib-cnn", "lssat_datasets.faces:DlibCnn", DlibCnnParams, "dlib's CNN face detector (mmod), turned faces too; pip install 'lssat-framework[faces]'")
+
+
+@hookimpl
+def register_face_landmarkers(register):
+    register("dlib-68", "lssat_datasets.landmarks:Dlib68", None, "dlib's 68 iBUG points, DeepfakeBench's five of them; pip install 'lssat-framework[faces]'")
 
 
 @hookimpl

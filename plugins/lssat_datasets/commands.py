@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import get_args
 
-from .params import DEFAULT_DETECTOR, METHODS, Compression
+from .params import METHODS, PREPARE_DEFAULTS, PROFILES, Compression, Layout, Sampling
 
 DATASETS = {
     "ffpp": "FaceForensics++ (original_sequences/youtube, manipulated_sequences/<Method>)",
@@ -40,17 +40,30 @@ def a_rate(text: str) -> float:
     return value
 
 
+def add_face_options(parser) -> None:
+    """How frames are picked and faces found; each default None, so that a profile can set it."""
+    d = PREPARE_DEFAULTS
+    parser.add_argument("--profile", choices=sorted(PROFILES), help="a field's whole preparation: deepfakebench sets dlib-hog, --align with dlib-68, "
+                        "32 frames at np.linspace, 256 px and DeepfakeBench's folders (flags given beside it win)")
+    parser.add_argument("--frames", type=at_least_one, help=f"frames per video (default {d['frames']}; DeepfakeBench takes 32)")
+    parser.add_argument("--sampling", choices=get_args(Sampling), help="spans: the frames nearest the centres of equal time spans (default); linspace: DeepfakeBench's np.linspace, first and last frame included")
+    parser.add_argument("--size", type=at_least_one, help=f"side of the saved face crops (default {d['size']})")
+    parser.add_argument("--layout", choices=get_args(Layout), help="lssat: <comp>/images/<video>/0000.png (default); deepfakebench: <comp>/frames/<video>/<frame index>.png")
+    parser.add_argument("--workers", type=at_least_one, default=None, help="processes, each with its own detector (default: the CPU count)")
+    parser.add_argument("--detector", help=f"face detector (default {d['detector']}; dlib-hog and dlib-cnn with the faces extra)")
+    parser.add_argument("--detector-param", action="append", default=[], metavar="KEY=VALUE", help="a param of the detector, e.g. detect_height=480 (repeatable; values are YAML)")
+    parser.add_argument("--align", action="store_true", default=None, help="warp the five key points onto the ArcFace template at DeepfakeBench's scale 1.3 (needs a landmarker)")
+    parser.add_argument("--landmarker", help=f"face landmarker for --align (default {d['landmarker']}, with the faces extra)")
+    parser.add_argument("--landmarker-param", action="append", default=[], metavar="KEY=VALUE", help="a param of the landmarker (repeatable; values are YAML)")
+
+
 def add_commands(subparsers) -> None:
     prepare_parser = subparsers.add_parser("prepare", help="prepare a dataset on disk (extract face frames from its videos)")
     which = prepare_parser.add_subparsers(dest="dataset", metavar="DATASET", required=True)
     for name, description in DATASETS.items():
         parser = which.add_parser(name, help=f"extract face frames from {description}")
         parser.add_argument("root", type=Path)
-        parser.add_argument("--frames", type=at_least_one, default=8, help="frames per video (default 8; DeepfakeBench takes 32)")
-        parser.add_argument("--size", type=at_least_one, default=256, help="side of the saved face crops (default 256)")
-        parser.add_argument("--workers", type=at_least_one, default=None, help="processes, each with its own detector (default: the CPU count)")
-        parser.add_argument("--detector", default=DEFAULT_DETECTOR, help=f"face detector (default {DEFAULT_DETECTOR}; dlib-hog with the dlib extra)")
-        parser.add_argument("--detector-param", action="append", default=[], metavar="KEY=VALUE", help="a param of the detector, e.g. detect_height=480 (repeatable; values are YAML)")
+        add_face_options(parser)
         parser.add_argument("--min-face-rate", type=a_rate, default=0.0, help="drop videos with a face in fewer of their frames than this share (default 0)")
         if name in ("ffpp", "dfd"):
             parser.add_argument("--compression", default="c23", choices=get_args(Compression))

@@ -21,6 +21,19 @@ Compression = Literal["raw", "c23", "c40"]
 Manipulation = Literal["smooth", "resample", "checker"]
 MANIPULATIONS = get_args(Manipulation)
 DEFAULT_DETECTOR = "lbp-cascade"
+DEFAULT_LANDMARKER = "dlib-68"
+Sampling = Literal["spans", "linspace"]
+Layout = Literal["lssat", "deepfakebench"]
+
+#: what ``lssat prepare --profile NAME`` sets (a flag given beside it wins); DeepfakeBench's
+#: preprocessing/preprocess.py and config.yaml: dlib's frontal detector, its landmarks' five
+#: points onto the ArcFace template at scale 1.3, 256 px, 32 frames at np.linspace, and its
+#: folders (frames/<video>/<frame index>.png)
+PROFILES: dict[str, dict] = {
+    "deepfakebench": {"detector": "dlib-hog", "align": True, "landmarker": DEFAULT_LANDMARKER, "frames": 32, "size": 256, "sampling": "linspace", "layout": "deepfakebench"},
+}
+#: what ``lssat prepare`` takes without a profile
+PREPARE_DEFAULTS: dict = {"detector": DEFAULT_DETECTOR, "align": False, "landmarker": DEFAULT_LANDMARKER, "frames": 8, "size": 256, "sampling": "spans", "layout": "lssat"}
 
 
 # ------------------------------------------------------------------ datasets
@@ -193,6 +206,15 @@ class LbpCascadeParams(BaseModel):
     #: the step of a second, finer search of a frame where the first found nothing (small faces
     #: need it; twice as slow); null: none
     fine_step_ratio: float | None = Field(1.0, gt=0)
+
+
+class DlibCnnParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: rows of the copy searched; with one upsampling the smallest face is about 40 px (11 % of 360 rows)
+    detect_height: int = Field(360, ge=48)
+    #: times the copy is doubled before the search (each halves the smallest face found, and quadruples the time)
+    upsample: int = Field(1, ge=0, le=3)
 
 
 class DlibHogParams(BaseModel):

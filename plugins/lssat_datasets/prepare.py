@@ -1,13 +1,15 @@
 """``lssat prepare ffpp|dfd|celebdf|dfdc ROOT``: extract face frames from a video dataset.
 
-For every video of the dataset's official layout, N frames evenly spaced over its duration are
-decoded as a stream and turned upright (``video.py``), the face is found by the chosen detector
-(``faces.py``; boxes smoothed over the video's frames), cropped, resized and written to the
-video's frame folder (``extract.frames_folder``). ``--workers`` processes share the videos, each
-with its own detector. ``ROOT/prepare_report.json`` records, per video, the frames written and
-those whose face was found, the videos with no face, those dropped by ``--min-face-rate`` and
-those that failed; a failed video never stops the others, and the command exits with status 1
-at the end when any failed.
+For every video of the dataset's official layout, N frames (evenly over its duration, or at
+DeepfakeBench's ``np.linspace``) are decoded as a stream and turned upright (``video.py``); the
+face is found, cropped steadily over its track or aligned onto DeepfakeBench's template
+(``facepath.py``), and written to the video's frame folder (``extract.frames_folder``).
+``--workers`` processes share the videos (``workers.py``), each with its own detector. One
+``lssat prepare`` works in a ROOT at a time (a lock, taken over from a holder that died).
+``ROOT/prepare_report.json`` records every setting and, per video, the frames written and those
+whose face was found, its face tracks and crop-scale spread, the videos with no face, those
+dropped by ``--min-face-rate`` and those that failed; a failed video never stops the others, and
+the command exits with status 1 at the end when any failed.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from pathlib import Path
 from lssat_framework.errors import DataError
 from lssat_framework.files.safe import UnsafePathError
 
-from .extract import Progress, Report, Settings, drop, face_rate, frames_folder, is_done, read_marker, run_jobs
-from .faces import FaceCropper, detector_component
-from .params import DEFAULT_DETECTOR
+from .extract import Settings, drop, face_rate, frames_folder, is_done, read_marker
+from .faces import detector_component
+from .params import PREPARE_DEFAULTS, PROFILES
+from .report import Progress, Report
 from .rows import within
+from .workers import run_jobs
 
-__all__ = ["FaceCropper", "prepare", "find_videos"]
+__all__ = ["prepare", "find_videos", "missing_methods"]
 
 REPORT_FILE = "prepare_report.json"
 EXIT_SOME_FAILED = 1
@@ -38,6 +42,27 @@ def find_videos(root: Path, compression: str, methods: list[str]) -> list[Path]:
     """FaceForensics++: the real videos and those of ``methods``."""
     bases = [root / "original_sequences" / "youtube" / compression] + [root / "manipulated_sequences" / m / compression for m in methods]
     return [video for base in bases for video in _videos_in(base / "videos")]
+
+
+def missing_methods(root: Path, compression: str, methods: list[str]) -> dict[str, str]:
+    """The FaceForensics++ methods asked for whose ``videos`` folder holds no video, and where
+    their videos were looked for."""
+    folders = {m: root / "manipulated_sequences" / m / compression / "videos" for m in methods}
+    return {m: str(folder) for m, folder in folders.items() if not _videos_in(folder)}
+
+
+def say_missing(root: Path, args, missing: dict[str, str]) -> None:
+    """Name the methods without videos, and how to name those present (prepare and train)."""
+    present = [m for m in args.methods if m not in missing]
+    if not missing:
+        return
+    if not present:
+        print(f"lssat: warning: prepare ffpp: no videos of any method asked for ({', '.join(missing)}; looked in "
+              f"{', '.join(missing.values())}): only the real videos are prepared", file=sys.stderr)
+        return
+    print(f"lssat: warning: prepare ffpp: no videos of {', '.join(missing)} (looked in {', '.join(missing.values())}); "
+          f"the other methods are prepared. Name the methods present: `lssat prepare ffpp {root} --methods {' '.join(present)}`, "
+          f"and in the spec data.params.methods: [{', '.join(present)}]", file=sys.stderr)
 
 
 def dfd_videos(root: Path, compression: str) -> list[Path]:
@@ -97,28 +122,28 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def check_inside(root: Path, videos: list[Path]) -> None:
+def check_inside(root: Path, videos: list[Path], layout: str = "lssat") -> None:
     """Refuse, before anything is written, a video whose frame folder (written, and cleared of its
     ``*.png``) would not lie inside ``root``: the lists that name videos are checked as they are
     read; this guards every caller of :func:`prepare`."""
     for video in videos:
-        out = frames_folder(video)
+        out = frames_folder(video, layout)
         if within(root, os.path.abspath(out)) is None:
             raise UnsafePathError(f"prepare: refusing to write the frames of {video} to {out}, which is not inside {root}")
 
 
-def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, workers: int, detector: str = DEFAULT_DETECTOR) -> Report:
-    """Extract every video not done yet; write and return the report."""
-    report = Report(dataset, str(root), {"frames": settings.frames, "size": settings.size, "detector": detector, "min_face_rate": settings.min_face_rate})
-    check_inside(root, videos)
+def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, workers: int, missing: dict[str, str] | None = None) -> Report:
+    """Extract every video not done with these settings; return the report."""
+    report = Report(dataset, str(root), {**settings.record(), "min_face_rate": settings.min_face_rate}, missing=dict(missing or {}))
+    check_inside(root, videos, settings.layout)
     names = {video: str(video.relative_to(root)) if video.is_relative_to(root) else str(video) for video in videos}
     jobs = []
     for video in videos:
-        out = frames_folder(video)
-        if not is_done(out, settings.frames, settings.min_face_rate):
+        out = frames_folder(video, settings.layout)
+        if not is_done(out, settings):
             jobs.append((video, out))
             continue
-        record = read_marker(out) or {"written": len(list(out.glob("*.png"))), "faces": 0, "sampled": 0, "video_frames": 0}
+        record = read_marker(out)
         if not record.get("dropped") and record.get("sampled") and face_rate(record) < settings.min_face_rate:
             record = drop(out, record)
         report.add(names[video], {**record, "status": "dropped" if record.get("dropped") else "done"})
@@ -133,8 +158,8 @@ def prepare(dataset: str, root: Path, videos: list[Path], settings: Settings, wo
 
 
 # ------------------------------------------------------------------ the command (its parser: commands.py)
-def detector_params(component, pairs: list[str]) -> dict:
-    """The detector's params from ``--detector-param KEY=VALUE``, validated by its params model."""
+def component_params(component, pairs: list[str], option: str) -> dict:
+    """A detector's or landmarker's params from ``OPTION KEY=VALUE``, validated by its params model."""
     import yaml
     from pydantic import ValidationError
 
@@ -142,7 +167,7 @@ def detector_params(component, pairs: list[str]) -> dict:
     for pair in pairs:
         key, equals, value = pair.partition("=")
         if not equals or not key:
-            raise DataError(f"--detector-param: expected KEY=VALUE, got {pair!r}")
+            raise DataError(f"{option}: expected KEY=VALUE, got {pair!r}")
         given[key.strip()] = yaml.safe_load(value)
     try:
         return component.validate(given)
@@ -150,22 +175,60 @@ def detector_params(component, pairs: list[str]) -> dict:
         fields = ", ".join(component.params_model.model_fields) if component.params_model else "none"
         first = str(exc).strip().splitlines()
         detail = " ".join(first[1:3]) if isinstance(exc, ValidationError) else str(exc)
-        raise DataError(f"--detector-param for {component.name}: {detail} (its params: {fields})") from None
+        raise DataError(f"{option} for {component.name}: {detail} (its params: {fields})") from None
+
+
+def chosen(args) -> dict:
+    """The settings asked for: the defaults, the profile's over them, the flags given over both."""
+    values = {**PREPARE_DEFAULTS, **PROFILES.get(args.profile or "", {})}
+    for key in ("detector", "landmarker", "frames", "size", "sampling", "layout"):
+        if getattr(args, key, None) is not None:
+            values[key] = getattr(args, key)
+    values["align"] = values["align"] or bool(args.align)
+    return values
+
+
+def _resolved(component, params: dict):
+    factory = component.resolve()  # a lazy reference is imported here; it stays picklable for the workers
+    factory(**params)  # one that cannot be built (dlib missing) stops here, not in every worker
+    return factory
+
+
+def build_settings(args) -> Settings:
+    """The settings of ``lssat prepare``'s arguments, the detector (and landmarker) checked."""
+    from .landmarks import landmarker_component
+
+    values = chosen(args)
+    detector = detector_component(values["detector"])
+    detector_params = component_params(detector, args.detector_param, "--detector-param")
+    landmarker = dict(landmarker=None, landmarker_factory=None, landmarker_params={})
+    if values["align"]:
+        component = landmarker_component(values["landmarker"])
+        params = component_params(component, args.landmarker_param, "--landmarker-param")
+        landmarker = dict(landmarker=values["landmarker"], landmarker_factory=_resolved(component, params), landmarker_params=params)
+    return Settings(values["frames"], values["size"], _resolved(detector, detector_params), detector_params, min_face_rate=args.min_face_rate,
+                    detector=values["detector"], align=values["align"], sampling=values["sampling"], layout=values["layout"], profile=args.profile, **landmarker)
 
 
 def run_prepare(args) -> int:
+    from lssat_framework.files.lock import RunLock, RunLockedError
+
     root = Path(args.root)
     if not root.is_dir():
         raise DataError(f"prepare {args.dataset}: the folder {root} does not exist")
-    component = detector_component(args.detector)
-    params = detector_params(component, args.detector_param)
+    settings = build_settings(args)
     videos = list_videos(args.dataset, root, args)
-    factory = component.resolve()  # a lazy reference is imported here; it stays picklable for the workers
-    factory(**params)  # a detector that cannot be built (dlib missing) stops here, not in every worker
-    settings = Settings(args.frames, args.size, factory, params, min_face_rate=args.min_face_rate)
-    report = prepare(args.dataset, root, videos, settings, args.workers or default_workers(), args.detector)
-    path = root / REPORT_FILE
-    report.write(path)
+    missing = missing_methods(root, args.compression, list(args.methods)) if args.dataset == "ffpp" else {}
+    say_missing(root, args, missing)
+    try:
+        with RunLock(root):  # one prepare per ROOT: two would extract the same videos and each write the report
+            report = prepare(args.dataset, root, videos, settings, args.workers or default_workers(), missing)
+            path = root / REPORT_FILE
+            report.write(path)
+    except RunLockedError as exc:
+        holder = exc.holder
+        raise DataError(f"prepare {args.dataset}: another lssat prepare works in {root} (host {holder.get('host')}, pid {holder.get('pid')}: "
+                        f"{holder.get('command', '?')}); wait for it to end or stop it. A holder that died is taken over at once") from None
     print(report.line(path))
     for name, error in report.failed.items():
         print(f"lssat: failed: {name}: {error}", file=sys.stderr)

@@ -42,6 +42,18 @@ def pick_by_time(times: list[float], count: int) -> list[int]:
     return chosen
 
 
+def pick_linspace(length: int, count: int) -> list[int]:
+    """DeepfakeBench's choice (``np.linspace(0, N - 1, count, dtype=int)``): the first and the last
+    frame and ``count`` − 2 between, evenly by index; each frame once."""
+    return sorted({int(i) for i in np.linspace(0, length - 1, count, dtype=int)}) if length else []
+
+
+def pick(times: list[float], count: int, sampling: str = "spans") -> list[int]:
+    """The indices of the frames to keep: ``spans`` (by time, :func:`pick_by_time`) or
+    ``linspace`` (by index, :func:`pick_linspace`)."""
+    return pick_linspace(len(times), count) if sampling == "linspace" else pick_by_time(times, count)
+
+
 def upright(frame: np.ndarray, rotation: float) -> np.ndarray:
     """``frame`` (H×W×C as stored) rotated counter-clockwise by ``rotation`` degrees, the display
     matrix's convention (``VideoFrame.rotation`` in PyAV); multiples of 90° only."""
@@ -92,6 +104,8 @@ class SampledFrames:
     video_frames: int
     #: why reading stopped early (a truncated or damaged file), None when it did not
     error: str | None = None
+    #: each kept frame's index in the video (in presentation order)
+    indices: list[int] | None = None
 
 
 def _presentation_times(av, path: Path) -> tuple[list[float], str | None]:
@@ -117,16 +131,17 @@ def _presentation_times(av, path: Path) -> tuple[list[float], str | None]:
         return [float(index) for index, _ in enumerate(container.decode(video=0))], error
 
 
-def sample_frames(path: Path, count: int) -> SampledFrames:
-    """Up to ``count`` upright RGB frames evenly spaced in time, decoded as a stream: only the
+def sample_frames(path: Path, count: int, sampling: str = "spans") -> SampledFrames:
+    """Up to ``count`` upright RGB frames picked by ``sampling`` (:func:`pick`), decoded as a stream: only the
     frames kept are converted and held, so memory does not grow with the video's length. A video
     that stops early keeps the frames decoded before the damage; one that cannot be opened or
     yields no frame is a :class:`DataError`."""
     av = _import_av()
     frames: list[np.ndarray] = []
+    indices: list[int] = []
     try:
         times, error = _presentation_times(av, path)
-        wanted = set(pick_by_time(times, count))
+        wanted = set(pick(times, count, sampling))
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             last = max(wanted, default=-1)
@@ -134,6 +149,7 @@ def sample_frames(path: Path, count: int) -> SampledFrames:
                 for index, frame in enumerate(container.decode(stream)):  # decoded frames come in presentation order
                     if index in wanted:
                         frames.append(upright(frame.to_ndarray(format="rgb24"), _rotation(frame, stream)))
+                        indices.append(index)
                     if index >= last:
                         break
             except av.error.FFmpegError as exc:
@@ -144,7 +160,7 @@ def sample_frames(path: Path, count: int) -> SampledFrames:
         raise DataError(f"cannot decode video {path}: {exc}") from None
     if not frames:
         raise DataError(f"video {path} has no frames")
-    return SampledFrames(frames, len(times), error)
+    return SampledFrames(frames, len(times), error, indices)
 
 
 def read_frames(path: Path, count: int) -> tuple[list[np.ndarray], int]:
