@@ -44,6 +44,7 @@ mkdir -p "$RUN" "$LOG" /etc/slurm /var/spool/slurmctld /var/spool/slurmd
 # slurmd -C reports this node as slurmd sees it (cores, sockets, memory)
 node=$(slurmd -C | head -n 1)
 case "$node" in NodeName=*) ;; *) fail "slurmd -C did not describe this node: $node" ;; esac
+# KillWait: a job that ignores scancel's TERM (submitit's jobs do) is killed 2 s later, not 30
 cat > /etc/slurm/slurm.conf.new <<EOF
 # written by lssat's scripts/slurm-up.sh: a one-node cluster on $host, every address on loopback
 ClusterName=$CLUSTER
@@ -70,7 +71,7 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 JobCompType=jobcomp/none
 MailProg=/bin/true
-KillWait=10
+KillWait=2
 MinJobAge=300
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
@@ -149,7 +150,7 @@ if ! running "$RUN/slurmctld.pid"; then
     wait_for 60 slurmctld scontrol ping
     started+=(slurmctld)
 elif [ -n "$changed" ]; then
-    scontrol reconfigure
+    scontrol reconfigure && say "the running slurmctld and slurmd re-read slurm.conf"
 fi
 if ! running "$RUN/slurmd.pid"; then
     slurmd
