@@ -10,7 +10,7 @@ from skimage import color, data, feature
 
 import lssat_framework as lssat
 from lssat_descriptors import HOG, LBP, LDP, LTP
-from lssat_descriptors.descriptors import lbp_code_count
+from lssat_descriptors.lbp import lbp_code_count
 from lssat_descriptors.directional import KIRSCH
 
 

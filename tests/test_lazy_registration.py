@@ -113,8 +113,8 @@ BROKEN = textwrap.dedent(
     @hookimpl
     def register_descriptors(register):
         register("no-module", "lssat_plugin_missing.code:Thing", description="module missing")
-        register("no-attribute", "lssat_descriptors.descriptors:NoSuchDescriptor", description="attribute missing")
-        register("fine", "lssat_descriptors.descriptors:Gray", description="resolves")
+        register("no-attribute", "lssat_descriptors.identity:NoSuchDescriptor", description="attribute missing")
+        register("fine", "lssat_descriptors.identity:Gray", description="resolves")
         register("misfit", lazy("lssat_descriptors.directional:LDP"), Params, "a params field LDP does not take")
     """
 )
@@ -231,7 +231,7 @@ def test_a_malformed_reference_fails_the_plugin_at_registration(plugin_path):
 
         @hookimpl
         def register_descriptors(register):
-            register("bad", "lssat_descriptors.descriptors.Gray", description="a dot where the colon goes")
+            register("bad", "lssat_descriptors.identity.Gray", description="a dot where the colon goes")
         """
     )
     make_plugin_distribution(plugin_path, "lssat-plugin-malformed", "lssat_plugin_malformed", source, entry_name="malformed")
