@@ -225,7 +225,7 @@ def failed(failures: dict[str, str], launched: int) -> LssatError:
 
 
 #: seconds between two looks at the jobs of ``--wait`` (each look asks sacct once)
-WAIT_POLL_S = 5.0
+WAIT_POLL_S = 2.0
 
 
 def wait_for_jobs(out_dir: Path, names: list[str], follow: str, poll_s: float = WAIT_POLL_S) -> dict[str, str]:
