@@ -10,8 +10,9 @@ where the YAML file is known, its line:
    of ``evaluate:`` (:mod:`.validation`).
 
 The room holds the schema, reading YAML safely (:mod:`.yaml_loading`), ``--set`` overrides
-(:mod:`.overrides`), the two stages, what changed between two specs (:mod:`.changes`) and the
-generated reference (:mod:`.reference`). It may import the plugin registry (``..plugins``),
+(:mod:`.overrides`), the two stages, what changed between two specs (:mod:`.changes`), the
+generated reference (:mod:`.reference`) and the example specs that ship in the package, found by
+name (:mod:`.shipped`). It may import the plugin registry (``..plugins``),
 ``..files`` and ``..errors``; never the model, training, sweeps or the CLI. What only building
 the parts can tell (image size against the patch grid, channels, ...) is checked in
 :mod:`lssat_framework.model.compat`.
