@@ -285,3 +285,36 @@ def test_prepare_ffpp_names_the_methods_without_videos_and_how_to_name_those_pre
     assert "no videos of Face2Face, FaceSwap, NeuralTextures, FaceShifter" in err
     assert f"lssat prepare ffpp {tmp_path} --methods Deepfakes" in err and "data.params.methods: [Deepfakes]" in err
     assert sorted(read_report(tmp_path)["missing"]) == ["Face2Face", "FaceShifter", "FaceSwap", "NeuralTextures"]
+
+
+def test_training_takes_the_prepared_frame_count_and_size_unless_the_spec_says_otherwise(tmp_path, capsys):
+    """Issue 24: the readers took 8 frames of 128 px whatever was prepared (DeepfakeBench: 32 of 256)."""
+    write_video(real_video(tmp_path, "000"), TWELVE_LEVELS)
+    write_video(real_video(tmp_path, "001"), TWELVE_LEVELS)
+    for fake in ("000_001", "001_000"):
+        write_video(tmp_path / "manipulated_sequences" / "FaceSwap" / "c23" / "videos" / f"{fake}.mp4", TWELVE_LEVELS)
+    (tmp_path / "train.json").write_text(json.dumps([["000", "001"]]))
+    for split in ("val", "test"):
+        (tmp_path / f"{split}.json").write_text("[]")
+    assert cli.main(["prepare", "ffpp", str(tmp_path), "--frames", "5", "--size", "40", "--workers", "1", "--methods", "FaceSwap"]) == 0
+    source = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"])
+    assert source.info.image_size == (40, 40) and len(source.split("train")) == 4 * 5
+    source = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"], frames_per_video=2, image_size=16)
+    assert source.info.image_size == (16, 16) and len(source.split("train")) == 4 * 2
+    (tmp_path / "prepare_report.json").write_text('{"settings": {"frames": "many", "size": true}}')  # not whole numbers: not used
+    source = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"])
+    assert source.info.image_size == (128, 128) and len(source.split("train")) == 4 * 5  # all 5 frames: fewer than 8
+
+
+def test_a_method_without_its_folder_names_the_methods_present():
+    """Issue 24: training on a tree without some default methods named a folder, not the fix."""
+    import tempfile
+    from pathlib import Path
+
+    from lssat_framework.errors import DataError
+
+    root = Path(tempfile.mkdtemp())
+    (root / "original_sequences" / "youtube" / "c23").mkdir(parents=True)
+    (root / "manipulated_sequences" / "Deepfakes" / "c23").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"no folder .*Face2Face/c23 for the method Face2Face; set data.params.methods to those present, \[Deepfakes\]"):
+        lssat.create("dataset", "ffpp", root=str(root))

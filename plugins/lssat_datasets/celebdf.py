@@ -17,7 +17,7 @@ from lssat_framework.errors import DataError
 from .files import require_dir
 from .params import CelebDFParams
 from .rows import BadRow, Rows, inside
-from .videoframes import ListedVideo, VideoFrameSource, frame_folders
+from .videoframes import ListedVideo, VideoFrameSource, frame_folders, prepared_defaults
 
 FOLDERS = ("Celeb-real", "YouTube-real", "Celeb-synthesis")
 TEST_LIST = "List_of_testing_videos.txt"
@@ -49,8 +49,9 @@ class CelebDF(VideoFrameSource):
     title = "Celeb-DF v2"
 
     def __init__(self, **params):
-        self.params = p = CelebDFParams(**params)
+        p = CelebDFParams(**params)
         root = require_dir(Path(p.root), "Celeb-DF v2")
+        self.params = p = prepared_defaults(p, root)
         self.prepare_command = f"lssat prepare celebdf {root}"
         rows = Rows(self.title, p.on_bad_row)
         listed = testing_videos(root, rows)

@@ -18,7 +18,7 @@ from lssat_framework.errors import DataError
 from .files import listing, require_dir
 from .params import DFDCParams
 from .rows import BadRow, Rows, inside, key_path, one_of, read_json
-from .videoframes import ListedVideo, VideoFrameSource
+from .videoframes import ListedVideo, VideoFrameSource, prepared_defaults
 
 LABELS = {"REAL": 0, "FAKE": 1}
 
@@ -76,8 +76,9 @@ class DFDC(VideoFrameSource):
     title = "DFDC"
 
     def __init__(self, **params):
-        self.params = p = DFDCParams(**params)
+        p = DFDCParams(**params)
         root = require_dir(Path(p.root), "DFDC")
+        self.params = p = prepared_defaults(p, root)
         self.prepare_command = f"lssat prepare dfdc {root}"
         parts, test = train_parts(root), test_folder(root)
         if not parts and test is None:

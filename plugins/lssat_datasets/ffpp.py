@@ -24,7 +24,7 @@ from .files import FileSource, Sample, images_in, require_dir, warn
 from .params import DFDParams, FFppParams, Method
 from .rows import BadRow, Rows, key_path, read_json
 from .video import evenly
-from .videoframes import ListedVideo, VideoFrameSource, frame_folders
+from .videoframes import ListedVideo, VideoFrameSource, frame_folders, prepared_defaults
 
 
 def frame_folder(base: Path, video: str) -> Path | None:
@@ -35,6 +35,16 @@ def frame_folder(base: Path, video: str) -> Path | None:
     return None
 
 
+def _method_dir(root: Path, method: str, p: FFppParams) -> Path:
+    """A method's folder; a missing one is an error naming the methods present and the fix."""
+    folder = root / "manipulated_sequences" / method / p.compression
+    if folder.is_dir():
+        return folder
+    present = [m for m in p.methods if (root / "manipulated_sequences" / m / p.compression).is_dir()]
+    fix = f"set data.params.methods to those present, [{', '.join(present)}]" if present else f"no method of {list(p.methods)} has a folder there"
+    raise DataError(f"FaceForensics++: no folder {folder} for the method {method}; {fix}")
+
+
 class FaceForensics(FileSource):
     """FaceForensics++ real/fake frames; each frame knows its video (video-level metrics). A
     listed video without frames is an error, or with ``on_corrupt: skip`` left out and counted."""
@@ -43,10 +53,11 @@ class FaceForensics(FileSource):
     title = "FaceForensics++"
 
     def __init__(self, **params):
-        self.params = p = FFppParams(**params)
+        p = FFppParams(**params)
         root = require_dir(Path(p.root), "FaceForensics++")
+        self.params = p = prepared_defaults(p, root)
         real_base = require_dir(root / "original_sequences" / "youtube" / p.compression, "FaceForensics++")
-        fake_bases = {m: require_dir(root / "manipulated_sequences" / m / p.compression, "FaceForensics++") for m in p.methods}
+        fake_bases = {m: _method_dir(root, m, p) for m in p.methods}
         self.by_split, self.empty_reasons, self.left_out = {}, {}, {}
         video_ids: dict[str, int] = {}
         missing: list[str] = []
@@ -135,8 +146,9 @@ class DeepFakeDetection(VideoFrameSource):
     title = "DeepFakeDetection"
 
     def __init__(self, **params):
-        self.params = p = DFDParams(**params)
+        p = DFDParams(**params)
         root = require_dir(Path(p.root), "DeepFakeDetection")
+        self.params = p = prepared_defaults(p, root)
         self.prepare_command = f"lssat prepare dfd {root} --compression {p.compression}"
         real = require_dir(root / "original_sequences" / "actors" / p.compression, "DeepFakeDetection")
         fake = require_dir(root / "manipulated_sequences" / "DeepFakeDetection" / p.compression, "DeepFakeDetection")

@@ -100,9 +100,11 @@ class FFppParams(BaseModel):
         default_factory=lambda: ["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"], min_length=1
     )
     compression: Compression = "c23"
-    #: frames taken per video, evenly spaced over the extracted ones
-    frames_per_video: int = Field(8, ge=1)
-    image_size: int = Field(128, ge=8)
+    #: frames taken per video, evenly spaced over the extracted ones; null: as many as were
+    #: prepared (ROOT/prepare_report.json), else 8
+    frames_per_video: int | None = Field(None, ge=1)
+    #: null: the side the frames were prepared at (ROOT/prepare_report.json), else 128
+    image_size: int | None = Field(None, ge=8)
     on_corrupt: OnCorrupt = "error"
     #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
     #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)
@@ -113,9 +115,11 @@ class VideoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     root: Path
-    #: frames taken per video, evenly spaced over the extracted ones
-    frames_per_video: int = Field(8, ge=1)
-    image_size: int = Field(128, ge=8)
+    #: frames taken per video, evenly spaced over the extracted ones; null: as many as were
+    #: prepared (ROOT/prepare_report.json), else 8
+    frames_per_video: int | None = Field(None, ge=1)
+    #: null: the side the frames were prepared at (ROOT/prepare_report.json), else 128
+    image_size: int | None = Field(None, ge=8)
     on_corrupt: OnCorrupt = "error"
     #: a bad row of the dataset's lists (a missing or unreadable field, a split or label not known, a
     #: path outside the root): error names it; skip leaves it out and counts it (skipped_rows)

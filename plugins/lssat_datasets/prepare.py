@@ -53,9 +53,9 @@ def missing_methods(root: Path, compression: str, methods: list[str]) -> dict[st
 
 def say_missing(root: Path, args, missing: dict[str, str]) -> None:
     """Name the methods without videos, and how to name those present (prepare and train)."""
-    present = [m for m in args.methods if m not in missing]
     if not missing:
         return
+    present = [m for m in args.methods if m not in missing]
     if not present:
         print(f"lssat: warning: prepare ffpp: no videos of any method asked for ({', '.join(missing)}; looked in "
               f"{', '.join(missing.values())}): only the real videos are prepared", file=sys.stderr)

@@ -18,8 +18,35 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .extract import frames_folder
 from .files import FileSource, ImageFiles, Sample, images_in, warn
-from .rows import Rows
+from .rows import Rows, read_json
 from .video import evenly
+
+#: what the readers take where neither the spec nor a preparation report says
+FRAMES_PER_VIDEO, IMAGE_SIZE = 8, 128
+
+
+def prepared_defaults(params, root: Path):
+    """``params`` with ``frames_per_video`` and ``image_size`` the spec left null set as the
+    frames in ``root`` were prepared (``prepare_report.json``'s frames and size), else 8 and 128. A
+    report that cannot be read, or whose values are not whole numbers, is not used."""
+    settings: dict = {}
+    try:
+        report = read_json(root / "prepare_report.json")
+        settings = report.get("settings", {}) if isinstance(report, dict) else {}
+    except (OSError, DataError):
+        pass
+    settings = settings if isinstance(settings, dict) else {}
+
+    def prepared(key: str, default: int, least: int) -> int:
+        value = settings.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= least else default
+
+    update = {}
+    if params.frames_per_video is None:
+        update["frames_per_video"] = prepared("frames", FRAMES_PER_VIDEO, 1)
+    if params.image_size is None:
+        update["image_size"] = prepared("size", IMAGE_SIZE, 8)
+    return params.model_copy(update=update)
 
 
 @dataclass(frozen=True)
