@@ -106,6 +106,8 @@ class SampledFrames:
     error: str | None = None
     #: each kept frame's index in the video (in presentation order)
     indices: list[int] | None = None
+    #: each kept frame's time in seconds from the first frame's (its index where the video has no timestamps)
+    times: list[float] | None = None
 
 
 def _presentation_times(av, path: Path) -> tuple[list[float], str | None]:
@@ -160,7 +162,7 @@ def sample_frames(path: Path, count: int, sampling: str = "spans") -> SampledFra
         raise DataError(f"cannot decode video {path}: {exc}") from None
     if not frames:
         raise DataError(f"video {path} has no frames")
-    return SampledFrames(frames, len(times), error, indices)
+    return SampledFrames(frames, len(times), error, indices, [times[i] - times[0] for i in indices])
 
 
 def read_frames(path: Path, count: int) -> tuple[list[np.ndarray], int]:
