@@ -19,21 +19,24 @@ def curve_keys(records: list[dict[str, Any]], headline: str | None) -> list[str]
     return [k for k in keys if any(isinstance(r.get(k), (int, float)) for r in records)]
 
 
-def training_curves(series: dict[str, list[dict[str, Any]]], headline: str | None, title: str = ""):
+def training_curves(series: dict[str, list[dict[str, Any]]], headline: str | None, title: str = "", compact: bool = False):
     """One panel per curve (:func:`curve_keys`), one line per run of ``series`` (name -> its
-    records), epochs on a shared axis; the legend names each run."""
+    records), epochs on a shared axis; the legend names each run. ``compact``: the headline and
+    the total loss only, as a thumbnail of one run."""
     records = [r for rs in series.values() for r in rs]
     keys = curve_keys(records, headline) or ["train_loss"]
+    keys = keys[:2] if compact else keys
+    dots = len({r["epoch"] for r in records}) <= 12  # a mark on every epoch where they stay apart
     columns = min(3, len(keys))
     rows = -(-len(keys) // columns)
-    fig, axes = figure(rows, columns, figsize=(3.0 * columns + (1.8 if len(series) > 1 else 0.3), 2.3 * rows + 0.4), squeeze=False, sharex=True)
+    fig, axes = figure(rows, columns, figsize=(3.0 * columns + (1.8 if len(series) > 1 else 0.3), 2.3 * rows + 0.4) if not compact else (5.0, 2.0), squeeze=False, sharex=True)
     for index, key in enumerate(keys):
         ax = axes[index // columns][index % columns]
         for number, (name, runs) in enumerate(series.items()):
             points = [(r["epoch"], r[key]) for r in runs if isinstance(r.get(key), (int, float))]
             if points:
                 style = ["-", "--", ":", "-."][number // 10 % 4]
-                ax.plot(*zip(*points), style, marker="o", markersize=3, color=f"C{number % 10}", label=name, gid=f"curve:{key}:{name}")
+                ax.plot(*zip(*points), style, marker="o" if dots else None, markersize=3, color=f"C{number % 10}", label=name, gid=f"curve:{key}:{name}")
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.set_ylabel(key.removeprefix("val_").removeprefix("train_"))

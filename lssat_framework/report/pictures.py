@@ -14,7 +14,7 @@ THUMBNAIL_WIDTH = 640
 MAX_BYTES = 60_000
 
 
-def embedded(path: Path, width: int = THUMBNAIL_WIDTH) -> str | None:
+def embedded(path: Path, width: int = THUMBNAIL_WIDTH, quality: int = 70) -> str | None:
     """``path`` as a ``data:`` URI: the file's own PNG where small enough, else a JPEG thumbnail
     ``width`` pixels wide; None where the file does not decode."""
     from ..images.decoding import DECODE_ERRORS, open_image
@@ -31,7 +31,7 @@ def embedded(path: Path, width: int = THUMBNAIL_WIDTH) -> str | None:
     if picture.width > width:
         picture = picture.resize((width, max(1, round(picture.height * width / picture.width))), resample=_lanczos())
     buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=80, optimize=True)
+    picture.save(buffer, format="JPEG", quality=quality, optimize=True)
     return data_uri(buffer.getvalue(), "image/jpeg")
 
 

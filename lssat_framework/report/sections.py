@@ -9,18 +9,21 @@ from typing import Any
 
 from . import numbers
 from .curves import roc_curves, training_curves
-from .drawing import svg_uri
+from .drawing import data_uri, png_bytes, svg_uri
 from .folder import RunFiles, inside, read_json_or_none, read_outputs
 from .page import details, esc, image, paragraph, pre, table
-from .pictures import embedded
+from .pictures import THUMBNAIL_WIDTH, embedded
 
 
-def curves(series: dict[str, RunFiles], headline: str | None, title: str = "") -> str:
+def curves(series: dict[str, RunFiles], headline: str | None, title: str = "", compact: bool = False) -> str:
+    """``compact``: a small PNG of the headline and the total loss (a sweep's 45 variants each have one)."""
     found = {name: run.records for name, run in series.items() if run.records}
     if not found:
         return paragraph("No epoch finished yet (no metrics.jsonl records).", "muted")
-    figure = training_curves(found, headline, title)
-    return image(svg_uri(figure), f"training curves {title}".strip(), "Per epoch: the headline metric on validation and every training loss term.")
+    figure = training_curves(found, headline, title, compact)
+    # many lines weigh more as SVG than as pixels: a PNG for a thumbnail or more than 8 runs
+    uri = data_uri(png_bytes(figure, dpi=60 if compact else 100), "image/png") if compact or len(found) > 8 else svg_uri(figure)
+    return image(uri, f"training curves {title}".strip(), "Per epoch: the headline metric on validation and " + ("the total loss." if compact else "every training loss term."))
 
 
 def _task(run: RunFiles):
@@ -77,11 +80,11 @@ def timings(run: RunFiles) -> str:
     return table(["what", "value"], rows, sortable=False) if rows else paragraph("No timings: the run has not finished.", "muted")
 
 
-def grid(run: RunFiles, which: int = -1) -> str:
+def grid(run: RunFiles, which: int = -1, width: int = THUMBNAIL_WIDTH, quality: int = 70) -> str:
     if not run.grids:
         return paragraph("No reconstruction grid (the objective reconstructs nothing, or train.recon_grid is off).", "muted")
     path = run.grids[which]
-    uri = embedded(path)
+    uri = embedded(path, width, quality)
     if uri is None:
         return paragraph(f"{path.name}: not a picture that decodes; left out.", "error")
     return image(uri, f"reconstruction grid {path.stem}", f"{path.stem.replace('_', ' ')}: rows input, masked input, each target and its reconstruction; "
@@ -135,11 +138,15 @@ def _environment_rows(env: dict[str, Any]) -> list[dict[str, Any]]:
     return [row for row in rows if row["value"] not in (None, "", {})]
 
 
+#: a sweep's variants' grids are thumbnails this wide, so that the 45 of the study fit a page under 2 MB
+SWEEP_THUMBNAIL = 360
+
+
 def run_block(run: RunFiles, headline: str | None, error: str | None = None) -> str:
     """One run, collapsed: its error, spec, last reconstruction grid, timings and own curves."""
     state = (run.job or {}).get("state") or ("done" if run.summary else "not finished")
     parts = [paragraph(f"error: {error}", "error")] if error else []
-    parts += [*(paragraph(p, "error") for p in run.problems), "<h3>Spec</h3>", spec(run), "<h3>Reconstruction grid, last epoch</h3>", grid(run),
-              "<h3>Timings</h3>", timings(run), "<h3>Training curves</h3>", curves({run.name: run}, headline)]
+    parts += [*(paragraph(p, "error") for p in run.problems), "<h3>Spec</h3>", spec(run), "<h3>Reconstruction grid, last epoch</h3>", grid(run, width=SWEEP_THUMBNAIL, quality=60),
+              "<h3>Timings</h3>", timings(run), "<h3>Training curves</h3>", curves({run.name: run}, headline, compact=True)]
     label = f"{esc(run.name)} <span class=\"muted\">({esc(state)})</span>"
     return details(label, "\n".join(parts), anchor=f"variant-{run.name}")
