@@ -103,3 +103,23 @@ def test_a_run_records_its_threads(cores, tiny_spec, tmp_path):
     assert [record["threads"] for record in records] == [1]
     assert summary["threads"] == [1]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["threads"] == [1]
+
+
+def test_a_run_stored_before_threads_existed_resumes_and_a_changed_count_does_not(tmp_path):
+    import copy
+
+    import yaml
+
+    from lssat_framework.spec.changes import RESOLVED_FILE, resolved_view, spec_differences
+    from lssat_framework.spec.validation import validate_spec
+    from lssat_framework.testing import TINY_SPEC
+
+    view = resolved_view(validate_spec(copy.deepcopy(TINY_SPEC)))
+    older = copy.deepcopy(view)
+    del older["spec"]["train"]["threads"]  # as a run of an earlier version stored it
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(TINY_SPEC))
+    (tmp_path / RESOLVED_FILE).write_text(json.dumps(older))
+    assert spec_differences(tmp_path, copy.deepcopy(TINY_SPEC), view) == []
+    changed = copy.deepcopy(TINY_SPEC)
+    changed["train"]["threads"] = 1
+    assert spec_differences(tmp_path, changed, resolved_view(validate_spec(copy.deepcopy(changed)))) == ["train.threads"]

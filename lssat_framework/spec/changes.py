@@ -27,6 +27,12 @@ def _neutral(key: str) -> bool:
     return any(key == k or key.startswith(k + ".") for k in RESULT_NEUTRAL_KEYS)
 
 
+def _differs(old: dict[str, Any], new: dict[str, Any], key: str) -> bool:
+    """Whether ``key`` differs, null and absent being the same: a key added since with a null
+    default (``train.threads``) leaves a run stored without it as it was."""
+    return old.get(key) != new.get(key)
+
+
 def stored_spec(run_dir: Path) -> dict[str, Any] | None:
     """The spec stored in ``run_dir`` (None: none yet); an unreadable one reads as empty."""
     from .yaml_loading import parse_yaml
@@ -77,13 +83,13 @@ def spec_differences(run_dir: Path, raw: dict[str, Any], view: dict[str, Any] | 
     if stored is None:
         return []
     old, new = flatten(stored), flatten(raw)
-    keys = sorted(k for k in set(old) | set(new) if not _neutral(k) and old.get(k, "<unset>") != new.get(k, "<unset>"))
+    keys = sorted(k for k in set(old) | set(new) if not _neutral(k) and _differs(old, new, k))
     if launched_processes(stored) != launched_processes(raw):  # the effective batch and the scaled lr
         keys += [k for k in ("launcher.nodes", "launcher.gpus_per_node", "launcher.tasks_per_node") if old.get(k) != new.get(k)]
     stored_resolved = stored_view(run_dir) if view is not None else None
     if stored_resolved is not None and not keys:
         old, new = flatten(stored_resolved), flatten(view)
-        keys = sorted(f"resolved: {k}" for k in set(old) | set(new) if not _neutral(k.removeprefix("spec.")) and old.get(k, "<unset>") != new.get(k, "<unset>"))
+        keys = sorted(f"resolved: {k}" for k in set(old) | set(new) if not _neutral(k.removeprefix("spec.")) and _differs(old, new, k))
     return keys
 
 
