@@ -94,6 +94,18 @@ def register_face_landmarkers(register):
 
 
 @hookspec
+def register_face_readers(register):
+    """Register face readers for ``lssat predict``, components of the kind ``face_reader``.
+
+    ``factory(**params)`` returns a :class:`~lssat_framework.interfaces.FaceReader`: given a video
+    or photo file and the preparation settings a dataset recorded, it yields the sampled frames'
+    face crops as ``lssat prepare`` writes them, with each frame's index, time and face box;
+    several faces give one track each. ``lssat predict --reader NAME`` picks one; with a single
+    one installed, it is used.
+    """
+
+
+@hookspec
 def register_commands(subparsers):
     """Add sub-commands to the ``lssat`` CLI.
 

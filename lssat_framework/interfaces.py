@@ -148,6 +148,9 @@ class DatasetInfo:
     videos: bool = False
     #: rows of the dataset's lists left out as bad (``on_bad_row: skip``), each "FILE:LINE: reason"
     skipped_rows: list[str] = field(default_factory=list)
+    #: the settings its frames were prepared with (``lssat prepare``'s record), where the dataset
+    #: knows them: ``lssat predict`` finds faces in new files the same way
+    preparation: dict[str, Any] | None = None
 
 
 class DatasetSource:
@@ -208,6 +211,53 @@ class Task:
 
     def prediction_row(self, score: torch.Tensor) -> dict[str, Any]:
         """One image's values for :meth:`prediction_columns`, from its row of :meth:`scores`."""
+        raise NotImplementedError
+
+
+@dataclass
+class FaceCrop:
+    """One face of one sampled frame of a file, cropped as ``lssat prepare`` writes it."""
+
+    #: ``size×size×3`` RGB bytes (numpy), the crop prepare would write for this frame
+    image: Any
+    #: the frame's index in the video (0 for a photo)
+    frame: int
+    #: the frame's time in seconds from the video's first frame (None for a photo)
+    time: float | None
+    #: the face the detector found in this frame, ``(top, left, height, width)`` in its pixels;
+    #: None where it found none (the crop then follows the face's track, as prepare's does)
+    box: tuple[float, float, float, float] | None
+    #: the face's track: 0 the largest face (the only one unless ``all_faces``)
+    track: int = 0
+
+
+@dataclass
+class FaceFile:
+    """What a :class:`FaceReader` read of one file."""
+
+    kind: str  # "video" | "image"
+    #: the crops of the sampled frames, track by track, frame by frame
+    crops: Any
+    #: the file's frame count (1 for a photo)
+    frames_in_file: int
+    #: why a video stopped early (truncated, damaged), None when it did not
+    warning: str | None = None
+
+
+class FaceReader:
+    """Finds the faces of a video or photo file exactly as a dataset's frames were prepared
+    (``lssat predict``; the kind ``face_reader``). A file that cannot be read is a
+    :class:`~lssat_framework.errors.DataError`."""
+
+    def settings(self, recorded: dict[str, Any] | None, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The preparation settings to read with: ``recorded`` (a dataset's record, None: not
+        known) with ``overrides`` (setting -> value; None: not given) over it, checked."""
+        raise NotImplementedError
+
+    def read(self, path, settings: dict[str, Any], all_faces: bool = False) -> FaceFile:
+        """The file's sampled frames' face crops (:class:`FaceCrop`, yielded lazily: memory does
+        not grow with the video's length); with ``all_faces`` one track per face, else the
+        largest face's."""
         raise NotImplementedError
 
 

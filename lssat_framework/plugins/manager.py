@@ -29,6 +29,8 @@ KINDS: dict[str, str] = {
     # the face-finding steps of frame preparation (``lssat prepare --detector/--landmarker``)
     "face_detector": "register_face_detectors",
     "face_landmarker": "register_face_landmarkers",
+    # how ``lssat predict`` finds faces in new files as a dataset's frames were prepared
+    "face_reader": "register_face_readers",
 }
 
 

@@ -114,7 +114,8 @@ def spec_reference(manager: PluginManager | None = None) -> str:
         "## Builtin components and their params",
     ]
     sections = {"dataset": "data", "task": "task", "backbone": "backbone", "descriptor": "descriptors.<modality>", "ssl": "ssl",
-                "face_detector": "lssat prepare --detector", "face_landmarker": "lssat prepare --landmarker"}
+                "face_detector": "lssat prepare --detector", "face_landmarker": "lssat prepare --landmarker",
+                "face_reader": "lssat predict --reader"}
     for kind in KINDS:
         components = [c for c in manager.components(kind) if c.distribution == BUILTIN_DISTRIBUTION]
         out += ["", f"### {kind} (`{sections[kind]}`)"]

@@ -93,7 +93,7 @@ def truncate_metrics(path: Path, epochs_done: int) -> None:
 
 def dataset_info_json(info: DatasetInfo) -> dict[str, Any]:
     labels = {k: dataclasses.asdict(v) for k, v in info.labels.items()}
-    return {"image_size": list(info.image_size), "groups": info.groups, "videos": info.videos, "labels": labels}
+    return {"image_size": list(info.image_size), "groups": info.groups, "videos": info.videos, "labels": labels, "preparation": info.preparation}
 
 
 def read_dataset_info(run_dir: Path) -> DatasetInfo | None:
@@ -103,7 +103,8 @@ def read_dataset_info(run_dir: Path) -> DatasetInfo | None:
     data = read_json(path)
     try:
         labels = {k: LabelInfo(**v) for k, v in data["labels"].items()}
-        return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}), videos=data.get("videos", False))
+        return DatasetInfo(labels=labels, image_size=tuple(data["image_size"]), groups=data.get("groups", {}), videos=data.get("videos", False),
+                           preparation=data.get("preparation"))
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise DamagedStateError(f"{path}: not a dataset description ({type(error).__name__}: {error}); the run directory is damaged") from None
 

@@ -51,6 +51,11 @@ def register_face_landmarkers(register):
 
 
 @hookimpl
+def register_face_readers(register):
+    register("prepared-faces", "lssat_datasets.reader:PreparedFaces", None, "videos and photos read as lssat prepare reads videos: its sampling and face path")
+
+
+@hookimpl
 def register_datasets(register):
     from . import params as p
 

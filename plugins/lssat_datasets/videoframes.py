@@ -18,6 +18,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .extract import frames_folder
 from .files import FileSource, ImageFiles, Sample, images_in, warn
+from .reader import preparation_record
 from .rows import Rows, read_json
 from .video import evenly
 
@@ -122,7 +123,8 @@ class VideoFrameSource(FileSource):
             labels["method"] = LabelInfo("multiclass", ["real", *methods])
             groups["method"] = ["real", *methods]
         skipped = rows.skipped if rows is not None else []
-        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True, skipped_rows=skipped)
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True, skipped_rows=skipped,
+                                preparation=preparation_record(Path(p.root)))  # lssat predict finds faces as they were
         if rows is not None:
             rows.warn_skipped()
 
