@@ -130,6 +130,15 @@ def video_members(extras: dict[str, Any]) -> list[torch.Tensor] | None:
     return list(torch.split(order, counts.tolist()))
 
 
+def video_scores(scores: torch.Tensor, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each video's id and score (``scores``: one row per frame): the mean of its frames' scores,
+    the score the tasks' video metrics rank (e.g. the deepfake task's ``video_auc``) and
+    ``lssat predict`` answers for a video; in float64, as those metrics average."""
+    members = video_members({"video": video})
+    ids = torch.stack([video[m[0]] for m in members])
+    return ids, torch.stack([scores[m].double().mean(0) for m in members])
+
+
 def _resample(members: list[torch.Tensor] | None, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Sample indices of one bootstrap draw, and their video ids (each drawn video a new id)."""
     if members is None:
