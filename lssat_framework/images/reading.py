@@ -44,10 +44,17 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
         left, top, width, height = box if box is not None else checked_box(centred_square(full_width, full_height))
         scale = pixels.shape[2] / full_width  # below 1 when a JPEG was decoded at reduced size
         crop = crop_or_pad(pixels, *(int(v * scale) for v in (left, top, left + width, top + height)))
-        resized = torch.nn.functional.interpolate(crop[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        resized = resize_square(crop, size)
     except DECODE_ERRORS as exc:
         raise DataError(f"cannot read image {path}: {exc}") from None
-    return resized[0].contiguous()
+    return resized
+
+
+def resize_square(pixels: torch.Tensor, size: int) -> torch.Tensor:
+    """A ``3×H×W`` image resized to ``3×size×size`` as every reader resizes (torch's antialiased
+    bilinear); ``lssat predict`` resizes its face crops by this too, so they meet the model as
+    the same crops read from files do."""
+    return torch.nn.functional.interpolate(pixels[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0].contiguous()
 
 
 def checked_box(box):
