@@ -1,6 +1,8 @@
 """Frame preparation at real scale: frames/s and peak memory of ``lssat prepare`` with 1 and 2
-workers on generated 1080p videos, beside the previous approach (every frame decoded into a list,
-then N picked; one process).
+workers on generated 1080p videos, on the default path (the LBP cascade, steady square crops) and
+on ``--profile deepfakebench``'s (dlib's HOG detector and 68 landmarks, aligned crops; needs the
+faces extra), beside the previous approach (every frame decoded into a list, then N picked; one
+process).
 
 The videos: 1920×1080 H.264 at 25 fps, ``--length`` frames each, a scikit-image photograph's face
 (about 110 px wide, 10 % of the frame's height) moving across a textured background. Each
@@ -8,7 +10,7 @@ configuration runs in its own process, so that its peak resident memory (``ru_ma
 own: for the workers, the largest worker's peak (``VmHWM``, sampled while they run; Linux) beside
 the main process's.
 
-    python benchmarks/prepare.py [--videos 4] [--length 400] [--frames 32]
+    python benchmarks/prepare.py [--videos 4] [--length 400] [--frames 32] [--no-previous]
     python benchmarks/prepare.py --detectors      # each face detector on photographs in 1080p frames
 """
 
@@ -105,9 +107,8 @@ def face_in_frame(photo: np.ndarray, face: tuple[int, int, int, int], fraction: 
 def detector_table() -> None:
     """Each registered detector on scikit-image's photographs: faces found at 8-60 % of a 1080p
     frame's height, detections on photos without a face, and the time per frame."""
-    from skimage import data
-
     from lssat_datasets.faces import face_detectors
+    from skimage import data
 
     portrait, face = data.astronaut(), (80, 170, 100, 110)  # the face's box in the photograph
     no_face = [data.coffee(), data.chelsea(), data.rocket(), data.hubble_deep_field()]
@@ -165,11 +166,28 @@ def watch_children(peaks: dict[int, float], stop: threading.Event) -> None:
         stop.wait(0.2)
 
 
+def settings_for(config: str, frames: int, size: int):
+    """The extraction settings of one configuration: ``1``/``2`` the default path, ``aligned-N``
+    the deepfakebench profile's (built through the registry, as ``lssat prepare`` builds them)."""
+    from lssat_datasets.extract import Settings
+    from lssat_datasets.faces import LbpCascade, face_component
+    from lssat_datasets.params import PROFILES
+
+    if not config.startswith("aligned"):
+        return Settings(frames, size, LbpCascade)
+    profile = PROFILES["deepfakebench"]
+    detector = face_component("face_detector", profile["detector"], "--detector")
+    landmarker = face_component("face_landmarker", profile["landmarker"], "--landmarker")
+    return Settings(frames, size, detector.resolve(), detector.validate({}), detector=profile["detector"], align=True,
+                    landmarker=profile["landmarker"], landmarker_factory=landmarker.resolve(), sampling=profile["sampling"],
+                    layout=profile["layout"], profile="deepfakebench")
+
+
 def run_one(config: str, root: Path, frames: int, size: int) -> dict:
     """One configuration, in this process: its time, frames written and peak memory."""
-    from lssat_datasets.extract import Settings  # both approaches run with what `lssat prepare` loads
-    from lssat_datasets.faces import LbpCascade
-    from lssat_datasets.prepare import prepare
+    from lssat_datasets.prepare import (
+        prepare,  # both approaches run with what `lssat prepare` loads
+    )
 
     videos = sorted(root.rglob("videos/*.mp4"))
     peaks: dict[int, float] = {}
@@ -177,17 +195,19 @@ def run_one(config: str, root: Path, frames: int, size: int) -> dict:
     watcher = threading.Thread(target=watch_children, args=(peaks, stop), daemon=True)
     watcher.start()
     start = time.perf_counter()
+    spread = "-"
     if config == "previous":
         written, faces = previous_approach(videos, frames, size)
     else:
-        report = prepare("ffpp", root, videos, Settings(frames, size, LbpCascade), workers=int(config))
+        report = prepare("ffpp", root, videos, settings_for(config, frames, size), workers=int(config.split("-")[-1]))
         written, faces = report.summary()["frames_written"], report.summary()["frames_with_face"]
+        spread = f"{report.summary()['largest_crop_scale_spread']:.2f}"
     seconds = time.perf_counter() - start
     stop.set()
     watcher.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = max(peaks.values(), default=0.0)
-    return {"config": config, "seconds": seconds, "written": written, "faces": faces, "main_mb": own, "worker_mb": workers}
+    return {"config": config, "seconds": seconds, "written": written, "faces": faces, "spread": spread, "main_mb": own, "worker_mb": workers}
 
 
 def main() -> None:
@@ -197,6 +217,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=32, help="frames kept per video (DeepfakeBench: 32)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--detectors", action="store_true", help="compare the face detectors instead")
+    parser.add_argument("--no-previous", action="store_true", help="leave out the previous approach (slow: it decodes every frame)")
     parser.add_argument("--run", help=argparse.SUPPRESS)  # one configuration, in a child process
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,16 +236,23 @@ def main() -> None:
             shutil.copy(first, first.with_name(f"{index:03d}.mp4"))
         print(f"{args.videos} videos of {args.length} frames at {WIDTH}×{HEIGHT} ({first.stat().st_size / 1e6:.1f} MB each), "
               f"made in {time.perf_counter() - start:.0f} s; {args.frames} frames kept per video\n")
-        print(f"{'approach':<34} {'video frames/s':>14} {'kept frames/s':>13} {'faces':>9} {'peak main MB':>12} {'peak worker MB':>14}")
-        for config, title in (("previous", "previous (decode all, one process)"), ("1", "streamed, 1 worker"), ("2", "streamed, 2 workers")):
-            for images in root.rglob("images"):
-                shutil.rmtree(images)
+        print(f"{'approach':<38} {'video frames/s':>14} {'kept frames/s':>13} {'faces':>9} {'spread':>6} {'peak main MB':>12} {'peak worker MB':>14}")
+        configs = [("previous", "previous (decode all, one process)")] * (not args.no_previous) + [
+            ("1", "default path, 1 worker"), ("2", "default path, 2 workers"),
+            ("aligned-1", "deepfakebench profile, 1 worker"), ("aligned-2", "deepfakebench profile, 2 workers")]
+        for config, title in configs:
+            for folder in [*root.rglob("images"), *root.rglob("frames"), *root.rglob("previous")]:
+                shutil.rmtree(folder, ignore_errors=True)
             command = [sys.executable, __file__, "--run", config, "--root", str(root), "--frames", str(args.frames), "--size", str(args.size)]
-            result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"{title:<38} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+                continue
+            result = json.loads(done.stdout.strip().splitlines()[-1])
             decoded = args.videos * args.length / result["seconds"]
             faces = f"{result['faces']}/{result['written']}"
-            worker = "-" if config in ("previous", "1") else f"{result['worker_mb']:.0f}"
-            print(f"{title:<34} {decoded:>14.1f} {result['written'] / result['seconds']:>13.2f} {faces:>9} {result['main_mb']:>12.0f} {worker:>14}")
+            worker = "-" if config in ("previous", "1", "aligned-1") else f"{result['worker_mb']:.0f}"
+            print(f"{title:<38} {decoded:>14.1f} {result['written'] / result['seconds']:>13.2f} {faces:>9} {result['spread']:>6} {result['main_mb']:>12.0f} {worker:>14}")
 
 
 if __name__ == "__main__":

@@ -4,14 +4,13 @@ now); one prepare per ROOT; the report; workers and the videos that fail."""
 
 import json
 
-import numpy as np
 import pytest
 from PIL import Image
 
 import lssat_framework as lssat
 from lssat_framework import cli
 
-from face_videos import TWELVE_LEVELS, face_frame, face_video, read_report, real_video, write_frames, write_video  # noqa: F401 - face_video: other tests import it from here
+from face_videos import TWELVE_LEVELS, face_frame, face_video, read_report, real_video, write_frames, write_video
 
 av = pytest.importorskip("av")
 
@@ -233,88 +232,3 @@ def test_a_video_that_kills_its_worker_fails_alone(tmp_path, capsys):
     assert report.videos["original_sequences/youtube/c23/videos/000.mp4"]["written"] == 2
     assert list(report.failed) == ["original_sequences/youtube/c23/videos/001.mp4"]
     assert "worker process died on this video" in report.failed["original_sequences/youtube/c23/videos/001.mp4"]
-
-
-# ----------------------------------------------------------- trust after any stop (issue 24)
-def test_a_killed_preparation_rerun_with_other_settings_redoes_the_video(tmp_path, capsys):
-    """Issue 24: a frame folder without its marker counted as finished when it held --frames
-    PNGs, so a run killed after writing 4 frames of 48 px, rerun at 2 frames of 16 px, said done."""
-    face_video(real_video(tmp_path), count=6)
-    images = tmp_path / "original_sequences" / "youtube" / "c23" / "images" / "000"
-    arguments = ["prepare", "ffpp", str(tmp_path), "--workers", "1", "--methods", "Deepfakes"]
-    assert cli.main([*arguments, "--frames", "4", "--size", "48"]) == 0
-    (images / ".done.json").unlink()  # as a kill between the frames and the marker leaves it
-    capsys.readouterr()
-    assert cli.main([*arguments, "--frames", "2", "--size", "16"]) == 0
-    assert "1 videos extracted, 0 already done" in capsys.readouterr().out
-    assert [Image.open(p).size for p in sorted(images.glob("*.png"))] == [(16, 16)] * 2
-    marker = json.loads((images / ".done.json").read_text())
-    assert marker["settings"]["frames"] == 2 and marker["settings"]["size"] == 16
-    assert cli.main([*arguments, "--frames", "2", "--size", "16", "--detector-param", "step_ratio=1.1"]) == 0  # a detector's param too
-    assert "1 videos extracted, 0 already done" in capsys.readouterr().out
-    assert cli.main([*arguments, "--frames", "2", "--size", "16", "--detector-param", "step_ratio=1.1"]) == 0
-    assert "0 videos extracted, 1 already done" in capsys.readouterr().out
-
-
-def test_two_prepares_on_one_root_the_second_exits_naming_the_first(tmp_path, capsys):
-    """Issue 24: two `lssat prepare` on one ROOT both ran, and the last report replaced the other's."""
-    import os
-
-    from lssat_framework.files.lock import RunLock
-
-    write_video(real_video(tmp_path), [90, 120], size=(96, 64))
-    arguments = ["prepare", "ffpp", str(tmp_path), "--frames", "2", "--size", "16", "--workers", "1", "--methods", "Deepfakes"]
-    with RunLock(tmp_path):  # as another prepare holds it
-        assert cli.main(arguments) == 2
-    err = capsys.readouterr().err
-    assert f"another lssat prepare works in {tmp_path} (host" in err and f"pid {os.getpid()}" in err
-    assert not (tmp_path / "original_sequences" / "youtube" / "c23" / "images").exists()
-    (tmp_path / "writer.json").write_text(json.dumps({"host": __import__("socket").gethostname(), "pid": 2**22 + 12345, "heartbeat": 0}))
-    assert cli.main(arguments) == 0  # a holder that died: taken over
-    assert "taking over the lock" in capsys.readouterr().err
-    assert not (tmp_path / "writer.json").exists() and read_report(tmp_path)["videos"]
-
-
-def test_prepare_ffpp_names_the_methods_without_videos_and_how_to_name_those_present(tmp_path, capsys):
-    """Issue 24: a tree without some default methods was prepared silently; training then failed
-    naming a folder but not the fix."""
-    write_video(real_video(tmp_path), [90, 120], size=(96, 64))
-    write_video(tmp_path / "manipulated_sequences" / "Deepfakes" / "c23" / "videos" / "000_001.mp4", [90, 120], size=(96, 64))
-    assert cli.main(["prepare", "ffpp", str(tmp_path), "--frames", "1", "--size", "16", "--workers", "1"]) == 0
-    err = capsys.readouterr().err
-    assert "no videos of Face2Face, FaceSwap, NeuralTextures, FaceShifter" in err
-    assert f"lssat prepare ffpp {tmp_path} --methods Deepfakes" in err and "data.params.methods: [Deepfakes]" in err
-    assert sorted(read_report(tmp_path)["missing"]) == ["Face2Face", "FaceShifter", "FaceSwap", "NeuralTextures"]
-
-
-def test_training_takes_the_prepared_frame_count_and_size_unless_the_spec_says_otherwise(tmp_path, capsys):
-    """Issue 24: the readers took 8 frames of 128 px whatever was prepared (DeepfakeBench: 32 of 256)."""
-    write_video(real_video(tmp_path, "000"), TWELVE_LEVELS)
-    write_video(real_video(tmp_path, "001"), TWELVE_LEVELS)
-    for fake in ("000_001", "001_000"):
-        write_video(tmp_path / "manipulated_sequences" / "FaceSwap" / "c23" / "videos" / f"{fake}.mp4", TWELVE_LEVELS)
-    (tmp_path / "train.json").write_text(json.dumps([["000", "001"]]))
-    for split in ("val", "test"):
-        (tmp_path / f"{split}.json").write_text("[]")
-    assert cli.main(["prepare", "ffpp", str(tmp_path), "--frames", "5", "--size", "40", "--workers", "1", "--methods", "FaceSwap"]) == 0
-    source = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"])
-    assert source.info.image_size == (40, 40) and len(source.split("train")) == 4 * 5
-    source = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"], frames_per_video=2, image_size=16)
-    assert source.info.image_size == (16, 16) and len(source.split("train")) == 4 * 2
-    (tmp_path / "prepare_report.json").write_text('{"settings": {"frames": "many", "size": true}}')  # not whole numbers: not used
-    source = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"])
-    assert source.info.image_size == (128, 128) and len(source.split("train")) == 4 * 5  # all 5 frames: fewer than 8
-
-
-def test_a_method_without_its_folder_names_the_methods_present():
-    """Issue 24: training on a tree without some default methods named a folder, not the fix."""
-    import tempfile
-    from pathlib import Path
-
-    from lssat_framework.errors import DataError
-
-    root = Path(tempfile.mkdtemp())
-    (root / "original_sequences" / "youtube" / "c23").mkdir(parents=True)
-    (root / "manipulated_sequences" / "Deepfakes" / "c23").mkdir(parents=True)
-    with pytest.raises(DataError, match=r"no folder .*Face2Face/c23 for the method Face2Face; set data.params.methods to those present, \[Deepfakes\]"):
-        lssat.create("dataset", "ffpp", root=str(root))
