@@ -249,6 +249,9 @@ class FaceReader:
     (``lssat predict``; the kind ``face_reader``). A file that cannot be read is a
     :class:`~lssat_framework.errors.DataError`."""
 
+    #: the file endings it reads, lower case (``.mp4``, ``.jpg``): a folder's other files are left out
+    suffixes: frozenset[str] = frozenset()
+
     def settings(self, recorded: dict[str, Any] | None, overrides: dict[str, Any]) -> dict[str, Any]:
         """The preparation settings to read with: ``recorded`` (a dataset's record, None: not
         known) with ``overrides`` (setting -> value; None: not given) over it, checked."""

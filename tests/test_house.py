@@ -121,6 +121,7 @@ def test_files_and_functions_keep_their_size(path):
 LAYERS = [
     ("façade", ["lssat_framework", "lssat_framework.__main__", "lssat_framework.testing"]),
     ("cli", ["lssat_framework.cli"]),
+    ("predict", ["lssat_framework.predict"]),
     ("sweep", ["lssat_framework.sweep"]),
     ("report", ["lssat_framework.report"]),
     ("train", ["lssat_framework.train"]),

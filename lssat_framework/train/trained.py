@@ -1,5 +1,5 @@
-"""Commands on a trained run: ``lssat eval`` (metrics of its weights on a split) and
-``lssat predict`` (scores of image files). Both read the run directory only; neither writes to it.
+"""Commands on a trained run: ``lssat eval`` (metrics of its weights on a split), and the weights
+and spec ``lssat predict`` (the room ``predict/``) loads. Both read the run directory only; neither writes to it.
 
 The weights: a run directory means its best checkpoint (by ``train.best_metric``) when it has
 one, else its final model; a checkpoint folder or a ``.safetensors`` file means exactly that file.
@@ -7,7 +7,6 @@ one, else its final model; a checkpoint folder or a ``.safetensors`` file means 
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,14 +20,14 @@ from ..spec.resolved import ResolvedSpec
 from ..spec.validation import load_spec
 from .accelerator import make_accelerator
 from .evaluation import Evaluation, evaluate
-from .rundir import SPEC_FILE, TrainedWeights, find_weights, finite, read_dataset_info
+from .rundir import SPEC_FILE, TrainedWeights, find_weights, finite
 from .tensor_tree import load_safetensors
 
 #: the spec sections that decide the model's layers: they must match the run's own spec
 MODEL_SECTIONS = ("backbone", "descriptors", "ssl", "classify", "task")
 
 
-def _load_weights(model: torch.nn.Module, weights: TrainedWeights) -> None:
+def load_weights(model: torch.nn.Module, weights: TrainedWeights) -> None:
     state = load_safetensors(weights.file)  # never a pickle: a .pth or .bin is refused as unreadable
     try:
         model.load_state_dict(state)
@@ -40,7 +39,7 @@ def _load_weights(model: torch.nn.Module, weights: TrainedWeights) -> None:
         ) from None
 
 
-def _run_spec(weights: TrainedWeights, overrides: list[str]) -> ResolvedSpec:
+def run_spec(weights: TrainedWeights, overrides: list[str]) -> ResolvedSpec:
     if weights.run_dir is None:
         raise LssatError(f"--checkpoint: {weights.file} is not inside a run directory; give the spec it was trained with")
     return load_spec(weights.run_dir / SPEC_FILE, overrides)
@@ -51,9 +50,9 @@ def spec_for_checkpoint(resolved: ResolvedSpec | None, weights: TrainedWeights, 
     given one is a sweep (a variant's data and model are its own, not the base spec's); otherwise
     the given spec (e.g. the same model on another dataset), whose model sections must match the run's."""
     if resolved is None or resolved.spec.sweep:
-        return _run_spec(weights, list(overrides))
+        return run_spec(weights, list(overrides))
     if weights.run_dir is not None:
-        stored = _run_spec(weights, []).raw
+        stored = run_spec(weights, []).raw
         differ = [key for key in MODEL_SECTIONS if stored.get(key) != resolved.raw.get(key)]
         if differ:
             raise LssatError(
@@ -117,7 +116,7 @@ def checkpoint_evaluation(
     split = next((name for name in wanted if name in built.source.splits), None)
     if split is None:
         raise LssatError(f"--split: the dataset has splits {list(built.source.splits)}, not {' or '.join(repr(w) for w in wanted)}")
-    _load_weights(built.model, weights)
+    load_weights(built.model, weights)
     tspec = resolved.spec.train
     loader = torch.utils.data.DataLoader(built.source.split(split), batch_size=tspec.eval_batch_size or tspec.batch_size)
     if alone is not None:
@@ -135,35 +134,3 @@ def checkpoint_evaluation(
         evaluation = evaluate(accelerator, model, built.task, loader)
     evaluation.split = split
     return evaluation, built.task
-
-
-def predict(checkpoint: str | Path, images: list[str | Path], out_csv: str | Path, batch_size: int = 32) -> int:
-    """Scores of the task head for image files, one CSV row per image: ``path`` then the task's
-    :meth:`~lssat_framework.interfaces.Task.prediction_columns`. Needs only the run directory."""
-    from ..images import find_images, load_image
-
-    weights = find_weights(checkpoint)
-    resolved = _run_spec(weights, [])
-    warn_if_trained_unnormalised(weights)
-    info = read_dataset_info(weights.run_dir)  # runs before dataset.json existed build the dataset
-    built = build(resolved, info=info)
-    model, task = built.model, built.task
-    _load_weights(model, weights)
-    model.eval()
-    paths = find_images(images)
-    if not paths:
-        raise LssatError("predict: no image files given")
-    size = (info or built.source.info).image_size[0]
-    columns = ["path", *task.prediction_columns()]
-    with open(out_csv, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for start in range(0, len(paths), batch_size):
-            chunk = paths[start : start + batch_size]
-            batch = torch.stack([load_image(p, size) for p in chunk])
-            with torch.no_grad():
-                logits, _ = model(batch, ssl=False)
-                scores = task.scores(logits.float())
-            for path, score in zip(chunk, scores):
-                writer.writerow({"path": str(path), **task.prediction_row(score)})
-    return len(paths)

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from lssat_framework.errors import DataError
+from lssat_framework.images import IMAGE_SUFFIXES
 from lssat_framework.interfaces import FaceCrop, FaceFile, FaceReader
 
 from .facepath import FaceFinder, FaceSettings
@@ -81,6 +82,8 @@ def link_faces(detections: list[list[tuple]]) -> list[list[tuple | None]]:
 
 class PreparedFaces(FaceReader):
     """The builtin face reader: ``lssat prepare``'s sampling and face path."""
+
+    suffixes = frozenset(IMAGE_SUFFIXES | VIDEO_SUFFIXES)
 
     def settings(self, recorded: dict[str, Any] | None, overrides: dict[str, Any]) -> dict[str, Any]:
         """Prepare's defaults, the record over them, then the profile asked and the flags given."""
