@@ -76,7 +76,11 @@ def test_runnable_doc_blocks_run_as_written(tmp_path):
     import subprocess
 
     (tmp_path / "plugins").symlink_to(ROOT / "plugins")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    # `pip install` goes to a user site of this test's own, found before the environment's, so the
+    # environment's installation of the example plugin is never replaced (it pointed into this
+    # folder once the test ended, and changed under the tests of other processes meanwhile)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+           "PIP_USER": "1", "PYTHONUSERBASE": str(tmp_path / "user-site")}
     for name, block in runnable_blocks():
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
         assert result.returncode == 0, f"{name}:\n{block}\n{result.stderr[-2000:]}"

@@ -1,16 +1,10 @@
-"""Runs end to end: files written, kill-and-resume, two CPU processes, every hook from a plugin."""
+"""Runs end to end: files written, every hook from a plugin, predictions (a run killed and
+resumed: test_lock.py; two processes: test_two_processes.py)."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
-import yaml
 
 from lssat_framework import cli
 from lssat_framework.errors import LssatError, TrainingError
@@ -55,86 +49,6 @@ def test_resume_without_checkpoint_and_fp16_on_cpu_are_clear_errors(tmp_path, ti
     tiny_spec["train"]["precision"] = "fp16"
     with pytest.raises(LssatError, match="fp16 needs a GPU"):
         train(validate_spec(tiny_spec), tmp_path / "fp16")
-
-
-def run_cli(spec_path, out, *extra, env=None):
-    command = [sys.executable, "-m", "lssat_framework", "run", str(spec_path), "--out", str(out), *extra]
-    return subprocess.run(command, capture_output=True, text=True, env=env)
-
-
-def resumable_spec(tmp_path, tiny_spec):
-    tiny_spec["data"]["params"].update(train=48, val=13)
-    tiny_spec["train"].update(epochs=3, checkpoint_every=1, augment={"flip": True, "resized_crop": [0.7, 1.0]})
-    tiny_spec["backbone"]["params"]["drop_path_rate"] = 0.1  # randomness that the RNG state must restore
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(tiny_spec))
-    return path
-
-
-def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, tiny_spec):
-    spec_path = resumable_spec(tmp_path, tiny_spec)
-    reference = run_cli(spec_path, tmp_path / "uninterrupted")
-    assert reference.returncode == 0, reference.stderr
-
-    out = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "lssat_framework", "run", str(spec_path), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state_file = out / "checkpoints" / "last" / "trainer_state.json"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            state = json.loads(state_file.read_text())
-        except (OSError, ValueError):
-            state = None
-        if state and state["epoch"] == 1 and state["batch"] >= 1:  # in the middle of the second epoch
-            break
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert not (out / "summary.json").exists(), "the run ended before it could be killed"
-
-    resumed = run_cli(spec_path, out, "--resume")
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"taking over the lock of {out}" in resumed.stderr  # the killed writer's lock (issue 15)
-    expected = json.loads((tmp_path / "uninterrupted" / "summary.json").read_text())
-    got = json.loads((out / "summary.json").read_text())
-    assert got["final"] == expected["final"]
-    assert got["best"] == expected["best"]
-    timing = {"images_per_s", "step_time_s", "peak_mem_mb"}
-    strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for r in rows]  # noqa: E731
-    assert strip(read_jsonl(out / "metrics.jsonl")) == strip(read_jsonl(tmp_path / "uninterrupted" / "metrics.jsonl"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run_two_cpu_processes(spec, tmp_path, out, *extra):
-    """``lssat run`` under torchrun: two CPU processes (gloo), as a multi-GPU launch runs."""
-    spec_path = tmp_path / "spec.yaml"
-    spec_path.write_text(yaml.safe_dump(spec))
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "-m", "lssat_framework", "run", str(spec_path), "--out", str(out), *extra]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-
-
-def test_two_cpu_processes_evaluate_every_sample_exactly_once(tmp_path, tiny_spec):
-    tiny_spec["data"]["params"].update(train=32, val=13)  # 13 = two uneven shards of batches of 8
-    run_two_cpu_processes(tiny_spec, tmp_path, tmp_path / "ddp")
-    (record,) = read_jsonl(tmp_path / "ddp" / "metrics.jsonl")
-    assert record["val_count"] == 13
-    # each process saved its own random generators, and both read the checkpoint back
-    last = tmp_path / "ddp" / "checkpoints" / "last"
-    assert (last / "rng_0.json").is_file() and (last / "rng_1.json").is_file()
-    final = json.loads((tmp_path / "ddp" / "summary.json").read_text())["final"]
-    (tmp_path / "ddp" / "summary.json").unlink()
-    run_two_cpu_processes(tiny_spec, tmp_path, tmp_path / "ddp", "--resume")
-    assert json.loads((tmp_path / "ddp" / "summary.json").read_text())["final"] == final
-    single = train(validate_spec(tiny_spec), tmp_path / "single")
-    assert single["final"]["count"] == 13
 
 
 def test_components_of_every_kind_from_a_plugin_train_end_to_end(tmp_path, every_kind):
