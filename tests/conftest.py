@@ -3,6 +3,12 @@ import os
 # nothing may reach the network: timm/huggingface must fail fast instead of retrying
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# under pytest-xdist each worker gets its share of the cores: a run's threads (train.threads'
+# default) and those of the processes a test starts follow OMP_NUM_THREADS; every worker taking
+# all the cores made them take turns
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "").isdigit():
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _cores // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 # the timm model-name cache of this test session, never the user's (subprocesses inherit it)
 if "LSSAT_CACHE_DIR" not in os.environ:
     import atexit
