@@ -102,16 +102,17 @@ def test_a_method_without_its_folder_names_the_methods_present():
 def test_the_face_settings_a_preparation_records_build_the_same_face_finder(tmp_path):
     """Issue 24 for issue 26: another command finds faces exactly as the frames were prepared,
     from the settings recorded as data, through the registry."""
-    from lssat_datasets.facepath import FaceFinder, FaceSettings, recorded_settings
+    from lssat_datasets.facepath import FaceFinder, FaceSettings
+    from lssat_datasets.reader import preparation_record
     from lssat_framework.errors import DataError
 
     face_video(real_video(tmp_path), count=2)
     arguments = ["prepare", "ffpp", str(tmp_path), "--frames", "2", "--size", "24", "--workers", "1", "--methods", "Deepfakes"]
     assert cli.main([*arguments, "--detector-param", "detect_height=180"]) == 0
-    settings = recorded_settings(tmp_path)
+    settings = FaceSettings.from_record(preparation_record(tmp_path))
     assert settings == FaceSettings(detector_params={"detect_height": 180, "scale_factor": 1.2, "step_ratio": 1.25, "fine_step_ratio": 1.0}, size=24)
     finder = FaceFinder.from_settings(settings)
     assert finder.detector.detect_height == 180 and finder.settings.size == 24
     (tmp_path / "prepare_report.json").write_text('{"settings": {"detector": 3}}')
     with pytest.raises(DataError, match="are not those lssat prepare records"):
-        recorded_settings(tmp_path)
+        FaceSettings.from_record(preparation_record(tmp_path))

@@ -14,7 +14,6 @@ exactly as a dataset was prepared builds a :class:`FaceFinder` from that dataset
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,18 +59,6 @@ class FaceSettings:
         if not ok:
             raise DataError(f"{where}: the face settings {record!r} are not those lssat prepare records")
         return settings
-
-
-def recorded_settings(root: Path) -> FaceSettings:
-    """The face settings ``lssat prepare`` recorded for the frames under ``root``
-    (``prepare_report.json``), for a command that must find faces exactly so."""
-    from .rows import read_json
-
-    path = Path(root) / "prepare_report.json"
-    if not path.is_file():
-        raise DataError(f"{path} does not exist: the frames under {root} were not prepared by lssat prepare")
-    report = read_json(path)
-    return FaceSettings.from_record(report.get("settings") if isinstance(report, dict) else None, str(path))
 
 
 @dataclass

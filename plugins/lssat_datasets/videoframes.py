@@ -19,7 +19,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 from .extract import frames_folder
 from .files import FileSource, ImageFiles, Sample, images_in, warn
 from .reader import preparation_record
-from .rows import Rows, read_json
+from .rows import Rows
 from .video import evenly
 
 #: what the readers take where neither the spec nor a preparation report says
@@ -30,13 +30,7 @@ def prepared_defaults(params, root: Path):
     """``params`` with ``frames_per_video`` and ``image_size`` the spec left null set as the
     frames in ``root`` were prepared (``prepare_report.json``'s frames and size), else 8 and 128. A
     report that cannot be read, or whose values are not whole numbers, is not used."""
-    settings: dict = {}
-    try:
-        report = read_json(root / "prepare_report.json")
-        settings = report.get("settings", {}) if isinstance(report, dict) else {}
-    except (OSError, DataError):
-        pass
-    settings = settings if isinstance(settings, dict) else {}
+    settings = preparation_record(root) or {}
 
     def prepared(key: str, default: int, least: int) -> int:
         value = settings.get(key)
@@ -124,7 +118,7 @@ class VideoFrameSource(FileSource):
             groups["method"] = ["real", *methods]
         skipped = rows.skipped if rows is not None else []
         self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True, skipped_rows=skipped,
-                                preparation=preparation_record(Path(p.root)))  # lssat predict finds faces as they were
+                                preparation=preparation_record(Path(p.root)) if getattr(p, "root", None) else None)  # lssat predict finds faces as they were
         if rows is not None:
             rows.warn_skipped()
 
