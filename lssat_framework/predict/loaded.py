@@ -50,7 +50,7 @@ class LoadedRun:
     def scores(self, crops: list[np.ndarray]) -> torch.Tensor:
         """The task's scores of face crops (``H×W×3`` bytes), one batched call, each crop resized
         as the dataset readers resize the crops ``lssat prepare`` wrote."""
-        batch = torch.stack([resize_square(torch.from_numpy(np.ascontiguousarray(c)).permute(2, 0, 1), self.image_size) for c in crops])
+        batch = torch.stack([resize_square(torch.from_numpy(np.array(c, dtype=np.uint8)).permute(2, 0, 1), self.image_size) for c in crops])
         logits, _ = self.model(batch, ssl=False)
         return self.task.scores(logits.float())
 

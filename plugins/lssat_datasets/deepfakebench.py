@@ -22,6 +22,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 
 from .files import Sample
 from .params import DeepfakeBenchParams
+from .reader import preparation_record
 from .rows import BadRow, Rows, inside, key_path, read_json
 from .video import evenly
 from .videoframes import VideoFrameSource
@@ -75,7 +76,8 @@ class DeepfakeBenchJSON(VideoFrameSource):
         self._read(path, name, by_label, names, real, methods)
         labels = {"fake": LabelInfo("binary", ["real", "fake"]), "method": LabelInfo("multiclass", ["real", *methods])}
         groups = {"method": ["real", *methods]}
-        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True, skipped_rows=self.rows.skipped)
+        self.info = DatasetInfo(labels=labels, image_size=(p.image_size, p.image_size), groups=groups, videos=True, skipped_rows=self.rows.skipped,
+                                preparation=preparation_record(self.root))
         self.rows.warn_skipped()
 
     def _videos(self, path: Path, block: Any, keys: tuple) -> tuple[dict[str, Any], tuple]:

@@ -25,6 +25,7 @@ from .params import DFDParams, FFppParams, Method
 from .rows import BadRow, Rows, key_path, read_json
 from .video import evenly
 from .videoframes import ListedVideo, VideoFrameSource, frame_folders, prepared_defaults
+from .reader import preparation_record
 
 
 def frame_folder(base: Path, video: str) -> Path | None:
@@ -92,6 +93,7 @@ class FaceForensics(FileSource):
             groups={"method": ["real", *p.methods]},  # the deepfake task's per-method AUC
             videos=True,  # frames know their video: tasks report per-video metrics
             skipped_rows=rows.skipped,
+            preparation=preparation_record(root),  # lssat predict finds faces as they were
         )
         rows.warn_skipped()
 
