@@ -22,10 +22,10 @@ from lssat_framework.files.safe import check_name
 
 from .files import FileSource, Sample, images_in, require_dir, warn
 from .params import DFDParams, FFppParams, Method
+from .reader import preparation_record
 from .rows import BadRow, Rows, key_path, read_json
 from .video import evenly
 from .videoframes import ListedVideo, VideoFrameSource, frame_folders, prepared_defaults
-from .reader import preparation_record
 
 
 def frame_folder(base: Path, video: str) -> Path | None:
