@@ -116,3 +116,22 @@ def test_the_face_settings_a_preparation_records_build_the_same_face_finder(tmp_
     (tmp_path / "prepare_report.json").write_text('{"settings": {"detector": 3}}')
     with pytest.raises(DataError, match="are not those lssat prepare records"):
         FaceSettings.from_record(preparation_record(tmp_path))
+
+
+def test_the_readers_take_the_frames_of_the_layout_last_prepared(tmp_path, capsys):
+    """Issue 24: prepared once as lssat lays frames out (images/) and again with the deepfakebench
+    profile's layout (frames/), training reads the frames the report describes, not the older ones."""
+    for video in ("000", "001"):
+        write_video(real_video(tmp_path, video), TWELVE_LEVELS)
+    for fake in ("000_001", "001_000"):
+        write_video(tmp_path / "manipulated_sequences" / "FaceSwap" / "c23" / "videos" / f"{fake}.mp4", TWELVE_LEVELS)
+    (tmp_path / "train.json").write_text(json.dumps([["000", "001"]]))
+    for split in ("val", "test"):
+        (tmp_path / f"{split}.json").write_text("[]")
+    arguments = ["prepare", "ffpp", str(tmp_path), "--size", "16", "--workers", "1", "--methods", "FaceSwap"]
+    assert cli.main([*arguments, "--frames", "2"]) == 0
+    assert cli.main([*arguments, "--frames", "3", "--layout", "deepfakebench", "--sampling", "linspace"]) == 0
+    frames = tmp_path / "original_sequences" / "youtube" / "c23" / "frames" / "000"
+    assert sorted(p.name for p in frames.glob("*.png")) == ["000.png", "005.png", "011.png"]  # np.linspace(0, 11, 3)
+    train = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"]).split("train")
+    assert len(train) == 4 * 3 and all("/frames/" in str(train.samples[i].path) for i in range(len(train)))

@@ -18,7 +18,7 @@ from lssat_framework.errors import DataError
 from .files import listing, require_dir
 from .params import DFDCParams
 from .rows import BadRow, Rows, inside, key_path, one_of, read_json
-from .videoframes import ListedVideo, VideoFrameSource, prepared_defaults
+from .videoframes import ListedVideo, VideoFrameSource, prepared_defaults, prepared_layout
 
 LABELS = {"REAL": 0, "FAKE": 1}
 
@@ -79,6 +79,7 @@ class DFDC(VideoFrameSource):
         p = DFDCParams(**params)
         root = require_dir(Path(p.root), "DFDC")
         self.params = p = prepared_defaults(p, root)
+        self.layout = prepared_layout(root)
         self.prepare_command = f"lssat prepare dfdc {root}"
         parts, test = train_parts(root), test_folder(root)
         if not parts and test is None:

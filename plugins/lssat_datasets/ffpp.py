@@ -25,11 +25,12 @@ from .params import DFDParams, FFppParams, Method
 from .reader import preparation_record
 from .rows import BadRow, Rows, key_path, read_json
 from .video import evenly
-from .videoframes import ListedVideo, VideoFrameSource, frame_folders, prepared_defaults
+from .videoframes import ListedVideo, VideoFrameSource, frame_folders, prepared_defaults, prepared_layout
 
 
-def frame_folder(base: Path, video: str) -> Path | None:
-    for kind in ("images", "frames"):
+def frame_folder(base: Path, video: str, layout: str = "lssat") -> Path | None:
+    """The video's frame folder, first where ``layout`` writes it (see :func:`prepared_layout`)."""
+    for kind in ("frames", "images") if layout == "deepfakebench" else ("images", "frames"):
         folder = base / kind / video
         if folder.is_dir():
             return folder
@@ -57,6 +58,7 @@ class FaceForensics(FileSource):
         p = FFppParams(**params)
         root = require_dir(Path(p.root), "FaceForensics++")
         self.params = p = prepared_defaults(p, root)
+        layout = prepared_layout(root)
         real_base = require_dir(root / "original_sequences" / "youtube" / p.compression, "FaceForensics++")
         fake_bases = {m: _method_dir(root, m, p) for m in p.methods}
         self.by_split, self.empty_reasons, self.left_out = {}, {}, {}
@@ -68,9 +70,9 @@ class FaceForensics(FileSource):
             samples: list[Sample] = []
             empty: list[str] = []
             for base, video, fake, method in self._videos(pairs, real_base, fake_bases):
-                folder = frame_folder(base, video)
+                folder = frame_folder(base, video, layout)
                 if folder is None:
-                    missing.append(str(base / "images" / video))
+                    missing.append(str(base / ("frames" if layout == "deepfakebench" else "images") / video))
                     continue
                 frames = images_in(folder)
                 if not frames:  # prepare failed or was stopped on this video
@@ -151,6 +153,7 @@ class DeepFakeDetection(VideoFrameSource):
         p = DFDParams(**params)
         root = require_dir(Path(p.root), "DeepFakeDetection")
         self.params = p = prepared_defaults(p, root)
+        self.layout = prepared_layout(root)
         self.prepare_command = f"lssat prepare dfd {root} --compression {p.compression}"
         real = require_dir(root / "original_sequences" / "actors" / p.compression, "DeepFakeDetection")
         fake = require_dir(root / "manipulated_sequences" / "DeepFakeDetection" / p.compression, "DeepFakeDetection")

@@ -54,17 +54,24 @@ class ListedVideo:
     method: int = 0
 
 
-def _frame_parents(video: Path) -> list[Path]:
-    """The folders that may hold the frame folder of ``video``: where ``lssat prepare`` writes it,
-    and the same place named ``images/`` or ``frames/`` (DeepfakeBench's name)."""
-    primary = frames_folder(video).parent
+def prepared_layout(root: Path) -> str:
+    """The layout ``root``'s frames were last prepared in (its ``prepare_report.json``), whose
+    folders are read first where both ``images/`` and ``frames/`` exist."""
+    layout = (preparation_record(root) or {}).get("layout")
+    return layout if layout in ("lssat", "deepfakebench") else "lssat"
+
+
+def _frame_parents(video: Path, layout: str = "lssat") -> list[Path]:
+    """The folders that may hold the frame folder of ``video``: where ``lssat prepare`` writes it
+    in ``layout``, and the same place named ``images/`` or ``frames/`` (DeepfakeBench's name)."""
+    primary = frames_folder(video, layout).parent
     other = "frames" if primary.name == "images" else "images"
     return [primary, primary.parent / other]
 
 
-def find_frames(video: Path) -> Path | None:
+def find_frames(video: Path, layout: str = "lssat") -> Path | None:
     """The frame folder of ``video``, if it was extracted."""
-    for parent in _frame_parents(video):
+    for parent in _frame_parents(video, layout):
         if (parent / video.stem).is_dir():
             return parent / video.stem
     return None
@@ -85,6 +92,8 @@ class VideoFrameSource(FileSource):
 
     #: the command that extracts the frames, for messages (e.g. "lssat prepare celebdf ROOT")
     prepare_command: str = "lssat prepare"
+    #: the layout the frames were prepared in (:func:`prepared_layout`)
+    layout: str = "lssat"
 
     def read_videos(self, listed: dict[str, list[ListedVideo]], methods: list[str], reasons: dict[str, str], rows: Rows | None = None) -> None:
         """Fill ``by_split`` from the listed videos; ``methods`` names the fake methods (none: the
@@ -97,9 +106,9 @@ class VideoFrameSource(FileSource):
         for split, videos in listed.items():
             samples, empty, missing = [], [], []
             for entry in videos:
-                folder = find_frames(entry.video)
+                folder = find_frames(entry.video, self.layout)
                 if folder is None:
-                    missing.append(str(frames_folder(entry.video)))
+                    missing.append(str(frames_folder(entry.video, self.layout)))
                     continue
                 frames = images_in(folder)
                 if not frames:
