@@ -125,7 +125,7 @@ def gaps(tasks: list[dict[str, Any]]):
     _rows(ax, backbones, "distance to each task's best")
     ax.set_xlabel("points behind the task's best (hollow: the best or not separable from it)")
     ax.set_ylabel("backbone")
-    if tasks:
+    if any(t["cells"] for t in tasks):
         ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
     return fig
