@@ -8,7 +8,8 @@
 ``answers``    the study's three questions in words, from ``compare`` (equal ground per task),
                ``intervals`` and ``paired`` (the paired hierarchical bootstrap), ``scoring``
                (each run's saved predictions scored again), ``axes`` (what each axis varies),
-               ``reported`` (which weights and split a figure comes from) and ``plots``
+               ``reported`` (which weights and split a figure comes from) and ``plots``;
+               ``answers_data`` the comparisons as data (``answers.json``, which the report draws)
 ``preflight``  data and output checks before anything is launched
 """
 

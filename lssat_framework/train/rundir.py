@@ -1,6 +1,7 @@
 """The files of a run directory, and how the commands that read a finished run find them.
 
 ``spec.yaml``           the resolved spec;  ``plugins.json`` the plugin versions
+``environment.json``    versions, devices, the framework's commit, the start time (:mod:`.environment`)
 ``optimizer.json``      every trainable parameter's name, shape, lr scale and weight decay
 ``writer.lock``         held by the one process writing the run; ``writer.json`` names it (:mod:`lssat_framework.files.lock`)
 ``dataset.json``        what the dataset gave (image size, labels, groups): enough to predict
