@@ -86,7 +86,7 @@ class Trackers:
         except Exception as error:  # a tracker's own failure (not logged in, no server): say which and how
             raise LssatError(f"train.trackers: {self.names} could not start ({type(error).__name__}: {error}); "
                              "for W&B without an account set WANDB_MODE=offline, for MLflow check MLFLOW_TRACKING_URI") from error
-        if "wandb" in self.names:
+        if "wandb" in self.names and accelerator.is_main_process:
             _unlink_links(out_dir / "wandb")
 
     def log_step(self, terms: dict[str, float], step: int, lr: float) -> None:
@@ -124,4 +124,4 @@ def _unlink_links(folder: Path) -> None:
     a link in a run folder (a resume refuses one), and the files they point to stay."""
     for path in folder.rglob("*") if folder.is_dir() else ():
         if path.is_symlink():
-            path.unlink()
+            path.unlink(missing_ok=True)
