@@ -15,6 +15,11 @@ def shown(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def printable(value):
+    """``value``, a text holding such a name (an error message) escaped as :func:`shown` does."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if isinstance(value, str) else value
+
+
 def list_inputs(given: list[str], suffixes: set[str], out: Path | None = None) -> list[Path]:
     """The files among ``given``: a file as it is, a folder's files with one of ``suffixes``
     (recursively, hidden ones and those under ``out`` left out). A path that does not exist, or

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..files.safe import slug, write_bytes_atomic, write_text_atomic
 from .answers import Answer
-from .inputs import shown
+from .inputs import printable, shown
 
 PREDICTIONS_FILE, FRAMES_FILE = "predictions.csv", "frames.csv"
 #: the columns every row of predictions.csv has, before and after the task's
@@ -30,13 +30,13 @@ def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: printable(value) for key, value in row.items()} for row in rows)
     return text.getvalue()
 
 
 def as_json(answers: list[Answer], task_columns: list[str], about: dict[str, Any]) -> str:
     """Every answer with its frames, for machine use."""
-    inputs = [{**input_row(a, task_columns), "frames": a.frames} for a in answers]
+    inputs = [{**{k: printable(v) for k, v in input_row(a, task_columns).items()}, "frames": a.frames} for a in answers]
     return json.dumps({**about, "inputs": inputs}, indent=1, allow_nan=False, default=str)
 
 
