@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from lssat_framework import cli
+from lssat_framework.errors import LssatError
 
 
 @pytest.fixture
@@ -121,3 +122,15 @@ def test_wait_returns_the_variants_that_ended_without_a_result(tmp_path, monkeyp
     (out / "sweep.json").write_text(json.dumps({"name": "x", "axes": {}, "variants": [{"index": 0, "name": "a", "choice": {}, "raw": {}}]}))
     monkeypatch.setattr("lssat_framework.sweep.launchers.slurm_states", lambda ids: {})
     assert launch.wait_for_jobs(out, ["a"], "lssat sweep s.yaml") == {"a": "non-finite loss"}
+
+
+def test_a_job_that_cannot_validate_its_spec_where_it_runs_says_why_in_job_json(tmp_path, tiny_spec):
+    """E.g. a plugin that the submitting machine has and the node has not: --status shows the reason,
+    not only the scheduler's FAILED."""
+    from lssat_framework.sweep.worker import VariantJob
+
+    tiny_spec["backbone"] = {"name": "only-on-the-login-node"}
+    with pytest.raises(LssatError):
+        VariantJob(tiny_spec, "sweep.yaml", str(tmp_path / "v"))()
+    job = json.loads((tmp_path / "v" / "job.json").read_text())
+    assert job["state"] == "failed" and "unknown backbone 'only-on-the-login-node'" in job["error"] and "\n" not in job["error"]

@@ -61,11 +61,17 @@ def run_variant(resolved: ResolvedSpec, run_dir: Path, job_id: str | None = None
     except RunLockedError:
         raise  # another writer took it first: its job.json is the other writer's to keep
     except Exception as exc:
-        message = str(exc) if isinstance(exc, LssatError) else f"{type(exc).__name__}: {exc}"
-        mark_job(run_dir, "failed", error=message.strip().splitlines()[0][:500] if message.strip() else type(exc).__name__, traceback=traceback.format_exc()[-4000:])
+        mark_job(run_dir, "failed", error=one_line(exc), traceback=traceback.format_exc()[-4000:])
         raise
     mark_job(run_dir, "done")
     return summary
+
+
+def one_line(exc: Exception) -> str:
+    """An error as ``--status``, the leaderboard and the answers show it: its lines joined into one
+    (a spec error's header and its problems), at most 500 characters."""
+    message = str(exc) if isinstance(exc, LssatError) else f"{type(exc).__name__}: {exc}"
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())[:500] or type(exc).__name__
 
 
 def export_distributed_environment() -> None:
@@ -99,7 +105,12 @@ class VariantJob:
 
         if os.environ.get("SUBMITIT_EXECUTOR"):
             export_distributed_environment()
-        run_variant(validate_spec(self.raw, source=self.source), Path(self.run_dir))
+        try:
+            resolved = validate_spec(self.raw, source=self.source)
+        except Exception as exc:  # e.g. a plugin missing where the job runs: say so where --status reads it
+            mark_job(Path(self.run_dir), "failed", error=one_line(exc))
+            raise
+        run_variant(resolved, Path(self.run_dir))
         if self.collect_into and is_main_process():
             try:
                 from .collect import collect
