@@ -103,7 +103,9 @@ chmod 600 /etc/slurm/slurmdbd.conf   # it holds the database password
 
 # ---------------------------------------------------------------- daemons
 started=()
-running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+running() {  # running PIDFILE NAME: the pid file names a live process of that name (not a reused pid)
+    [ -s "$1" ] && [ "$(cat "/proc/$(cat "$1")/comm" 2>/dev/null)" = "$2" ]
+}
 wait_for() {  # wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds
     local seconds=$1 what=$2
     shift 2
@@ -135,7 +137,7 @@ CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
 GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';
 EOF
 
-if ! running "$RUN/slurmdbd.pid"; then
+if ! running "$RUN/slurmdbd.pid" slurmdbd; then
     slurmdbd
     wait_for 60 slurmdbd sacctmgr -n list cluster
     started+=(slurmdbd)
@@ -145,14 +147,14 @@ if ! sacctmgr -n -P list cluster format=cluster | grep -qx "$CLUSTER"; then
     say "registered cluster $CLUSTER with slurmdbd"
 fi
 
-if ! running "$RUN/slurmctld.pid"; then
+if ! running "$RUN/slurmctld.pid" slurmctld; then
     slurmctld
     wait_for 60 slurmctld scontrol ping
     started+=(slurmctld)
 elif [ -n "$changed" ]; then
     scontrol reconfigure && say "the running slurmctld and slurmd re-read slurm.conf"
 fi
-if ! running "$RUN/slurmd.pid"; then
+if ! running "$RUN/slurmd.pid" slurmd; then
     slurmd
     started+=(slurmd)
 fi
