@@ -16,7 +16,7 @@ h3{font-size:15px;margin:20px 0 6px}nav a{margin-right:14px}.muted{color:#59636e
 table{border-collapse:collapse;margin:8px 0;font-size:12.5px}th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;position:sticky;top:0}th.sortable{cursor:pointer}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fff1f0}.wide{overflow-x:auto;max-width:100%}img{max-width:100%;height:auto}
-img.grid{image-rendering:pixelated}details{margin:6px 0;border:1px solid #d0d7de;border-radius:6px;padding:4px 10px}
+img.grid{image-rendering:pixelated;min-width:min(100%,640px)}details{margin:6px 0;border:1px solid #d0d7de;border-radius:6px;padding:4px 10px}
 summary{cursor:pointer;font-weight:600}pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:12px}
 figure{margin:10px 0}figcaption{font-size:12px;color:#59636e}.answers li{margin:4px 0}
 """

@@ -27,8 +27,9 @@ def summary(run: RunFiles) -> str:
     headline = figures.get("headline")
     lines = [f"<p><strong>{esc(headline)} {esc(numbers.metric(metrics.get(headline)))}</strong> "
              f"[{esc(numbers.metric(interval.get('low')))}, {esc(numbers.metric(interval.get('high')))}] (95 % interval), "
-             f"chance {esc(numbers.metric(reported.get('chance', figures.get('chance'))))}; from the {esc(where)}.</p>"]
-    rows = [{"metric": k, "value": v} for k, v in metrics.items() if isinstance(v, (int, float))]
+             f"chance {esc(numbers.metric(reported.get('chance', figures.get('chance'))))}; from the {esc(where)}, "
+             f"{esc(numbers.count(metrics.get('count')))} samples.</p>"]
+    rows = [{"metric": k, "value": v} for k, v in metrics.items() if isinstance(v, (int, float)) and k != "count"]
     lines.append(table(["metric", "value"], rows, {"value": numbers.metric}, anchor="summary-table"))
     return "\n".join(lines) + "<h3>Timings</h3>" + sections.timings(run)
 
