@@ -17,7 +17,7 @@ from ..declared import task_headline
 from ..spec.changes import describe_differences, resolved_view, spec_differences
 from ..spec.resolved import ResolvedSpec
 from .grid import Variant, axis_kinds, expand, pick
-from .state import ENDED_WITHOUT_RESULT, JOB_FILE, MANIFEST_FILE, SUBMISSION_FILE, check_inside, forget_job, is_main_process, read_json, record_submission, write_manifest
+from .state import ENDED_WITHOUT_RESULT, JOB_FILE, MANIFEST_FILE, STATES, SUBMISSION_FILE, check_inside, forget_job, is_main_process, read_json, record_submission, write_manifest
 from .worker import VariantJob, live_writer, run_variant
 
 #: where submitit keeps its job scripts, pickles and logs, inside the sweep folder
@@ -246,11 +246,10 @@ def wait_for_jobs(out_dir: Path, names: list[str], follow: str, poll_s: float = 
                 if seen.setdefault(status.name, "pending") != status.state:
                     seen[status.name] = status.state
                     bar.write(f"[{status.index}] {status.name}: {status.state}" + (f": {status.error}" if status.error else ""))
-            count = {state: sum(s.state == state for s in states) for state in ("done", "running", "requeued", "pending", *ENDED_WITHOUT_RESULT, "stale")}
-            ended = count["done"] + count["stale"] + sum(count[state] for state in ENDED_WITHOUT_RESULT)
-            bar.n = ended
-            bar.set_postfix_str(f"{count['running'] + count['requeued']} running, {count['pending']} pending, "
-                                f"{sum(count[state] for state in ENDED_WITHOUT_RESULT)} failed", refresh=True)
+            count = {state: sum(s.state == state for s in states) for state in STATES}
+            unfinished = sum(count[state] for state in ENDED_WITHOUT_RESULT)
+            bar.n = ended = count["done"] + count["stale"] + unfinished
+            bar.set_postfix_str(f"{count['running'] + count['requeued']} running, {count['pending']} pending, {unfinished} failed", refresh=True)
             if ended == len(states):
                 break
             time.sleep(poll_s)
