@@ -103,7 +103,7 @@ class DlibHog:
 
 class DlibCnn:
     """dlib's CNN face detector (``mmod_human_face_detector.dat``; the ``faces`` extra): finds
-    turned and partly hidden faces the HOG detector misses, about ten times slower on a CPU."""
+    turned and partly hidden faces the HOG detector misses; on a CPU tens of times slower."""
 
     def __init__(self, detect_height: int = 360, upsample: int = 1):
         dlib = import_dlib("the face detector dlib-cnn")
