@@ -21,28 +21,37 @@ from conftest import ROOT, SHIPPED_DISTRIBUTIONS, make_plugin_distribution, ship
 
 HEAVY = ("torch", "timm", "torchvision", "numpy", "PIL", "skimage", "matplotlib")
 
-#: runs one CLI call in a fresh interpreter with the shipped plugins only, then prints which heavy
-#: modules it imported (a JSON list on the last line)
+#: runs CLI calls (a JSON list of argument lists) in turn in one fresh interpreter with the shipped
+#: plugins only, printing after each a line PROBE {status, heavy, out}: its status, the heavy modules
+#: imported so far (so none listed after the last call means none imported by any), its stdout
 PROBE = textwrap.dedent(
     """
-    import importlib.metadata, json, sys
+    import contextlib, importlib.metadata, io, json, sys
     from lssat_framework import cli
     from lssat_framework.plugins import ENTRY_POINT_GROUP, PluginManager, reset_plugin_manager
     shipped = [ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.dist.metadata["Name"] in {shipped}]
-    reset_plugin_manager(PluginManager(entry_points=shipped))
-    try:
-        status = cli.main(sys.argv[1:])
-    except SystemExit as exit:  # --help
-        status = exit.code
-    print(json.dumps({{"status": status, "heavy": sorted(m for m in {heavy} if m in sys.modules)}}))
+    for command in json.loads(sys.argv[1]):
+        reset_plugin_manager(PluginManager(entry_points=shipped))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                status = cli.main(command)
+            except SystemExit as exit:  # --help
+                status = exit.code
+        heavy = sorted(m for m in {heavy} if m in sys.modules)
+        print("PROBE", json.dumps({{"status": status, "heavy": heavy, "out": out.getvalue()}}), flush=True)
     """
 ).format(shipped=repr(set(SHIPPED_DISTRIBUTIONS)), heavy=repr(HEAVY))
 
 
-def probe(*args, env=None, cwd=ROOT):
-    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+def probe(*commands, env=None, cwd=ROOT):
+    """``[(status and heavy modules, stdout)]`` of each command, run in turn in one interpreter
+    (a fresh interpreter costs a second or more; the heavy modules only accumulate)."""
+    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps(commands)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1]), result.stdout
+    found = [json.loads(line.removeprefix("PROBE ")) for line in result.stdout.splitlines() if line.startswith("PROBE ")]
+    assert len(found) == len(commands), result.stdout
+    return [({"status": f["status"], "heavy": f["heavy"]}, f["out"]) for f in found]
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def cache_env(tmp_path):
 
 
 def test_commands_that_build_no_model_import_no_torch(tmp_path, cache_env):
-    probe("list", "backbone", "resnet18", env=cache_env)  # the first listing of timm's names fills the cache
+    probe(["list", "backbone", "resnet18"], env=cache_env)  # the first listing of timm's names fills the cache
     commands = [
         ["--help"],
         ["plugins"],
@@ -61,18 +70,17 @@ def test_commands_that_build_no_model_import_no_torch(tmp_path, cache_env):
         ["validate", "lssat_framework/specs/study.yaml"],
         ["sweep", "lssat_framework/specs/study.yaml", "--status", "--out", str(tmp_path / "study")],
     ]
-    for command in commands:
-        outcome, out = probe(*command, env=cache_env)
+    outcomes = probe(*commands, env=cache_env)
+    for command, (outcome, out) in zip(commands, outcomes):
         assert outcome == {"status": 0, "heavy": []}, (command, out)
-    outcome, out = probe("sweep", "lssat_framework/specs/study.yaml", "--status", "--out", str(tmp_path / "study"), env=cache_env)
-    assert "45 pending" in out
+    assert "45 pending" in outcomes[-1][1]
 
 
 def test_validate_builds_the_parts_only_when_asked(tmp_path, cache_env):
-    outcome, out = probe("validate", "lssat_framework/specs/quickstart.yaml", env=cache_env)
+    (_, out), (built, built_out) = probe(["validate", "lssat_framework/specs/quickstart.yaml"],
+                                         ["validate", "lssat_framework/specs/quickstart.yaml", "--build"], env=cache_env)
     assert "parts not built: --build" in out
-    outcome, out = probe("validate", "lssat_framework/specs/quickstart.yaml", "--build", env=cache_env)
-    assert outcome["status"] == 0 and "torch" in outcome["heavy"] and "parts not built" not in out
+    assert built["status"] == 0 and "torch" in built["heavy"] and "parts not built" not in built_out
     result = subprocess.run(
         [sys.executable, "-m", "lssat_framework", "validate", "lssat_framework/specs/quickstart.yaml", "--build", "--set", "data.params.image_size=48"],
         capture_output=True, text=True, cwd=ROOT, env=cache_env, timeout=300,
