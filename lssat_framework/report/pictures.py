@@ -12,6 +12,8 @@ from .drawing import data_uri
 #: a picture wider than this, or heavier than :data:`MAX_BYTES`, is embedded as a thumbnail this wide
 THUMBNAIL_WIDTH = 640
 MAX_BYTES = 60_000
+#: a file larger than this is no picture a run drew, and is left out unread
+MAX_FILE_BYTES = 64 * 2**20
 
 
 def embedded(path: Path, width: int = THUMBNAIL_WIDTH, quality: int = 70) -> str | None:
@@ -20,6 +22,8 @@ def embedded(path: Path, width: int = THUMBNAIL_WIDTH, quality: int = 70) -> str
     from ..images.decoding import DECODE_ERRORS, open_image
 
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:  # no grid is this large: not read into memory
+            return None
         raw = path.read_bytes()
         with open_image(io.BytesIO(raw)) as image:
             image.load()
