@@ -66,7 +66,8 @@ def test_a_failure_before_the_end_leaves_the_old_outputs(run, tmp_path, monkeypa
     assert (out / "predictions.csv").read_text() == "old\n" and sorted(p.name for p in out.iterdir()) == ["predictions.csv"]
 
 
-@pytest.mark.parametrize("arguments", [["RUN"], ["RUN", "missing.mp4"], ["RUN", "clip.mp4", "--frames", "0"], ["RUN", "clip.mp4", "--profile", "nope"]])
+@pytest.mark.parametrize("arguments", [["RUN"], ["RUN", "missing.mp4"], ["RUN", "clip.mp4", "--frames", "0"], ["RUN", "clip.mp4", "--profile", "nope"],
+                                       ["RUN", "clip.mp4", "--detector", "nope"]])
 def test_usage_errors_exit_2_with_one_line(run, tmp_path, arguments, capsys):
     (tmp_path / "clip.mp4").write_bytes(b"")
     given = [str(run) if a == "RUN" else str(tmp_path / a) if a.endswith(".mp4") else a for a in arguments]

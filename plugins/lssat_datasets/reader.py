@@ -96,7 +96,8 @@ class PreparedFaces(FaceReader):
         values.update({key: value for key, value in overrides.items() if value is not None and key != "profile"})
         if not values.get("align"):
             values.update(landmarker=None, landmarker_params={})
-        FaceSettings.from_record(values, "the preparation settings")  # one that is not prepare's is an error here
+        # settings that are not prepare's, or a detector or landmarker that cannot be built, fail here, before any file
+        self._finder(FaceSettings.from_record(values, "the preparation settings"))
         return values
 
     def kind_of(self, path: Path) -> str:
