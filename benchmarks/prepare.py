@@ -8,7 +8,8 @@ The videos: 1920×1080 H.264 at 25 fps, ``--length`` frames each, a scikit-image
 (about 110 px wide, 10 % of the frame's height) moving across a textured background. Each
 configuration runs in its own process, so that its peak resident memory (``ru_maxrss``) is its
 own: for the workers, the largest worker's peak (``VmHWM``, sampled while they run; Linux) beside
-the main process's.
+the main process's. ``in crops``: the crops written in which the LBP cascade, run on the crops
+themselves, finds a face (a crop that cuts the face or shows it small fails).
 
     python benchmarks/prepare.py [--videos 4] [--length 400] [--frames 32] [--no-previous]
     python benchmarks/prepare.py --detectors      # each face detector on photographs in 1080p frames
@@ -185,9 +186,7 @@ def settings_for(config: str, frames: int, size: int):
 
 def run_one(config: str, root: Path, frames: int, size: int) -> dict:
     """One configuration, in this process: its time, frames written and peak memory."""
-    from lssat_datasets.prepare import (
-        prepare,  # both approaches run with what `lssat prepare` loads
-    )
+    from lssat_datasets.prepare import prepare  # both approaches run with what `lssat prepare` loads
 
     videos = sorted(root.rglob("videos/*.mp4"))
     peaks: dict[int, float] = {}
@@ -207,7 +206,21 @@ def run_one(config: str, root: Path, frames: int, size: int) -> dict:
     watcher.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = max(peaks.values(), default=0.0)
-    return {"config": config, "seconds": seconds, "written": written, "faces": faces, "spread": spread, "main_mb": own, "worker_mb": workers}
+    return {"config": config, "seconds": seconds, "written": written, "faces": faces, "spread": spread, "main_mb": own, "worker_mb": workers,
+            "in_crops": faces_in_crops(root)}
+
+
+def faces_in_crops(root: Path) -> str:
+    """How many written crops a face detector run on the crops themselves finds a face in (the
+    cascade, the same for every configuration): a crop that cuts the face or shows it tiny fails."""
+    from PIL import Image
+
+    from lssat_datasets.faces import LbpCascade
+
+    detector = LbpCascade()
+    crops = [p for folder in ("images", "frames", "previous") for p in root.rglob(f"{folder}/*/*.png")]
+    found = sum(bool(detector(np.asarray(Image.open(crop).convert("RGB")))) for crop in crops)
+    return f"{found}/{len(crops)}"
 
 
 def main() -> None:
@@ -236,7 +249,7 @@ def main() -> None:
             shutil.copy(first, first.with_name(f"{index:03d}.mp4"))
         print(f"{args.videos} videos of {args.length} frames at {WIDTH}×{HEIGHT} ({first.stat().st_size / 1e6:.1f} MB each), "
               f"made in {time.perf_counter() - start:.0f} s; {args.frames} frames kept per video\n")
-        print(f"{'approach':<38} {'video frames/s':>14} {'kept frames/s':>13} {'faces':>9} {'spread':>6} {'peak main MB':>12} {'peak worker MB':>14}")
+        print(f"{'approach':<38} {'video frames/s':>14} {'kept frames/s':>13} {'faces':>9} {'in crops':>9} {'spread':>6} {'peak main MB':>12} {'peak worker MB':>14}")
         configs = [("previous", "previous (decode all, one process)")] * (not args.no_previous) + [
             ("1", "default path, 1 worker"), ("2", "default path, 2 workers"),
             ("aligned-1", "deepfakebench profile, 1 worker"), ("aligned-2", "deepfakebench profile, 2 workers")]
@@ -252,7 +265,7 @@ def main() -> None:
             decoded = args.videos * args.length / result["seconds"]
             faces = f"{result['faces']}/{result['written']}"
             worker = "-" if config in ("previous", "1", "aligned-1") else f"{result['worker_mb']:.0f}"
-            print(f"{title:<38} {decoded:>14.1f} {result['written'] / result['seconds']:>13.2f} {faces:>9} {result['spread']:>6} {result['main_mb']:>12.0f} {worker:>14}")
+            print(f"{title:<38} {decoded:>14.1f} {result['written'] / result['seconds']:>13.2f} {faces:>9} {result['in_crops']:>9} {result['spread']:>6} {result['main_mb']:>12.0f} {worker:>14}")
 
 
 if __name__ == "__main__":
