@@ -98,3 +98,15 @@ def test_a_plugin_landmarker_aligns_the_crops_and_the_report_records_it(tmp_path
     assert settings["align"] is True and settings["landmarker"] == "template-in-box" and settings["scale"] == 1.3
     assert cli.main([*arguments, "--align", "--landmarker", "nobody-has-this"]) == 2
     assert "--landmarker: unknown face landmarker 'nobody-has-this'; installed: dlib-68, template-in-box" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("absent,needs", [("dlib", "needs dlib: pip install 'lssat-framework[faces]'"),
+                                          ("face_recognition_models", "from the package face-recognition-models: pip install 'lssat-framework[faces]'")])
+def test_the_profile_without_the_faces_extra_names_it_before_any_video_is_read(tmp_path, capsys, monkeypatch, absent, needs):
+    import sys
+
+    monkeypatch.setitem(sys.modules, absent, None)  # as if not installed
+    write_video(real_video(tmp_path), [90, 120], size=(96, 64))
+    assert cli.main(["prepare", "ffpp", str(tmp_path), "--profile", "deepfakebench", "--workers", "1"]) == 2
+    assert needs in capsys.readouterr().err
+    assert not (tmp_path / "original_sequences" / "youtube" / "c23" / "frames").exists()
