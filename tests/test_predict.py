@@ -62,6 +62,7 @@ def test_the_video_score_is_the_evaluations_aggregation(trained, tmp_path):
     assert float(row["low"]) <= float(row["p_fake"]) <= float(row["high"])
     assert row["status"] == "scored" and row["frames_with_face"] == "8" and row["threshold"] == "0.3"
     assert row["label"] == ("fake" if float(row["p_fake"]) >= 0.3 else "real") and row["label"] in row["verdict"]
+    assert all(r["label"] == ("fake" if float(r["p_fake"]) >= 0.3 else "real") for r in read_csv(tmp_path / "out" / "frames.csv"))
 
 
 def test_video_scores_rank_as_the_deepfake_tasks_video_metrics():

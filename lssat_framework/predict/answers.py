@@ -128,6 +128,9 @@ def track_answer(run: LoadedRun, path: Path, read, scorer: FileScorer, scores: t
     step = max(1, len(index) / STRIP_FACES)
     shown = sorted({index[int(k * step)] for k in range(min(STRIP_FACES, len(index)))})
     answer.strip = [(scorer.thumbs[i], answer.curve[index.index(i)][1]) for i in shown]
+    if positive is not None and "label" in task.prediction_columns():  # each frame's label at the threshold too
+        for row, value in zip(answer.frames, positive.tolist()):
+            row["label"] = names[int(value >= threshold)]
     if not answer.faces:
         answer.status = "no_face"
         return answer
