@@ -10,6 +10,7 @@ import copy
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -145,6 +146,9 @@ def test_usr2_during_epoch_2_requeues_the_element_and_it_ends_as_an_untouched_ru
     code, _, err = finish(process)
     assert code == 0, err[-3000:]
     assert resumed["resumed"] is True and read(stopped / "job.json")["state"] == "done"
+    # the requeued job went on inside epoch 2, from the checkpoint of a batch there: not from scratch, not from the epoch's start
+    logs = "".join(path.read_text() for path in (out / ".submitit" / job["job_id"]).glob("*_log.out"))
+    assert re.search(r"resuming \S+ at epoch 2, batch [1-9]", logs), logs[-2000:]
     got, want = metrics(stopped), metrics(untouched)
     assert [record["epoch"] for record in got] == [1, 2, 3]
     for record, reference in zip(got, want):
@@ -192,6 +196,9 @@ def test_a_cancelled_element_says_cancelled_and_resumes_when_the_sweep_is_launch
     assert code == 0, err[-3000:]
     assert "seed=0: resuming" in output
     assert read(run_dir / "job.json")["resumed"] is True
+    again = read(run_dir / "submission.json")["job_id"]
+    logs = "".join(path.read_text() for path in (out / ".submitit" / again).glob("*_log.out"))
+    assert again != job_id and re.search(r"resuming \S+ at epoch [2-6], batch 0", logs), logs[-2000:]
     assert [record["epoch"] for record in metrics(run_dir)] == [1, 2, 3, 4, 5, 6]
 
 
