@@ -132,7 +132,7 @@ class TrainSpec(_Strict):
     #: CPU threads of each process (torch's intra-op and inter-op threads). null: OMP_NUM_THREADS where
     #: set, else the cores this process may use (its CPU affinity: Slurm's and containers' limits
     #: hold) shared among this machine's processes of the launch (LOCAL_WORLD_SIZE). Results change
-    #: with the count in their last digits; each epoch of ``metrics.jsonl`` records it
+    #: with the count, first in their last digits; each epoch of ``metrics.jsonl`` records it
     threads: int | None = Field(None, ge=1)
     #: write a reconstruction grid PNG at each epoch
     recon_grid: bool = True
