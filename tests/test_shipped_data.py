@@ -24,11 +24,14 @@ def test_lfw_sbi_is_deterministic_balanced_and_split_by_photograph():
     assert difference[:, :3, :3].max() < 1e-6  # ... but not in the corner, outside the blend mask
 
 
-@pytest.mark.parametrize("task,metric,chance", [("deepfake", "auc", 0.5), ("emotion", "acc", 1 / 7), ("attributes", "mean_acc", None)])
-def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task, metric, chance):
+#: each task at the size its cue needs: the fakes' texture is there at 32 pixels (a ResNet-18 reads
+#: it better there: AUC 0.70 against 0.61 at 48), the expressions' and attributes' shapes need 48
+@pytest.mark.parametrize("task,metric,chance,size", [("deepfake", "auc", 0.5, 32), ("emotion", "acc", 1 / 7, 48), ("attributes", "mean_acc", None, 48)])
+def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task, metric, chance, size):
     spec = {
         "name": task,
-        "data": {"name": "synthetic-faces", "params": {"image_size": 48, "train": 800, "val": 200}},
+        # a few test images: the reported block evaluates them, and this test reads the validation figures
+        "data": {"name": "synthetic-faces", "params": {"image_size": size, "train": 800, "val": 200, "test": 64}},
         "task": {"name": task},
         "backbone": {"name": "resnet18"},
         "ssl": {"name": "none"},
