@@ -31,7 +31,7 @@ def test_a_celebdf_test_list_path_that_leaves_the_root_is_a_bad_row(tmp_path):
 def test_prepare_never_writes_or_clears_frames_outside_the_root(tmp_path, capsys):
     """`lssat prepare celebdf --test-only` extracted the escaping line's video into
     ROOT/../outside/images/x, clearing the *.png there."""
-    from test_prepare import face_video
+    from face_videos import face_video
 
     from lssat_framework import cli
 

@@ -199,7 +199,7 @@ def test_every_exif_orientation_is_turned_upright_once_in_every_format(tmp_path)
 def test_an_exif_rotated_jpeg_is_read_upright_with_its_box_in_upright_pixels(tmp_path, monkeypatch, orientation):
     from skimage import data
 
-    from test_datasets import sizes_jpegs_decode_at
+    from test_image_sources import sizes_jpegs_decode_at
 
     upright = Image.fromarray(data.astronaut()[:, 64:448])  # a portrait: 384 wide, 512 high
     path = with_orientation(tmp_path / "turned.jpg", upright, orientation, quality=95)
