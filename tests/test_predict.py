@@ -124,3 +124,14 @@ def test_two_faces_are_two_tracks_with_all_faces(trained, tmp_path):
     assert [r["track"] for r in rows] == ["0", "1"] and all(r["status"] == "scored" for r in rows)
     lefts = {r["track"]: float(r["left"]) for r in read_csv(tmp_path / "all" / "frames.csv") if r["face_found"] == "True"}
     assert abs(lefts["0"] - lefts["1"]) > 100  # two faces, side by side
+
+
+def test_a_face_found_in_one_sampled_frame_alone_is_no_track_of_its_own():
+    """A detector's false alarm in one frame made a third track beside the two real faces."""
+    from lssat_datasets.reader import link_faces
+
+    left, right, stray = (10, 10, 40, 40), (300, 10, 40, 40), (150, 200, 20, 20)
+    detections = [[left, right], [left, right, stray], [left, right], [left, right]]
+    tracks = link_faces(detections)
+    assert len(tracks) == 2 and all(sum(box is not None for box in track) == 4 for track in tracks)
+    assert len(link_faces([[stray]])) == 1  # a photo: its one face is its track

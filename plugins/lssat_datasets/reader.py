@@ -61,7 +61,8 @@ def read_photo(path: Path) -> np.ndarray:
 def link_faces(detections: list[list[tuple]]) -> list[list[tuple | None]]:
     """Per track, its face in each frame (None where it has none): each face joins the track
     whose last face is nearest and not a cut from it, or starts a new one; tracks ordered by
-    their faces' summed area, largest first."""
+    their faces' summed area, largest first. A track seen in only one of several sampled frames is
+    left out (the largest track stays when no other is left)."""
     tracks: list[list[tuple | None]] = []
     for index, faces in enumerate(detections):
         open_tracks = {t: next(box for box in reversed(track) if box is not None) for t, track in enumerate(tracks)}
@@ -77,7 +78,10 @@ def link_faces(detections: list[list[tuple]]) -> list[list[tuple | None]]:
         for track in tracks:
             if len(track) <= index:
                 track.append(None)
-    return sorted(tracks, key=lambda track: -sum(box[2] * box[3] for box in track if box is not None))
+    ranked = sorted(tracks, key=lambda track: -sum(box[2] * box[3] for box in track if box is not None))
+    # a face in one sampled frame alone of several is taken for a false alarm of the detector
+    seen_twice = [track for track in ranked if sum(box is not None for box in track) >= min(2, len(detections))]
+    return seen_twice or ranked[:1]
 
 
 class PreparedFaces(FaceReader):
