@@ -29,7 +29,8 @@ def fenced_after(marker: str) -> str:
 
 def test_readme_has_the_two_set_up_commands():
     assert fenced_after("<!-- run-command -->") == "pip install -e . && lssat-run quickstart"
-    assert fenced_after("<!-- test-command -->") == 'pip install -e ".[test]" -e plugins/lssat-plugin-example && python -m pytest -q'
+    assert fenced_after("<!-- test-command -->") == (
+        'pip install -e ".[test]" -e plugins/lssat-plugin-example && python -m pytest -q -n auto --dist loadfile')
 
 
 def test_ci_runs_the_readme_test_command():
