@@ -6,11 +6,10 @@ from __future__ import annotations
 import contextlib
 import difflib
 import fnmatch
-import importlib.metadata
 import inspect
 import sys
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import AmbiguousComponentError, PluginError, UnknownComponentError
 from .components import Component
@@ -37,16 +36,8 @@ KINDS: dict[str, str] = {
 class PluginManager(PluginLoader):
     """Loads plugins (:class:`~.loading.PluginLoader`) and holds the registry of their components."""
 
-    def __init__(
-        self,
-        entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
-        *,
-        strict: bool | None = None,
-        disabled: Iterable[str] | None = None,
-        autoload: bool | None = None,
-    ):
-        self._components: dict[str, list[Component]] = {kind: [] for kind in KINDS}
-        super().__init__(entry_points, strict=strict, disabled=disabled, autoload=autoload)
+    #: kind -> the components of every loaded plugin, built by :meth:`_collect` before any read
+    _components: dict[str, list[Component]]
 
     def active_plugins(self) -> list[PluginInfo]:
         """The plugins that loaded and whose hooks all succeeded, in load order."""
