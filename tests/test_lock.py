@@ -167,3 +167,30 @@ def test_a_second_lock_in_the_same_host_is_refused_and_released_on_error(tmp_pat
             raise KeyError("a user error inside the run")
     with RunLock(tmp_path):  # released by the error above
         pass
+
+
+HOLD_THEN_RECORD = """
+import fcntl, json, os, socket, sys, time
+directory = sys.argv[1]
+fd = os.open(os.path.join(directory, "writer.lock"), os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(0.5)  # the moment between a writer's flock and its record
+record = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time(), "heartbeat": time.time()}
+with open(os.path.join(directory, "writer.json"), "w") as f:
+    json.dump(record, f)
+time.sleep(3)
+"""
+
+
+def test_a_writer_refused_before_the_holder_wrote_its_record_still_names_the_holder(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THEN_RECORD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunLockedError, match=f"pid {holder.pid},"):
+            RunLock(tmp_path).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(tmp_path):  # the kernel dropped the dead holder's flock
+        assert read_holder(tmp_path)["pid"] == os.getpid()

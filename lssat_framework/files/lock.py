@@ -34,6 +34,9 @@ LOCK_FILE = "writer.lock"
 HOLDER_FILE = "writer.json"
 HEARTBEAT_S = 30.0
 STALE_AFTER_S = 600.0
+#: how long a refused writer waits for the holder's record: the holder writes it just after it
+#: takes the flock, and deletes it just before it drops the flock
+HOLDER_WAIT_S = 2.0
 
 
 class RunLockedError(LssatError):
@@ -111,11 +114,7 @@ class RunLock:
                 if error.errno == errno.ELOOP:
                     raise UnsafePathError(f"{self.path} is a symlink; the lock is never opened through a link. Remove it") from None
                 raise
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                raise RunLockedError(self.directory, read_holder(self.directory) or {}) from None
+            self._flock_or_refuse(fd)
             try:
                 same_file = os.stat(self.path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
@@ -141,6 +140,23 @@ class RunLock:
         self._write()
         self._thread = threading.Thread(target=self._beat, name="lssat-lock-heartbeat", daemon=True)
         self._thread.start()
+
+    def _flock_or_refuse(self, fd: int) -> None:
+        """Take the flock on ``fd``, or refuse with the holder named. Between a holder's
+        flock and its record (or its record's removal and its unlock) the record is missing or a
+        dead writer's, so a refused writer retries for :data:`HOLDER_WAIT_S` until either the
+        lock is free or a live holder is on record."""
+        deadline = time.monotonic() + HOLDER_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError:
+                holder = read_holder(self.directory)
+                if (holder and holder_is_alive(holder)) or time.monotonic() > deadline:
+                    os.close(fd)
+                    raise RunLockedError(self.directory, holder or {}) from None
+                time.sleep(0.05)
 
     def _write(self) -> None:
         write_text_atomic(self.directory / HOLDER_FILE, json.dumps(self.record))
