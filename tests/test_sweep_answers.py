@@ -295,3 +295,24 @@ def test_runs_without_predictions_fall_back_to_their_own_intervals_never_narrowe
     assert ("note: not the paired bootstrap: intervals from each run's own interval, combined to err on the wide side, since not every "
             "run's per-sample outputs can be scored again (backbone=A__seed=0 (no checkpoints/best/predictions.npz)") in answers
     assert ("A 0.775 [no interval]" in answers) is not interval
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_rates_difference_stays_within_minus_one_and_one_with_two_seeds(tmp_path, tiny_spec, kept):
+    """Two seeds far apart: Student's t with one degree of freedom (12.7) widened an accuracy
+    difference to about [-3.6, 3.6]; a difference of two rates lies in [-1, 1]. Both the paired
+    bootstrap (per-sample outputs kept) and the fallback (not kept) are cut there."""
+    tiny_spec["task"] = {"name": "emotion"}
+    out, variants = make_sweep(tmp_path, tiny_spec, {"backbone": {"A": {"backbone.params.depth": 1}, "B": {"backbone.params.depth": 2}},
+                                                     "seed": [0, 1]})
+    right = {"backbone=A__seed=0": 190, "backbone=A__seed=1": 20, "backbone=B__seed=0": 30, "backbone=B__seed=1": 180}
+    for name, count in right.items():
+        finish(out, variants[name], *multiclass(np.arange(200) < count))
+        if not kept:
+            (out / name / "checkpoints" / "best" / "predictions.npz").unlink()
+    collected(out)
+    task, = json.loads((out / "answers.json").read_text())["tasks"]
+    assert task["paired"] is kept
+    difference, = task["differences"]
+    assert -1.0 <= difference["low"] < difference["value"] < difference["high"] <= 1.0, difference
+    assert (difference["low"], difference["high"]) == (-1.0, 1.0)  # the seeds say nothing: all of it

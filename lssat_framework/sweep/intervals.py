@@ -37,11 +37,23 @@ def _named(items: list[str]) -> str:
     return "; ".join(items[:NAMED]) + more
 
 
+def _is_rate(runs: list[Run]) -> bool:
+    return runs[0].metric.removeprefix("video_").split("/")[0].split("@")[0] in RATES
+
+
 def _cell(backbone: str, value: float, low: float | None, high: float | None, runs: list[Run]) -> Cell:
     """A cell; the interval of a rate (AUC, accuracies, AP, EER) cut at 0 and 1."""
-    if low is not None and runs[0].metric.removeprefix("video_").split("/")[0].split("@")[0] in RATES:
+    if low is not None and _is_rate(runs):
         low, high = max(0.0, low), min(1.0, high)
     return Cell(backbone, value, low, high, _chance(runs), runs)
+
+
+def _difference(value: float, low: float | None, high: float | None, runs: list[Run]) -> Difference:
+    """A difference; for rates its interval cut at -1 and 1 (few seeds, widened by Student's t, can
+    reach past them: with two seeds t is 12.7), which keeps every truth it held."""
+    if low is not None and high is not None and _is_rate(runs):
+        low, high = max(-1.0, low), min(1.0, high)
+    return Difference(value, low, high)
 
 
 def _per_backbone(chosen: list[Run], backbone: str) -> tuple[list[Run], dict[tuple, float]]:
@@ -70,7 +82,7 @@ def fill_paired(comparison: Comparison, chosen: list[Run], backbones: list[str],
         for b in backbones:
             if a != b:
                 bounds = paired.interval(cell_draws[a] - cell_draws[b]) or (None, None)
-                comparison.differences[(a, b)] = Difference(comparison.cells[a].value - comparison.cells[b].value, *bounds)
+                comparison.differences[(a, b)] = _difference(comparison.cells[a].value - comparison.cells[b].value, *bounds, chosen)
     if len(backbones) > 1:
         comparison.best_share = paired.best_shares(cell_draws, comparison.higher)
     return []
@@ -115,4 +127,4 @@ def fill_fallback(comparison: Comparison, chosen: list[Run], backbones: list[str
                 comparison.differences[(a, b)] = Difference(d, None, None)
             else:
                 half = math.hypot(halves[a], halves[b])
-                comparison.differences[(a, b)] = Difference(d, d - half, d + half)
+                comparison.differences[(a, b)] = _difference(d, d - half, d + half, chosen)
