@@ -24,20 +24,25 @@ def test_lfw_sbi_is_deterministic_balanced_and_split_by_photograph():
     assert difference[:, :3, :3].max() < 1e-6  # ... but not in the corner, outside the blend mask
 
 
-#: each task at the size its cue needs: the fakes' texture is there at 32 pixels (a ResNet-18 reads
-#: it better there: AUC 0.70 against 0.61 at 48), the expressions' and attributes' shapes need 48
-@pytest.mark.parametrize("task,metric,chance,size", [("deepfake", "auc", 0.5, 32), ("emotion", "acc", 1 / 7, 48), ("attributes", "mean_acc", None, 48)])
-def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task, metric, chance, size):
+#: each task at the size its cue needs, on the smallest backbone that learns it in 2 epochs at
+#: 2e-3 (measured, one thread: deepfake AUC 0.77 in 8 s with ResNet-10-T at 32 pixels, where
+#: ResNet-18 reached 0.70 in 3 epochs and 22 s; attributes 0.92 against chance 0.75 in 12 s; the
+#: expressions need ResNet-18 at 48: 0.31 against 1/7 in 18 s, where ResNet-10-T and ResNet-14-T
+#: stayed under 0.28 and 600 images under 0.19)
+@pytest.mark.parametrize("task,metric,chance,size,backbone", [
+    ("deepfake", "auc", 0.5, 32, "resnet10t"), ("emotion", "acc", 1 / 7, 48, "resnet18"), ("attributes", "mean_acc", None, 48, "resnet10t"),
+])
+def test_a_short_run_learns_each_synthetic_task_well_above_chance(tmp_path, task, metric, chance, size, backbone):
     spec = {
         "name": task,
         # a few test images: the reported block evaluates them, and this test reads the validation figures
         "data": {"name": "synthetic-faces", "params": {"image_size": size, "train": 800, "val": 200, "test": 64}},
         "task": {"name": task},
-        "backbone": {"name": "resnet18"},
+        "backbone": {"name": backbone},
         "ssl": {"name": "none"},
         "classify": "rgb",
         "loss": {"task": 1.0, "ssl": 0.0},
-        "train": {"epochs": 3, "batch_size": 32, "lr": 1.0e-3, "cpu": True, "recon_grid": False, "augment": {"flip": False}},
+        "train": {"epochs": 2, "batch_size": 32, "lr": 2.0e-3, "cpu": True, "recon_grid": False, "augment": {"flip": False}},
     }
     if chance is None:  # attributes: always answering each attribute's majority value
         val = lssat.create("dataset", "synthetic-faces", image_size=16, train=1, val=200).split("val")
