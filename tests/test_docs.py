@@ -80,8 +80,10 @@ def test_runnable_doc_blocks_run_as_written(tmp_path):
     # `pip install` goes to a user site of this test's own, found before the environment's, so the
     # environment's installation of the example plugin is never replaced (it pointed into this
     # folder once the test ended, and changed under the tests of other processes meanwhile)
+    # PIP_NO_BUILD_ISOLATION=0 (pip reads it as --no-build-isolation): the plugin builds with this
+    # environment's setuptools, never one fetched from the index (1.8 s less, and no network)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "PIP_USER": "1", "PYTHONUSERBASE": str(tmp_path / "user-site")}
+           "PIP_USER": "1", "PYTHONUSERBASE": str(tmp_path / "user-site"), "PIP_NO_BUILD_ISOLATION": "0"}
     for name, block in runnable_blocks():
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
         assert result.returncode == 0, f"{name}:\n{block}\n{result.stderr[-2000:]}"
