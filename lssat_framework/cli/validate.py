@@ -43,22 +43,16 @@ def command(args) -> int:
 
 
 def _check_compatibility(resolved) -> None:
-    """What ``run`` would refuse while building (no data read); a sweep variant by variant."""
-    from ..errors import SpecError
-    from ..model.compat import check_compatibility
-
+    """What ``run`` would refuse while building (no data read); a sweep variant by variant, as the
+    sweep checks its grid before it launches."""
     if not resolved.spec.sweep:
+        from ..model.compat import check_compatibility
+
         return check_compatibility(resolved)
     from ..sweep import expand
+    from ..sweep.preflight import check_grid_builds
 
-    built, problems = {}, []
-    for name, _, variant in expand(resolved):
-        try:
-            check_compatibility(variant, built)
-        except SpecError as exc:
-            problems += [(f"sweep[{name}] {path}", message) for path, message in exc.problems]
-    if problems:
-        raise SpecError(problems, source=resolved.source)
+    check_grid_builds(expand(resolved))
 
 
 def _dry_forward(resolved) -> str:
