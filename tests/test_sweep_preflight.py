@@ -43,6 +43,13 @@ def test_a_variant_that_cannot_build_is_refused_before_any_job_is_submitted(tmp_
     assert not stand_in_slurm.exists() and not (out / "sweep.json").exists()
 
 
+def test_validate_build_names_the_variant_that_cannot_build_as_the_sweep_does(tmp_path, tiny_spec, capsys):
+    tiny_spec["sweep"] = {"backbone": {"vit": {"backbone.params.depth": 1}, "resnet": {"backbone": {"name": "resnet18"}}}}
+    assert cli.main(["validate", write(tmp_path, tiny_spec), "--build"]) == 2
+    err = capsys.readouterr().err
+    assert "sweep[backbone=resnet] ssl.params: MAE needs a patch grid of at least 2 patches" in err and "backbone=vit" not in err
+
+
 def test_a_missing_evaluate_root_is_refused_before_any_job_is_submitted(tmp_path, tiny_spec, stand_in_slurm, capsys):
     missing = tmp_path / "no-such-test-set"
     tiny_spec["sweep"] = {"seed": [0, 1]}
