@@ -49,6 +49,13 @@ class PluginFaultError(LssatError):
 class ComponentError(LssatError):
     """A component cannot run as configured on this machine (e.g. ``compile: true`` without a compiler)."""
 
+    @classmethod
+    def cannot_compile(cls, what: str, turn_off: str, error: BaseException) -> "ComponentError":
+        """``torch.compile`` failed on this machine: one line with the compiler's first, instead
+        of its traceback. ``what``: what was compiled; ``turn_off``: how to do without it."""
+        reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        return cls(f"{what} could not be compiled here ({reason}); install a C++ compiler (CPU) or Triton (GPU), or {turn_off}")
+
 
 class DataError(LssatError):
     """A dataset is missing, laid out wrongly, or holds an unreadable file or label."""

@@ -170,7 +170,7 @@ def test_compile_without_a_compiler_is_the_clear_error():
     module = Odd()
     compile_model(module, train_spec(compile=True))
     with config.patch({"cpp.cxx": (None, "/nonexistent/c++"), "fx_graph_cache": False}):
-        with pytest.raises(ComponentError, match=r"train.compile: true could not compile the model here .*set train.compile: false"):
+        with pytest.raises(ComponentError, match=r"the model \(train.compile: true\) could not be compiled here .*set train.compile: false"):
             with compiler_errors():
                 module(torch.rand(2, 3))
 

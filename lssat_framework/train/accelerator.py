@@ -149,11 +149,7 @@ def compiler_errors():
     try:
         yield
     except torch._dynamo.exc.BackendCompilerFailed as error:
-        reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
-        raise ComponentError(
-            f"train.compile: true could not compile the model here ({reason}); "
-            "install a C++ compiler (CPU) or Triton (GPU), or set train.compile: false"
-        ) from error
+        raise ComponentError.cannot_compile("the model (train.compile: true)", "set train.compile: false", error) from error
 
 
 def peak_memory_mb(device: torch.device) -> float:

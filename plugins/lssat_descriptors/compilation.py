@@ -27,10 +27,6 @@ def compiled(fn, compile: bool, owner: str):
         try:
             return fast(*args)
         except torch._dynamo.exc.BackendCompilerFailed as error:
-            reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
-            raise ComponentError(
-                f"{owner} with compile: true could not be compiled here ({reason}); "
-                "install a C++ compiler (CPU) or Triton (GPU), or set compile: false in the descriptor's params"
-            ) from error
+            raise ComponentError.cannot_compile(f"{owner} with compile: true", "set compile: false in the descriptor's params", error) from error
 
     return call
