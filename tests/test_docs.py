@@ -1,6 +1,5 @@
 """The README and the docs stay true to the code."""
 
-import argparse
 import re
 import runpy
 import tomllib

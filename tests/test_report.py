@@ -4,7 +4,6 @@ purpose) and from one of its runs, parsed, and each section's content checked ag
 folder's own files."""
 
 import csv
-import io
 
 import pytest
 

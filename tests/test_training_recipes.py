@@ -13,7 +13,6 @@ from lssat_framework.model import build
 from lssat_framework.spec import TrainSpec, validate_spec
 from lssat_framework.train import train
 from lssat_framework.train.accelerator import compile_model, compiler_errors, make_loaders, set_grad_checkpointing
-from lssat_framework.train import loop
 from lssat_framework.train.optim import EpochPlan, make_optimizer, make_schedule
 
 from test_checkpoints import Killed, kill_at

@@ -21,7 +21,7 @@ from lssat_framework.interfaces import DatasetInfo, LabelInfo
 from lssat_framework.files.safe import check_name
 
 from .files import FileSource, Sample, images_in, require_dir, warn
-from .params import DFDParams, FFppParams, Method
+from .params import DFDParams, FFppParams
 from .reader import preparation_record
 from .rows import BadRow, Rows, key_path, read_json
 from .video import evenly
