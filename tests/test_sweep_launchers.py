@@ -29,15 +29,19 @@ def results(out):
         return {row["variant"]: {k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)}
 
 
-def wait_mid_run(run_dir, process, deadline):
-    """The pid of the variant's training process once it has checkpointed inside its second epoch."""
-    while time.time() < deadline and process.poll() is None:
-        job = read(run_dir / "job.json")
-        state = read(run_dir / "checkpoints" / "last" / "trainer_state.json")
-        if job and job.get("state") == "running" and state and state["epoch"] == 1 and state["batch"] >= 1:
-            return job["pid"]
-        time.sleep(0.02)
-    raise AssertionError(f"{run_dir.name} never reached the middle of its second epoch")
+def signal_each_mid_run(signals, process, deadline):
+    """Send each variant's signal (``{run_dir: signal}``) to its training process once it has
+    checkpointed inside its second epoch; the variants run side by side, so all are watched at once."""
+    waiting = dict(signals)
+    while waiting and time.time() < deadline and process.poll() is None:
+        for run_dir, signum in list(waiting.items()):
+            job = read(run_dir / "job.json")
+            state = read(run_dir / "checkpoints" / "last" / "trainer_state.json")
+            if job and job.get("state") == "running" and state and state["epoch"] == 1 and state["batch"] >= 1:
+                os.kill(job["pid"], signum)
+                del waiting[run_dir]
+        time.sleep(0.01)
+    assert not waiting, f"{', '.join(d.name for d in waiting)} never reached the middle of its second epoch"
 
 
 def read(path):
@@ -53,7 +57,7 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
     its requeued job; variant 1's process is killed outright, marked failed, and resumes when the
     sweep is launched again. The leaderboard equals the inline sweep's, metric for metric; the two
     backbones are the same model under two names, so the answers call them not separable."""
-    tiny_spec["data"]["params"].update(train=24, val=13)
+    tiny_spec["data"]["params"].update(train=40, val=13)  # 5 batches: the second epoch is long enough to catch
     tiny_spec["train"].update(epochs=2, checkpoint_every=2, recon_grid=False)
     tiny_spec["sweep"] = {"backbone": {"a": {"backbone.params.depth": 1}, "b": {"backbone.params.depth": 1}}}
     spec_path = tmp_path / "sweep.yaml"
@@ -72,8 +76,7 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
     local = sweep(spec_path, out, "--launcher", "local", "--parallel", "2", *one_core)
     deadline = time.time() + 300
     first, second = out / "backbone=a", out / "backbone=b"
-    os.kill(wait_mid_run(first, local, deadline), signal.SIGUSR2)
-    os.kill(wait_mid_run(second, local, deadline), signal.SIGKILL)
+    signal_each_mid_run({first: signal.SIGUSR2, second: signal.SIGKILL}, local, deadline)
     _, err = local.communicate(timeout=600)
     assert local.returncode == 2, err[-3000:]
     assert "1 of 2 variants failed" in err and "backbone=b" in err
