@@ -20,6 +20,7 @@ def simulate_coverage(reps, samples=200, settings=5, seeds=3, seed_effect=0.3, c
     over the settings and over seeds and samples, is known exactly. Returns the coverage of each
     backbone's cell and of their difference."""
     from lssat_framework.sweep import paired
+    from lssat_framework.train import resampling
 
     rng = np.random.default_rng(rng_seed)
     shifts = np.linspace(-0.5, 0.5, settings)
@@ -31,7 +32,7 @@ def simulate_coverage(reps, samples=200, settings=5, seeds=3, seed_effect=0.3, c
     hits = np.zeros(3)
     for _ in range(reps):
         ease = rng.standard_normal(samples)
-        counts = paired.unit_counts(rng, samples, paired.DRAWS)
+        counts = resampling.unit_counts(rng, samples, paired.DRAWS)
         picks = paired.seed_picks(rng, ground, paired.DRAWS)
         cells = []
         for mean in means:
@@ -39,7 +40,7 @@ def simulate_coverage(reps, samples=200, settings=5, seeds=3, seed_effect=0.3, c
             for setting, shift in zip(ground, shifts):
                 for seed in ground[setting]:
                     right = (mean + shift + seed_effect * rng.standard_normal() + ease + churn * rng.standard_normal(samples) > 0)
-                    values[(setting, seed)] = paired.MeanMetric(right, np.arange(samples), samples)(counts)
+                    values[(setting, seed)] = resampling.MeanMetric(right, np.arange(samples), samples)(counts)
                     points[(setting, seed)] = float(right.mean())
             cells.append(paired.cell_draws(values, points, ground, picks))
         for index, draws in enumerate([cells[0], cells[1], cells[0] - cells[1]]):
@@ -62,7 +63,7 @@ def test_the_vectorised_metrics_are_the_tasks_own_on_every_draw():
 
     import lssat_framework
     from lssat_framework.interfaces import DatasetInfo, LabelInfo
-    from lssat_framework.sweep import paired, scoring
+    from lssat_framework.train import resampling
     from lssat_framework.train.evaluation import evaluation_from_arrays
 
     rng = np.random.default_rng(3)
@@ -77,10 +78,10 @@ def test_the_vectorised_metrics_are_the_tasks_own_on_every_draw():
         task = lssat_framework.create("task", name)
         task.bind(DatasetInfo({label: LabelInfo(kind, names)}, (32, 32), videos="video" in arrays))
         evaluation = evaluation_from_arrays(arrays)
-        unit, units = scoring._units(arrays)
-        fast = scoring._vectorised(task, evaluation, metric, unit, units)
-        counts = paired.unit_counts(np.random.default_rng(0), units, 20)
-        expected = scoring._by_task(task, evaluation, metric, unit, units)(counts)
+        unit, units = resampling.sample_units(arrays.get("video"), len(arrays["target"]))
+        fast = resampling.vectorised(task, evaluation, metric, unit, units)
+        counts = resampling.unit_counts(np.random.default_rng(0), units, 20)
+        expected = resampling.by_task(task, evaluation, metric, unit, units)(counts)
         assert isinstance(evaluation.logits, torch.Tensor) and fast is not None
         np.testing.assert_allclose(fast(counts), expected, atol=1e-9, err_msg=f"{name} {metric}")
 

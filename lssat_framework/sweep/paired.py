@@ -8,11 +8,8 @@ settings and seeds), the differences between backbones and which backbone is bes
 inside each draw: what the variants share is counted once in a mean and cancels in a difference.
 The 2.5th and 97.5th percentiles of the draws are the 95 % interval.
 
-A draw is a row of counts, one per unit (sample or video): how often the unit was drawn. A metric
-turns a matrix of draws into one value per draw: :class:`MeanMetric` (accuracy, mean attribute
-accuracy), :class:`BalancedMetric` (balanced accuracy) and :class:`RankMetric` (ROC-AUC, ties
-counted half) are vectorised over the draws; any other metric is the task's own, draw by draw
-(:mod:`.scoring`).
+A draw is a row of counts, one per unit (sample or video): how often the unit was drawn; the draws
+and the metrics scored on them are a run's own bootstrap's (:mod:`lssat_framework.train.resampling`).
 
 Seeds: each setting's seeds are resampled too (the same picks for every backbone), but the
 seeds' reported values already carry the sampling error that the resampled samples carry: the
@@ -26,9 +23,6 @@ spread too little (91 %). Settings are not resampled: the answers are about thes
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Iterator
-from typing import Callable
 
 import numpy as np
 
@@ -37,10 +31,6 @@ LEVEL = 0.95
 Z975 = 1.959964
 #: the 97.5th percentile of Student's t by degrees of freedom
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
-#: draws are made and scored in chunks of at most this many (draw, sample) cells
-CHUNK_CELLS = 4_000_000
-
-Metric = Callable[[np.ndarray], np.ndarray]
 
 
 def t975(df: int) -> float:
@@ -48,70 +38,6 @@ def t975(df: int) -> float:
     return T975.get(df, Z975 + 2.4 / df) if df > 0 else math.inf
 
 
-def unit_counts(rng: np.random.Generator, units: int, draws: int) -> np.ndarray:
-    """``draws`` bootstrap draws of ``units`` units: how often each unit is drawn, (draws, units)."""
-    drawn = rng.integers(units, size=(draws, units)) + (np.arange(draws) * units)[:, None]
-    return np.bincount(drawn.ravel(), minlength=draws * units).reshape(draws, units).astype(np.float64)
-
-
-def chunked(draws: int, samples: int) -> Iterator[slice]:
-    """The draws in chunks small enough to score at once."""
-    size = max(1, min(draws, CHUNK_CELLS // max(1, samples)))
-    for start in range(0, draws, size):
-        yield slice(start, min(draws, start + size))
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
-
-
-class MeanMetric:
-    """The mean of a per-sample value (1 for a correct answer: accuracy) over the drawn samples."""
-
-    def __init__(self, values: np.ndarray, unit: np.ndarray, units: int):
-        self.sums = np.bincount(unit, weights=np.asarray(values, dtype=np.float64), minlength=units)
-        self.sizes = np.bincount(unit, minlength=units).astype(np.float64)
-
-    def __call__(self, counts: np.ndarray) -> np.ndarray:
-        return _ratio(counts @ self.sums, counts @ self.sizes)
-
-
-class BalancedMetric:
-    """The mean over the classes present of each class's share of correct answers."""
-
-    def __init__(self, correct: np.ndarray, labels: np.ndarray, unit: np.ndarray, units: int):
-        classes = np.unique(labels)
-        self.sums = np.stack([np.bincount(unit, weights=correct * (labels == k), minlength=units) for k in classes], axis=1)
-        self.sizes = np.stack([np.bincount(unit, weights=(labels == k).astype(np.float64), minlength=units) for k in classes], axis=1)
-
-    def __call__(self, counts: np.ndarray) -> np.ndarray:
-        recall = _ratio(counts @ self.sums, counts @ self.sizes)
-        with warnings.catch_warnings():  # a draw without any class present: NaN, silently
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(recall, axis=1)
-
-
-class RankMetric:
-    """ROC-AUC: the chance that a drawn positive scores above a drawn negative, ties counted half."""
-
-    def __init__(self, scores: np.ndarray, labels: np.ndarray, unit: np.ndarray):
-        order = np.argsort(np.asarray(scores, dtype=np.float64), kind="mergesort")
-        ordered = np.asarray(scores, dtype=np.float64)[order]
-        self.unit = unit[order]
-        self.positive = np.asarray(labels, dtype=bool)[order]
-        self.starts = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1]  # each distinct score's first sample
-
-    def __call__(self, counts: np.ndarray) -> np.ndarray:
-        weights = counts[:, self.unit]
-        positives = np.add.reduceat(weights * self.positive, self.starts, axis=1)
-        negatives = np.add.reduceat(weights * ~self.positive, self.starts, axis=1)
-        below = np.cumsum(negatives, axis=1) - negatives
-        pairs = positives.sum(axis=1) * negatives.sum(axis=1)
-        return _ratio((positives * (below + 0.5 * negatives)).sum(axis=1), pairs)
-
-
-# ------------------------------------------------------------------ seeds and cells
 Ground = dict[str, list]  # setting -> the seeds every backbone finished there
 
 

@@ -112,16 +112,9 @@ def evaluate(accelerator, model, task: Task, loader) -> Evaluation:
     return Evaluation(metrics, logits, target, extras, skipped)
 
 
-def _take(extras: dict[str, Any], index: torch.Tensor, video: torch.Tensor | None) -> dict[str, Any]:
-    out = {"groups": {k: v[index] for k, v in extras.get("groups", {}).items()}}
-    if video is not None:
-        out["video"] = video
-    return out
-
-
 def video_members(extras: dict[str, Any]) -> list[torch.Tensor] | None:
-    """The sample indices of each video (None: the split has no videos), found once per split in
-    O(n log n): a bootstrap draw then only concatenates the drawn videos' lists."""
+    """The sample indices of each video in the order of their ids (None: the split has no videos),
+    found in O(n log n)."""
     videos = extras.get("video")
     if videos is None:
         return None
@@ -139,37 +132,23 @@ def video_scores(scores: torch.Tensor, video: torch.Tensor) -> tuple[torch.Tenso
     return ids, torch.stack([scores[m].double().mean(0) for m in members])
 
 
-def _resample(members: list[torch.Tensor] | None, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Sample indices of one bootstrap draw, and their video ids (each drawn video a new id)."""
-    if members is None:
-        return torch.randint(count, (count,), generator=generator), None
-    drawn = torch.randint(len(members), (len(members),), generator=generator).tolist()
-    chosen = [members[v] for v in drawn]
-    sizes = torch.tensor([len(m) for m in chosen])
-    return torch.cat(chosen), torch.repeat_interleave(torch.arange(len(chosen)), sizes)
-
-
 def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95) -> dict[str, Any] | None:
-    """The percentile interval of ``metric`` over ``resamples`` bootstrap draws of the split."""
+    """The percentile interval of ``metric`` over ``resamples`` bootstrap draws of the split (whole
+    videos where it has videos), scored as :func:`.resampling.draw_metric` scores a draw."""
+    from .resampling import draw_metric, metric_draws
+
     count = len(evaluation.target)
     if count < 2:
         return None
-    generator = torch.Generator().manual_seed(seed)
-    members = video_members(evaluation.extras)
-    values = []
-    for _ in range(resamples):
-        index, video = _resample(members, count, generator)
-        value = task.metrics(evaluation.logits[index], evaluation.target[index], _take(evaluation.extras, index, video)).get(metric)
-        if value is not None and math.isfinite(value):
-            values.append(value)
-    if len(values) < resamples / 2:  # mostly undefined (e.g. one class only): no honest interval
+    score, units = draw_metric(task, evaluation, metric)
+    values = metric_draws(score, units, count, resamples, np.random.default_rng(seed))
+    finite = values[np.isfinite(values)]
+    if len(finite) < resamples / 2:  # mostly undefined (e.g. one class only): no honest interval
         return None
-    ordered = torch.tensor(values, dtype=torch.float64).sort().values
     tail = (1 - level) / 2
-    low = float(torch.quantile(ordered, tail))
-    high = float(torch.quantile(ordered, 1 - tail))
+    low, high = np.quantile(finite, [tail, 1 - tail])
     unit = "video" if "video" in evaluation.extras else "sample"
-    return {"low": low, "high": high, "level": level, "resamples": resamples, "unit": unit}
+    return {"low": float(low), "high": float(high), "level": level, "resamples": resamples, "unit": unit}
 
 
 def headline_figures(task: Task, evaluation: Evaluation, seed: int = 0) -> dict[str, Any]:
