@@ -54,7 +54,7 @@ def test_a_runs_interval_is_the_percentile_interval_of_the_tasks_metric_on_the_d
     interval = bootstrap_interval(task, evaluation, "auc", seed=7, resamples=200)
     unit, units = resampling.sample_units(video, len(target))
     assert isinstance(resampling.draw_metric(task, evaluation, "auc")[0], resampling.RankMetric)
-    by_task = resampling.metric_draws(resampling.by_task(task, evaluation, "auc", unit, units), units, len(target), 200, np.random.default_rng(7))
+    by_task, = resampling.metric_draws([resampling.by_task(task, evaluation, "auc", unit, units)], units, len(target), 200, np.random.default_rng(7))
     low, high = np.quantile(by_task, [0.025, 0.975])
     assert interval["unit"] == "video" and interval["resamples"] == 200
     assert (interval["low"], interval["high"]) == pytest.approx((low, high), abs=1e-9)

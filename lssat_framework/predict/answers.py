@@ -44,13 +44,18 @@ class Answer:
 
 def frame_interval(values: torch.Tensor, seed: int = 0) -> dict[str, float] | None:
     """The percentile bootstrap interval of the frames' mean score (frames drawn with
-    replacement); None for fewer than two frames."""
-    if len(values) < 2:
+    replacement, as a run's bootstrap draws: :mod:`lssat_framework.train.resampling`); None for
+    fewer than two frames."""
+    from ..train.resampling import MeanMetric, metric_draws
+
+    frames = len(values)
+    if frames < 2:
         return None
-    generator = torch.Generator().manual_seed(seed)
-    draws = values.double()[torch.randint(len(values), (INTERVAL_RESAMPLES, len(values)), generator=generator)].mean(1)
+    mean = MeanMetric(values.double().numpy(), np.arange(frames), frames)
+    draws, = metric_draws([mean], frames, frames, INTERVAL_RESAMPLES, np.random.default_rng(seed))
     tail = (1 - INTERVAL_LEVEL) / 2
-    return {"low": round(float(torch.quantile(draws, tail)), 6), "high": round(float(torch.quantile(draws, 1 - tail)), 6)}
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return {"low": round(float(low), 6), "high": round(float(high), 6)}
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:

@@ -66,7 +66,7 @@ def score(run, metric: str) -> Scored | str:
         return f"its predictions cannot be scored again ({type(error).__name__}: {error})"
     if run.value is None or not resampling.close(full, float(run.value)):
         return f"its predictions give {metric} {full:.4f}, not the reported {run.value}"
-    metric_of_draw, units = resampling.draw_metric(task, evaluation, metric)
+    metric_of_draw, units = resampling.draw_metric(task, evaluation, metric, full)
     digest = hashlib.sha1(repr(arrays["target"].shape).encode() + arrays["target"].tobytes())
     digest.update(arrays["video"].tobytes() if "video" in arrays else b"no videos")
     return Scored(run.name, units, len(arrays["target"]), digest.hexdigest(), metric_of_draw)
@@ -95,10 +95,6 @@ def draw_values(runs: list, metric: str, draws: int = paired.DRAWS, seed: int = 
     values: dict[str, np.ndarray] = {}
     for index, members in enumerate(sets.values()):
         rng = np.random.default_rng([seed, index])
-        out = {m.name: np.empty(draws) for m in members}
-        for part in resampling.chunked(draws, members[0].samples):
-            counts = resampling.unit_counts(rng, members[0].units, part.stop - part.start)
-            for m in members:
-                out[m.name][part] = m.metric(counts)
-        values.update(out)
+        drawn = resampling.metric_draws([m.metric for m in members], members[0].units, members[0].samples, draws, rng)
+        values.update(zip((m.name for m in members), drawn))
     return values, notes

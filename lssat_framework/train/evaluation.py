@@ -140,8 +140,8 @@ def bootstrap_interval(task: Task, evaluation: Evaluation, metric: str, seed: in
     count = len(evaluation.target)
     if count < 2:
         return None
-    score, units = draw_metric(task, evaluation, metric)
-    values = metric_draws(score, units, count, resamples, np.random.default_rng(seed))
+    score, units = draw_metric(task, evaluation, metric, evaluation.metrics.get(metric))  # evaluate()'s own, where it ran
+    values, = metric_draws([score], units, count, resamples, np.random.default_rng(seed))
     finite = values[np.isfinite(values)]
     if len(finite) < resamples / 2:  # mostly undefined (e.g. one class only): no honest interval
         return None

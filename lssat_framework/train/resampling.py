@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -157,25 +157,29 @@ def close(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or abs(a - b) <= TOLERANCE
 
 
-def draw_metric(task, evaluation, metric: str) -> tuple[Metric, int]:
+def draw_metric(task, evaluation, metric: str, full: float | None = None) -> tuple[Metric, int]:
     """How ``metric`` moves on a draw of ``evaluation``'s units, and how many units there are: the
-    vectorised form where it gives the task's own value on the whole split and on one draw, else
-    the task's metric draw by draw."""
+    vectorised form where it gives the task's own value on the whole split (``full``, computed
+    when not given) and on one draw, else the task's metric draw by draw."""
     video = evaluation.extras.get("video")
     unit, units = sample_units(None if video is None else video.numpy(), len(evaluation.target))
     general = by_task(task, evaluation, metric, unit, units)
     fast = vectorised(task, evaluation, metric, unit, units)
     if fast is not None:
-        full = task.metrics(evaluation.logits, evaluation.target, evaluation.extras).get(metric)
+        if full is None:
+            full = task.metrics(evaluation.logits, evaluation.target, evaluation.extras).get(metric)
         one = unit_counts(np.random.default_rng(len(unit)), units, 1)
         agrees = full is not None and close(float(fast(np.ones((1, units)))[0]), float(full)) and close(float(fast(one)[0]), float(general(one)[0]))
         fast = fast if agrees else None
     return fast or general, units
 
 
-def metric_draws(score: Metric, units: int, samples: int, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``score`` on ``draws`` new draws of the ``units`` (``samples`` in all), drawn in chunks."""
-    values = np.empty(draws)
+def metric_draws(scores: Sequence[Metric], units: int, samples: int, draws: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Each of ``scores`` on the same ``draws`` new draws of the ``units`` (``samples`` in all),
+    drawn in chunks: what is scored together is paired."""
+    values = [np.empty(draws) for _ in scores]
     for part in chunked(draws, samples):
-        values[part] = score(unit_counts(rng, units, part.stop - part.start))
+        counts = unit_counts(rng, units, part.stop - part.start)
+        for out, score in zip(values, scores):
+            out[part] = score(counts)
     return values
