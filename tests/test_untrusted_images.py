@@ -222,3 +222,21 @@ def test_a_cmyk_jpeg_is_read_as_its_rgb_and_turned_upright(tmp_path):
     assert Image.open(path).mode == "CMYK"
     expected = np.asarray(upright.convert("CMYK").convert("RGB")).astype(int)
     assert np.abs(as_array(load_image(path, 64)) - expected).mean() < 3
+
+
+def test_a_whole_photo_is_read_with_the_same_checks(tmp_path):
+    """`lssat predict`'s photos (`load_full_image`, every pixel for the detector): a bomb or a cut
+    file is a DataError naming it, the bomb warning an error only meanwhile; a good one comes whole."""
+    from lssat_framework.images.reading import load_full_image
+
+    filters = list(warnings.filters)
+    with pytest.raises(DataError, match=r"large.png: .*100000000 pixels"):
+        load_full_image(png_header(tmp_path / "large.png", 10000, 10000))
+    buffer = io.BytesIO()
+    Image.fromarray(astronaut()).save(buffer, "PNG")
+    (tmp_path / "cut.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(DataError, match="cut.png"):
+        load_full_image(tmp_path / "cut.png")
+    assert warnings.filters == filters
+    Image.fromarray(astronaut(80)).save(tmp_path / "whole.png")
+    assert (load_full_image(tmp_path / "whole.png") == astronaut(80)).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 
@@ -29,25 +30,44 @@ def load_image(path: Path, size: int, box=None) -> torch.Tensor:
     the upright picture's pixels, as a face detector run on what a viewer shows gives it.
     Modes other than 8-bit RGB are converted as :func:`~.image_decoding.rgb_array` states:
     16-bit and float pixels scaled to their real range, transparency composited on black."""
-    from PIL import Image
+    from .decoding import decode_upright, open_image
 
-    from .decoding import DECODE_ERRORS, decode_upright, open_image
-
-    try:
+    with untrusted_decode(path):
         if box is not None:
             checked_box(box)
-        with warnings.catch_warnings():  # PIL's bomb warning an error for this decode only
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_image(path) as image:
-                upright, (full_width, full_height) = decode_upright(image, size, box)
-                pixels = decoded_pixels(upright)
+        with open_image(path) as image:
+            upright, (full_width, full_height) = decode_upright(image, size, box)
+            pixels = decoded_pixels(upright)
         left, top, width, height = box if box is not None else checked_box(centred_square(full_width, full_height))
         scale = pixels.shape[2] / full_width  # below 1 when a JPEG was decoded at reduced size
         crop = crop_or_pad(pixels, *(int(v * scale) for v in (left, top, left + width, top + height)))
-        resized = resize_square(crop, size)
+        return resize_square(crop, size)
+
+
+def load_full_image(path: Path) -> np.ndarray:
+    """The whole upright picture as ``H×W×3`` RGB bytes at its full size (a face detector sees
+    every pixel), read with :func:`load_image`'s checks and conversions."""
+    from .decoding import decode_upright, open_image, rgb_array
+
+    with untrusted_decode(path), open_image(path) as image:
+        upright, _ = decode_upright(image, max(image.size))  # no draft: nothing is decoded smaller
+        return rgb_array(upright)
+
+
+@contextlib.contextmanager
+def untrusted_decode(path: Path):
+    """Around decoding an untrusted file: PIL's decompression-bomb warning is an error, and any
+    failure to decode is one :class:`DataError` naming the file."""
+    from PIL import Image
+
+    from .decoding import DECODE_ERRORS
+
+    try:
+        with warnings.catch_warnings():  # PIL's bomb warning an error for this decode only
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
     except DECODE_ERRORS as exc:
         raise DataError(f"cannot read image {path}: {exc}") from None
-    return resized
 
 
 def resize_square(pixels: torch.Tensor, size: int) -> torch.Tensor:

@@ -10,7 +10,6 @@ prepare's own step as its only face.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from lssat_framework.errors import DataError
 from lssat_framework.images import IMAGE_SUFFIXES
+from lssat_framework.images.reading import load_full_image
 from lssat_framework.interfaces import FaceCrop, FaceFile, FaceReader
 
 from .facepath import FaceFinder, FaceSettings
@@ -40,22 +40,6 @@ def preparation_record(root: Path) -> dict[str, Any] | None:
         return None
     settings = report.get("settings") if isinstance(report, dict) else None
     return dict(settings) if isinstance(settings, dict) else None
-
-
-def read_photo(path: Path) -> np.ndarray:
-    """An untrusted photo as upright RGB bytes at its full size, read by the framework's checks."""
-    from PIL import Image
-
-    from lssat_framework.images.decoding import DECODE_ERRORS, decode_upright, open_image, rgb_array
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_image(path) as image:
-                upright, _ = decode_upright(image, max(image.size))  # no draft: the detector sees every pixel
-                return rgb_array(upright)
-    except DECODE_ERRORS as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
 
 
 def link_faces(detections: list[list[tuple]]) -> list[list[tuple | None]]:
@@ -111,7 +95,7 @@ class PreparedFaces(FaceReader):
         face = FaceSettings.from_record(settings, "the preparation settings")
         finder = self._finder(face)
         if self.kind_of(path) == "image":
-            frames, indices, times, total, warning = [read_photo(path)], [0], [None], 1, None
+            frames, indices, times, total, warning = [load_full_image(path)], [0], [None], 1, None
         else:
             from .video import sample_frames
 
