@@ -135,3 +135,15 @@ def test_the_readers_take_the_frames_of_the_layout_last_prepared(tmp_path, capsy
     assert sorted(p.name for p in frames.glob("*.png")) == ["000.png", "005.png", "011.png"]  # np.linspace(0, 11, 3)
     train = lssat.create("dataset", "ffpp", root=str(tmp_path), methods=["FaceSwap"]).split("train")
     assert len(train) == 4 * 3 and all("/frames/" in str(train.samples[i].path) for i in range(len(train)))
+
+
+def test_a_link_planted_in_the_root_is_never_written_through(tmp_path, capsys):
+    """The report was written to ROOT/.prepare_report.json.tmp and renamed: a link planted under
+    that name in a dataset from elsewhere had prepare write its report into the link's target."""
+    root, outside = tmp_path / "root", tmp_path / "outside.txt"
+    face_video(real_video(root), count=3)
+    outside.write_text("kept\n")
+    (root / ".prepare_report.json.tmp").symlink_to(outside)
+    assert cli.main(["prepare", "ffpp", str(root), "--workers", "1", "--methods", "Deepfakes", "--frames", "2", "--size", "16"]) == 0
+    assert outside.read_text() == "kept\n"
+    assert read_report(root)["summary"]["videos"] == 1 and not (root / "prepare_report.json").is_symlink()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lssat_framework.errors import DataError
+from lssat_framework.files.safe import write_text_atomic
 
 from .facepath import FaceFinder, FaceSettings
 from .params import DEFAULT_DETECTOR
@@ -103,9 +104,8 @@ def face_rate(record: dict[str, Any]) -> float:
 
 
 def write_json(path: Path, record: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=1))
-    os.replace(tmp, path)
+    """A marker or report written whole, never through a link (the dataset's folders are the user's, maybe another's)."""
+    write_text_atomic(path, json.dumps(record, indent=1))
 
 
 def clear_frames(out: Path) -> None:
