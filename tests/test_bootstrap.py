@@ -58,3 +58,45 @@ def test_a_runs_interval_is_the_percentile_interval_of_the_tasks_metric_on_the_d
     low, high = np.quantile(by_task, [0.025, 0.975])
     assert interval["unit"] == "video" and interval["resamples"] == 200
     assert (interval["low"], interval["high"]) == pytest.approx((low, high), abs=1e-9)
+
+
+def scipy_percentile_interval(values, resamples, seed):
+    """scipy's percentile bootstrap of the mean: its own resampling (rng.integers(0, n, (B, n)))."""
+    from scipy import stats
+
+    result = stats.bootstrap((np.asarray(values, dtype=np.float64),), np.mean, n_resamples=resamples, method="percentile",
+                             confidence_level=0.95, rng=np.random.default_rng(seed), vectorized=True)
+    return result.confidence_interval.low, result.confidence_interval.high
+
+
+def test_the_frame_interval_of_lssat_predict_is_scipys_percentile_bootstrap():
+    from lssat_framework.predict.answers import INTERVAL_RESAMPLES, frame_interval
+
+    scores = torch.from_numpy(np.random.default_rng(4).beta(2, 5, size=37))
+    ours = frame_interval(scores, seed=11)
+    low, high = scipy_percentile_interval(scores.numpy(), INTERVAL_RESAMPLES, 11)
+    assert (ours["low"], ours["high"]) == pytest.approx((low, high), abs=1e-6)
+
+
+def test_a_runs_accuracy_interval_is_scipys_percentile_bootstrap_of_the_correct_answers():
+    rng = np.random.default_rng(2)
+    target = rng.integers(7, size=90)
+    logits = torch.from_numpy(np.eye(7)[np.where(rng.random(90) < 0.6, target, (target + 1) % 7)].astype(np.float32))
+    task = lssat_framework.create("task", "emotion")
+    task.bind(DatasetInfo({"expression": LabelInfo("multiclass", [str(k) for k in range(7)])}, (32, 32)))
+    evaluation = Evaluation({}, logits, torch.from_numpy(target), {"groups": {}})
+    interval = bootstrap_interval(task, evaluation, "acc", seed=5, resamples=300)
+    low, high = scipy_percentile_interval(logits.argmax(1).numpy() == target, 300, 5)
+    assert (interval["low"], interval["high"]) == pytest.approx((low, high), abs=1e-12)
+
+
+def test_the_vectorised_auc_of_a_draw_is_scikit_learns_with_the_draws_counts_as_weights():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(8)
+    labels = rng.integers(2, size=60)
+    scores = np.round(rng.normal(labels, 1.0), 1)  # ties on purpose
+    counts = resampling.unit_counts(np.random.default_rng(0), 60, 5)
+    ours = resampling.RankMetric(scores, labels, np.arange(60))(counts)
+    expected = [roc_auc_score(labels, scores, sample_weight=row) for row in counts]
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
