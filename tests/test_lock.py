@@ -194,3 +194,20 @@ def test_a_writer_refused_before_the_holder_wrote_its_record_still_names_the_hol
         holder.wait()
     with RunLock(tmp_path):  # the kernel dropped the dead holder's flock
         assert read_holder(tmp_path)["pid"] == os.getpid()
+
+
+@pytest.mark.parametrize("record", [
+    {"host": "node-17", "pid": 1, "heartbeat": "soon"},  # not a time: float() raised
+    {"host": "node-17", "pid": 1, "heartbeat": 1e300},  # no clock's time: the message's date raised
+    {"host": "node-17", "pid": 1, "heartbeat": [1]},
+    {"host": socket.gethostname(), "pid": "x", "heartbeat": None},
+    {"host": socket.gethostname(), "pid": -1, "started": "?"},  # -1 asked whether any process lives
+    {"host": socket.gethostname(), "pid": True},
+])
+def test_a_holders_record_from_elsewhere_that_holds_nonsense_is_a_dead_writers(tmp_path, record, capsys):
+    """A run folder from another machine keeps the writer.json of a writer killed there; whatever
+    it holds, --resume takes the lock over with a warning, never a traceback."""
+    (tmp_path / HOLDER_FILE).write_text(json.dumps(record))
+    with RunLock(tmp_path):
+        assert read_holder(tmp_path)["pid"] == os.getpid()
+    assert "taking over the lock" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import math
 import os
 import socket
 import sys
@@ -58,10 +59,23 @@ def stale_after_s() -> float:
     return float(os.environ.get("LSSAT_LOCK_STALE_S", STALE_AFTER_S))
 
 
-def _when(stamp: float | None) -> str:
-    if stamp is None:
+def _number(value: Any) -> float | None:
+    """A finite number from a holder's record (which may come from anywhere), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _when(stamp: Any) -> str:
+    number = _number(stamp)
+    try:
+        return "?" if number is None else datetime.fromtimestamp(number, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):  # no date a clock shows
         return "?"
-    return datetime.fromtimestamp(stamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -88,10 +102,14 @@ def read_holder(directory: Path) -> dict[str, Any] | None:
 
 
 def holder_is_alive(holder: dict[str, Any]) -> bool:
-    """Whether the recorded writer still lives, as far as this host can tell."""
+    """Whether the recorded writer still lives, as far as this host can tell. A record whose pid
+    is no process id, or whose heartbeat is no time within the stale time of now (no two clocks
+    are that far apart), is a dead writer's: a run folder from elsewhere may hold anything."""
     if holder.get("host") == socket.gethostname():
-        return _pid_alive(int(holder.get("pid", -1)))
-    return time.time() - float(holder.get("heartbeat", 0)) < stale_after_s()
+        pid = holder.get("pid")  # 0 and -1 would ask about a process group, or every process
+        return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and _pid_alive(pid)
+    beat = _number(holder.get("heartbeat"))
+    return beat is not None and abs(time.time() - beat) < stale_after_s()
 
 
 class RunLock:
