@@ -2,7 +2,8 @@
 
 One concern per module: :mod:`.loop` (a run, epoch by epoch), :mod:`.optim` (optimiser, schedule,
 updates per epoch), :mod:`.checkpoints` (atomic, resumable), :mod:`.augment`, :mod:`.evaluation`
-(metrics, bootstrap interval, chance), :mod:`.pictures` (reconstruction grids), :mod:`.rundir`
+(metrics, bootstrap interval, chance), :mod:`.resampling` (bootstrap draws and a metric on each,
+shared with a sweep's answers), :mod:`.pictures` (reconstruction grids), :mod:`.rundir`
 (the run directory's files), :mod:`.trained` (``lssat eval``; the weights ``lssat predict`` loads) and :mod:`.cross`
 (a checkpoint on several test sets: the cross-dataset table and ROC curves).
 """
