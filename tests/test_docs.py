@@ -4,6 +4,7 @@ import re
 import runpy
 import tomllib
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -71,21 +72,52 @@ def test_there_are_runnable_blocks():
     assert {name for name, _ in runnable_blocks()} >= {"running.md", "plugins.md"}
 
 
+#: commands of the docs' blocks that must run the scratch environment's interpreter, as the
+#: console scripts pip writes there would
+SCRIPTS = {"pip": "-m pip", "lssat": "-m lssat_framework", "lssat-run": "-c 'import sys; from lssat_framework.cli import run_main; sys.exit(run_main())'"}
+
+
+def scratch_environment(folder: Path) -> Path:
+    """A venv of its own whose site-packages also see this environment's (a ``.pth`` adds them
+    after its own), its ``bin`` the returned folder. The docs' ``pip install`` goes there: this
+    environment's installation of the example plugin is never replaced (it pointed into the
+    test's folder once the test ended, and changed under other processes' tests meanwhile), in
+    a venv or not (a user-site install, as before, is refused inside a venv)."""
+    import site
+    import subprocess
+    import venv
+
+    venv.create(folder, with_pip=False)
+    python = folder / "bin" / "python"
+    own = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    seen = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+    (Path(own) / "_environment_under_test.pth").write_text("import site; " + "; ".join(f"site.addsitedir({d!r})" for d in seen if Path(d).is_dir()) + "\n")
+    for name, arguments in SCRIPTS.items():
+        script = folder / "bin" / name
+        script.write_text(f'#!/bin/sh\nexec "{python}" {arguments} "$@"\n')
+        script.chmod(0o755)
+    return folder / "bin"
+
+
 def test_runnable_doc_blocks_run_as_written(tmp_path):
     import os
     import subprocess
 
     (tmp_path / "plugins").symlink_to(ROOT / "plugins")
-    # `pip install` goes to a user site of this test's own, found before the environment's, so the
-    # environment's installation of the example plugin is never replaced (it pointed into this
-    # folder once the test ended, and changed under the tests of other processes meanwhile)
+    scripts = scratch_environment(tmp_path / "env")
     # PIP_NO_BUILD_ISOLATION=0 (pip reads it as --no-build-isolation): the plugin builds with this
     # environment's setuptools, never one fetched from the index (1.8 s less, and no network)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "PIP_USER": "1", "PYTHONUSERBASE": str(tmp_path / "user-site"), "PIP_NO_BUILD_ISOLATION": "0"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_BUILD_ISOLATION": "0",
+           "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(tmp_path / "env")}
     for name, block in runnable_blocks():
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
         assert result.returncode == 0, f"{name}:\n{block}\n{result.stderr[-2000:]}"
+    installed = subprocess.run([scripts / "python", "-c", "import importlib.metadata as m; print(m.distribution('lssat-plugin-example')._path)"],
+                               capture_output=True, text=True, env=env, check=True).stdout
+    assert installed.startswith(str(tmp_path / "env")), installed  # the block's install, in the scratch environment
+    import importlib.metadata
+
+    assert not str(importlib.metadata.distribution("lssat-plugin-example")._path).startswith(str(tmp_path))  # this environment's stays
 
 
 # ----------------------------------------------------------------------- Python blocks
