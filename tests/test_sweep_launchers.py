@@ -98,6 +98,7 @@ STAND_INS = {
     "squeue": 'echo "squeue $*" >> "$LOG/calls"; echo "JOBID STATE"',
     "scancel": 'echo "scancel $*" >> "$LOG/calls"',
     "sacct": 'echo "sacct $*" >> "$LOG/calls"; printf "JobID|State\\n4242_0|RUNNING\\n4242_1|OUT_OF_MEMORY\\n4242_[2-3%%2]|PENDING\\n"',
+    "sinfo": 'printf "debug*|64|256000\\ngpu|64|256000\\n"',  # nodes large enough for the jobs, whatever Slurm the host has
 }
 
 

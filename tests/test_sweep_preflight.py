@@ -13,17 +13,42 @@ from lssat_framework import cli
 from lssat_framework.errors import LssatError
 
 
+def stand_in_sinfo(bin_dir, nodes="debug*|64|256000"):
+    """An sinfo that lists ``nodes`` (partition|CPUs|memory MB per line), whatever Slurm the host has."""
+    path = bin_dir / "sinfo"
+    path.write_text(f"#!/bin/sh\nprintf '{nodes}\\n'\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
 @pytest.fixture
 def stand_in_slurm(tmp_path, monkeypatch):
-    """sbatch, srun and sacct that write their calls to the returned file."""
+    """sbatch, srun and sacct that write their calls to the returned file, and an sinfo of one
+    large node."""
     bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
     bin_dir.mkdir()
     for name in ("sbatch", "srun", "sacct", "squeue", "scancel"):
         path = bin_dir / name
         path.write_text(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\necho "Submitted batch job 7"\n')
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    stand_in_sinfo(bin_dir)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return calls
+
+
+@pytest.mark.parametrize("launcher,problem", [
+    ({}, "launcher.cpus_per_task: 4 CPUs, but the largest node of the default partition has 2; Slurm would keep the jobs pending"),
+    ({"cpus_per_task": 1, "tasks_per_node": 3}, "1 CPUs for each of 3 tasks (3 a node), but the largest node of the default partition has 2"),
+    ({"partition": "big", "cpus_per_task": 8, "mem_gb": 64}, "launcher.mem_gb: 64 GB, but the largest node of partition big has 31.2 GB"),
+])
+def test_a_job_larger_than_any_node_of_its_partition_is_refused_before_it_is_queued(tmp_path, tiny_spec, stand_in_slurm, launcher, problem, capsys):
+    """A 2-core partition and the default 4 CPUs a task: the array stayed PENDING (PartitionConfig)
+    while `--wait` waited for ever."""
+    stand_in_sinfo(tmp_path / "bin", "debug*|2|4000\\nbig|2|4000\\nbig|16|32000")
+    tiny_spec["sweep"] = {"seed": [0, 1]}
+    tiny_spec["launcher"] = launcher
+    assert cli.main(["sweep", write(tmp_path, tiny_spec), "--out", str(tmp_path / "out"), "--launcher", "slurm"]) == 2
+    assert problem in capsys.readouterr().err
+    assert not stand_in_slurm.exists()
 
 
 def write(tmp_path, spec):

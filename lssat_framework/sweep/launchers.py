@@ -167,7 +167,28 @@ class SlurmLauncher:
                     f"--launcher slurm: no `{command}` on PATH (submitit submits with sbatch and starts the tasks with srun); "
                     "run on a Slurm login node, or use --launcher local, or --variant auto under another scheduler"
                 )
+        self.check_fits_a_node()
         _submitit()
+
+    def check_fits_a_node(self) -> None:
+        """A job that asks more CPUs or memory than any node of its partition has stays pending for
+        ever (Slurm's reason: PartitionConfig): refused here, before anything is queued. Not
+        checked where ``sinfo`` does not answer."""
+        s = self.settings
+        nodes = partition_nodes(s.partition)
+        if not nodes:
+            return
+        where = f"partition {s.partition}" if s.partition else "the default partition"
+        cpus, wanted = max(c for c, _ in nodes), s.cpus_per_task * s.processes_per_node
+        if wanted > cpus:
+            tasks = f" for each of {s.processes_per_node} tasks ({wanted} a node)" if s.processes_per_node > 1 else ""
+            raise LssatError(f"launcher.cpus_per_task: {s.cpus_per_task} CPUs{tasks}, "
+                             f"but the largest node of {where} has {cpus}; Slurm would keep the jobs pending for ever. "
+                             f"Set launcher.cpus_per_task to at most {max(1, cpus // s.processes_per_node)} (--set launcher.cpus_per_task=N)")
+        memory_mb = max(m for _, m in nodes)
+        if s.mem_gb is not None and s.mem_gb * 1024 > memory_mb:
+            raise LssatError(f"launcher.mem_gb: {s.mem_gb:g} GB, but the largest node of {where} has {memory_mb / 1024:.1f} GB; "
+                             "Slurm would keep the jobs pending for ever. Set launcher.mem_gb lower, or leave it out")
 
     def parameters(self) -> dict[str, Any]:
         s = self.settings
@@ -201,6 +222,27 @@ def make_launcher(name: str, settings: LauncherSpec, folder: Path, job_name: str
     if name == "slurm":
         return SlurmLauncher(settings, folder, job_name)
     raise LssatError(f"--launcher {name}: choose one of {', '.join(NAMES)}")
+
+
+def partition_nodes(partition: str | None) -> list[tuple[int, int]]:
+    """(CPUs, memory in MB) of each node of ``partition`` (the default one when None), as
+    ``sinfo`` lists them; empty where sinfo is not there, does not answer or knows no such node."""
+    if shutil.which("sinfo") is None:
+        return []
+    try:
+        output = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%P|%c|%m"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    nodes = []
+    for line in output.splitlines():
+        name, _, rest = line.strip().partition("|")
+        cpus, _, memory = rest.partition("|")
+        if (name.rstrip("*") == partition) if partition else name.endswith("*"):  # sinfo stars the default partition
+            try:
+                nodes.append((int(cpus.rstrip("+")), int(memory.rstrip("+"))))
+            except ValueError:
+                continue
+    return nodes
 
 
 def slurm_states(job_ids: list[str]) -> dict[str, str]:
