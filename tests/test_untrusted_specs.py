@@ -97,7 +97,8 @@ def test_a_symlink_in_an_existing_sweep_folder_is_refused_before_anything_is_wri
 def test_the_links_submitit_makes_in_its_folder_do_not_stop_a_slurm_sweep_launched_again(tmp_path, tiny_spec, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, body in {"sbatch": 'echo "Submitted batch job 4242"', "srun": "true"}.items():
+    # sinfo: a node large enough for the jobs, whatever Slurm the host has
+    for name, body in {"sbatch": 'echo "Submitted batch job 4242"', "srun": "true", "sinfo": 'echo "debug*|64|256000"'}.items():
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
