@@ -16,7 +16,13 @@ from lssat_framework.errors import LssatError
 from lssat_framework.interfaces import DatasetInfo, LabelInfo
 from lssat_framework.spec import validate_spec
 
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
+
+
+@pytest.fixture(scope="module")
+def sklearn_metrics():
+    """scikit-learn's metrics, the reference; imported by the tests that compare with it only (a
+    second of import that the other tests, and the other test worker, do not pay)."""
+    return pytest.importorskip("sklearn.metrics")
 
 SCORES = {
     "random": lambda rng, n: rng.random(n),
@@ -31,7 +37,7 @@ def labelled(kind, n, seed):
     return SCORES[kind](rng, n), labels
 
 
-def reference_eer(scores, labels):
+def reference_eer(sklearn_metrics, scores, labels):
     """The crossing of the false-positive and false-negative rates along scikit-learn's ROC points,
     interpolated linearly between the two points around it."""
     fpr, tpr, _ = sklearn_metrics.roc_curve(labels, scores, drop_intermediate=False)
@@ -46,7 +52,7 @@ def reference_eer(scores, labels):
 
 @pytest.mark.parametrize("kind", SCORES)
 @pytest.mark.parametrize("n,seed", [(7, 0), (60, 1), (500, 2)])
-def test_auc_ap_roc_and_eer_equal_scikit_learns(kind, n, seed):
+def test_auc_ap_roc_and_eer_equal_scikit_learns(kind, n, seed, sklearn_metrics):
     """Issue 12: metrics stay exact, ties included."""
     from lssat_tasks import metrics as M
 
@@ -57,7 +63,7 @@ def test_auc_ap_roc_and_eer_equal_scikit_learns(kind, n, seed):
     expected = sklearn_metrics.roc_curve(labels, scores, drop_intermediate=False)
     np.testing.assert_allclose(fpr, expected[0]) and np.testing.assert_allclose(tpr, expected[1])
     np.testing.assert_array_equal(thresholds[1:], expected[2][1:])  # the first is +inf (older scikit-learn: max + 1)
-    assert M.equal_error_rate(scores, labels) == pytest.approx(reference_eer(scores, labels), abs=1e-12)
+    assert M.equal_error_rate(scores, labels) == pytest.approx(reference_eer(sklearn_metrics, scores, labels), abs=1e-12)
     from lssat_framework.train.cross import roc_points
 
     np.testing.assert_allclose(np.stack(roc_points(scores, labels)), np.stack(expected[:2]))
@@ -76,7 +82,7 @@ def method_info(videos=True):
     )
 
 
-def test_the_deepfake_task_reports_ap_and_each_methods_auc_against_all_reals():
+def test_the_deepfake_task_reports_ap_and_each_methods_auc_against_all_reals(sklearn_metrics):
     """Issue 12: the per-manipulation breakdown within FF++ (each method's fakes against all reals)."""
     task = lssat.create("task", "deepfake")
     info = method_info()

@@ -22,8 +22,9 @@ from conftest import ROOT, SHIPPED_DISTRIBUTIONS, make_plugin_distribution, ship
 HEAVY = ("torch", "timm", "torchvision", "numpy", "PIL", "skimage", "matplotlib")
 
 #: runs CLI calls (a JSON list of argument lists) in turn in one fresh interpreter with the shipped
-#: plugins only, printing after each a line PROBE {status, heavy, out}: its status, the heavy modules
-#: imported so far (so none listed after the last call means none imported by any), its stdout
+#: plugins only, printing after each a line PROBE {status, heavy, out, err}: its status, the heavy
+#: modules imported so far (so none listed after the last call means none imported by any), its
+#: stdout and stderr
 PROBE = textwrap.dedent(
     """
     import contextlib, importlib.metadata, io, json, sys
@@ -32,26 +33,26 @@ PROBE = textwrap.dedent(
     shipped = [ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.dist.metadata["Name"] in {shipped}]
     for command in json.loads(sys.argv[1]):
         reset_plugin_manager(PluginManager(entry_points=shipped))
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 status = cli.main(command)
             except SystemExit as exit:  # --help
                 status = exit.code
         heavy = sorted(m for m in {heavy} if m in sys.modules)
-        print("PROBE", json.dumps({{"status": status, "heavy": heavy, "out": out.getvalue()}}), flush=True)
+        print("PROBE", json.dumps({{"status": status, "heavy": heavy, "out": out.getvalue(), "err": err.getvalue()}}), flush=True)
     """
 ).format(shipped=repr(set(SHIPPED_DISTRIBUTIONS)), heavy=repr(HEAVY))
 
 
 def probe(*commands, env=None, cwd=ROOT):
-    """``[(status and heavy modules, stdout)]`` of each command, run in turn in one interpreter
-    (a fresh interpreter costs a second or more; the heavy modules only accumulate)."""
+    """``[(status and heavy modules, stdout, stderr)]`` of each command, run in turn in one
+    interpreter (a fresh interpreter costs a second or more; the heavy modules only accumulate)."""
     result = subprocess.run([sys.executable, "-c", PROBE, json.dumps(commands)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     found = [json.loads(line.removeprefix("PROBE ")) for line in result.stdout.splitlines() if line.startswith("PROBE ")]
     assert len(found) == len(commands), result.stdout
-    return [({"status": f["status"], "heavy": f["heavy"]}, f["out"]) for f in found]
+    return [({"status": f["status"], "heavy": f["heavy"]}, f["out"], f["err"]) for f in found]
 
 
 @pytest.fixture
@@ -59,8 +60,13 @@ def cache_env(tmp_path):
     return {**os.environ, "LSSAT_CACHE_DIR": str(tmp_path / "cache")}
 
 
-def test_commands_that_build_no_model_import_no_torch(tmp_path, cache_env):
-    probe(["list", "backbone", "resnet18"], env=cache_env)  # the first listing of timm's names fills the cache
+def test_commands_that_build_no_model_import_no_torch(tmp_path, cache_env, monkeypatch):
+    from lssat_timm.catalogue import cache_dir, model_names
+
+    # the first listing of timm's names fills the cache, here in this process (timm already imported)
+    monkeypatch.setenv("LSSAT_CACHE_DIR", cache_env["LSSAT_CACHE_DIR"])
+    model_names()
+    assert list(cache_dir().glob("timm-models-*.json"))
     commands = [
         ["--help"],
         ["plugins"],
@@ -71,22 +77,20 @@ def test_commands_that_build_no_model_import_no_torch(tmp_path, cache_env):
         ["sweep", "lssat_framework/specs/study.yaml", "--status", "--out", str(tmp_path / "study")],
     ]
     outcomes = probe(*commands, env=cache_env)
-    for command, (outcome, out) in zip(commands, outcomes):
+    for command, (outcome, out, _) in zip(commands, outcomes):
         assert outcome == {"status": 0, "heavy": []}, (command, out)
     assert "45 pending" in outcomes[-1][1]
 
 
 def test_validate_builds_the_parts_only_when_asked(tmp_path, cache_env):
-    (_, out), (built, built_out) = probe(["validate", "lssat_framework/specs/quickstart.yaml"],
-                                         ["validate", "lssat_framework/specs/quickstart.yaml", "--build"], env=cache_env)
+    (_, out, _), (built, built_out, _), (refused, _, errors) = probe(
+        ["validate", "lssat_framework/specs/quickstart.yaml"],
+        ["validate", "lssat_framework/specs/quickstart.yaml", "--build"],
+        ["validate", "lssat_framework/specs/quickstart.yaml", "--build", "--set", "data.params.image_size=48"], env=cache_env)
     assert "parts not built: --build" in out
     assert built["status"] == 0 and "torch" in built["heavy"] and "parts not built" not in built_out
-    result = subprocess.run(
-        [sys.executable, "-m", "lssat_framework", "validate", "lssat_framework/specs/quickstart.yaml", "--build", "--set", "data.params.image_size=48"],
-        capture_output=True, text=True, cwd=ROOT, env=cache_env, timeout=300,
-    )
-    assert result.returncode == 2 and "not a multiple of the patch size 32" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert refused["status"] == 2 and "not a multiple of the patch size 32" in errors
+    assert "Traceback" not in errors
 
 
 def test_the_name_cache_is_timms_own_list_and_follows_its_installation(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from ..images import pyplot
+from ..images import pyplot, save_figure
 from .answers import Answer
 
 FIGURE_SIZE, DPI = (10, 5.6), 100
@@ -14,8 +14,7 @@ FIGURE_SIZE, DPI = (10, 5.6), 100
 
 def video_picture(answer: Answer, title: str, threshold: float | None, positive_name: str | None) -> bytes:
     """The PNG's bytes."""
-    plt = pyplot()
-    figure = plt.figure(figsize=FIGURE_SIZE, dpi=DPI)
+    figure = pyplot().figure(figsize=FIGURE_SIZE, dpi=DPI)
     grid = figure.add_gridspec(2, max(1, len(answer.strip)), height_ratios=[3, 1.4], hspace=0.45)
     curve = figure.add_subplot(grid[0, :])
     times = [t for t, _ in answer.curve]
@@ -40,6 +39,5 @@ def video_picture(answer: Answer, title: str, threshold: float | None, positive_
         axes.set_axis_off()
         axes.set_title(f"{score:.2f}" if isinstance(score, float) else "", fontsize=8)
     data = io.BytesIO()
-    figure.savefig(data, format="png", dpi=DPI)
-    plt.close(figure)
+    save_figure(figure, data, format="png", dpi=DPI)
     return data.getvalue()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 
+from ..images.plotting import save_figure
+
 #: what every figure of the report and the sweep shares: readable small text, no top/right frame
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "lssat", "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
          "legend.fontsize": 7, "axes.spines.top": False, "axes.spines.right": False}
@@ -27,8 +29,7 @@ def figure(*args, **kwargs):
 def svg_text(fig) -> str:
     """The figure as SVG text; the figure is closed."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    pyplot().close(fig)
+    save_figure(fig, buffer, crop=True, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
@@ -38,8 +39,7 @@ def png_bytes(fig, dpi: int = 100, colours: int = 64) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    pyplot().close(fig)
+    save_figure(fig, buffer, crop=True, format="png", dpi=dpi)
     buffer.seek(0)
     with Image.open(buffer) as picture:
         few = picture.convert("RGB").quantize(colors=colours)

@@ -227,10 +227,9 @@ def write_table(rows: list[dict[str, Any]], out: Path) -> None:
 
 
 def save_roc_png(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path, title: str = "") -> None:
-    from ..images import pyplot
+    from ..images import pyplot, save_figure
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = pyplot().subplots(figsize=(5, 5))
     for label, fpr, tpr in curves:
         area = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
         ax.plot(fpr, tpr, label=f"{label} (area {area:.3f})")
@@ -243,5 +242,4 @@ def save_roc_png(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path, t
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)

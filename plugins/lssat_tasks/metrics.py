@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lssat_framework.images import pyplot
+from lssat_framework.images import pyplot, save_figure
 
 
 def _binary(scores, labels) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -119,5 +119,4 @@ def save_confusion_png(matrix: np.ndarray, names: list[str], path) -> None:
     for (i, j), value in np.ndenumerate(matrix):
         ax.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
