@@ -54,3 +54,15 @@ def test_save_figure_draws_once_and_closes_the_figure(monkeypatch):
     one_pass(fig, format="svg")
     assert len(draws) == 1
     assert fig.number not in pyplot().get_fignums()
+
+
+def test_questions_two_and_three_have_no_picture_where_one_backbone_has_results():
+    """The answer says "nothing to compare": an empty panel or a row of zeros would only repeat it."""
+    from lssat_framework.report.study import differences, gaps
+
+    alone = [{**task, "cells": task["cells"][:1], "differences": []} for task in TASKS]
+    assert differences(alone) is None and gaps(alone) is None
+    pair = [{**task, "differences": [{"backbone": "b1", "to": "b0", "value": 0.05, "low": 0.01, "high": 0.09, "separable": True}]} for task in TASKS]
+    for fig in (differences(pair), gaps(pair)):
+        assert fig is not None and fig.axes
+        pyplot().close(fig)

@@ -86,9 +86,12 @@ def forest(tasks: list[dict[str, Any]], variants: list[dict[str, Any]]):
 
 def differences(tasks: list[dict[str, Any]]):
     """Per task, the paired difference of the top backbone to each other one, with its interval
-    and the zero line: a backbone is behind only where its interval excludes 0."""
+    and the zero line: a backbone is behind only where its interval excludes 0. None where no task
+    has two backbones (the answer says there is nothing to compare)."""
     shown = [t for t in tasks if t["differences"]]
-    fig, axes = figure(max(1, len(shown)), 1, figsize=(6.4, 0.9 + sum(0.32 * len(t["differences"]) + 0.6 for t in shown)), squeeze=False)
+    if not shown:
+        return None
+    fig, axes = figure(len(shown), 1, figsize=(6.4, 0.9 + sum(0.32 * len(t["differences"]) + 0.6 for t in shown)), squeeze=False)
     for ax, task in zip(axes[:, 0], shown):
         for row, item in enumerate(task["differences"]):
             colour = BEHIND if item["separable"] else TIED
@@ -99,17 +102,17 @@ def differences(tasks: list[dict[str, Any]]):
         ax.axvline(0, color="black", linewidth=1)
         ax.set_xlabel(f"how far ahead the top backbone is, in {task['metric'] or 'metric'} (paired 95 % interval; excludes 0: separable)")
         ax.set_ylabel("pair")
-    if not shown:
-        axes[0][0].set_title("no task has two backbones to compare")
-        axes[0][0].set_axis_off()
     fig.tight_layout()
     return fig
 
 
 def gaps(tasks: list[dict[str, Any]]):
     """Question 3: each backbone's distance to each task's best, in points, one colour a task
-    (0: the best, or not separable from it where its marker is hollow)."""
+    (0: the best, or not separable from it where its marker is hollow). None for fewer than two
+    backbones: every distance would be 0."""
     backbones = sorted({c["backbone"] for t in tasks for c in t["cells"]})
+    if len(backbones) < 2:
+        return None
     fig, ax = figure(figsize=(6.4, 1.0 + 0.45 * max(1, len(backbones))))
     offsets = {t["task"]: (i - (len(tasks) - 1) / 2) * 0.8 / max(1, len(tasks)) for i, t in enumerate(tasks)}
     for index, task in enumerate(tasks):

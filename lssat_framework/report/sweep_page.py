@@ -14,7 +14,7 @@ from .folder import SWEEP_FILE, RunFiles, inside, read_csv, read_json_or_none, r
 from .page import details, document, esc, image, paragraph, table
 from .study import differences, forest, gaps, parameters
 
-#: what each question's picture shows, after the answer in words
+#: what each question's picture shows, after the answer in words (none where it would show nothing)
 PICTURES = {
     "1.": (lambda data: forest(data["tasks"], data["variants"]), "Each backbone's value per task with its 95 % interval; dashed: chance; "
            "★: separably the best (only where its paired difference to every other backbone excludes 0); red: no result."),
@@ -42,9 +42,8 @@ def answers(folder: Path, data: dict[str, Any] | None) -> str:
         block = f"<h3>{esc(heading)}</h3>\n{markdown(body)}"
         if heading.startswith("How to read"):
             block = details(esc(heading), markdown(body))
-        elif number in PICTURES and data is not None:
-            draw, caption = PICTURES[number]
-            block += image(svg_uri(draw(data)), f"question {number} {heading}", caption)
+        elif number in PICTURES and data is not None and (picture := PICTURES[number][0](data)) is not None:
+            block += image(svg_uri(picture), f"question {number} {heading}", PICTURES[number][1])
         parts.append(block)
     if data is None:
         parts.append(paragraph("No answers.json (a sweep collected by an older version): the pictures are drawn once it collects again.", "muted"))
