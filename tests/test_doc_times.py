@@ -33,7 +33,7 @@ UNIT_SPELLINGS = {"seconds": "s", "second": "s", "secs": "s", "sec": "s", "minut
 #: and stated beside the table the script printed (the script and its settings head each section)
 BENCHMARK_SECTIONS = (
     "## Descriptors", "## Training step", "## Training recipes", "## Data loading",
-    "## Commands that build no model", "## Evaluation: the video bootstrap",
+    "## Commands that build no model", "## Evaluation: the video bootstrap", "## Rebuilding a sweep's page",
 )
 #: (file, figure): why it is not a measured time
 NOT_MEASURED = {
