@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The suite starts about 60 Python processes (the commands, torchrun's, submitit's jobs) beside its
 # workers. Where PYTHONDONTWRITEBYTECODE is set (as on the machines this project's CI runs on) none
 # writes bytecode, so each compiled this repository's modules again: about 10 s of the suite's
-# 210 s on 2 cores (docs/performance.md). Compiled once here (0.4 s; what Python does by itself
+# 210 s on 2 cores (measured; docs/performance.md). Compiled once here (0.4 s; what Python does by itself
 # without the variable), each process reads them; a stale file is recompiled as ever.
 if sys.flags.dont_write_bytecode:
     for _folder in ("lssat_framework", "plugins", "tests"):
