@@ -1,9 +1,11 @@
 """Two CPU processes under torchrun (gloo), as a multi-GPU launch runs them: every validation
 sample evaluated once, both processes' random generators saved and read back, the learning-rate
 schedule as in one process. A launch starts three interpreters, so each is made once and read by
-every test that needs it."""
+every test that needs it: the schedule's two accumulation settings are one launch of ``lssat run``
+on a sweep over them, which trains both variants in the same two processes."""
 
 import copy
+import csv
 import json
 import os
 import shutil
@@ -36,21 +38,29 @@ def run_two_cpu_processes(spec, folder, out, *extra):
 
 @pytest.fixture(scope="module")
 def schedule_runs(tmp_path_factory):
-    """``schedule_runs(grad_accum)``: the schedule's spec trained in two processes and in one,
-    made when first asked for."""
+    """``schedule_runs(grad_accum)``: the schedule's spec with ``train.grad_accum`` 1 and 2, both
+    trained in two processes by one launch (an inline sweep over the two), and each in one process."""
+    folder = tmp_path_factory.mktemp("schedule")
+    spec = schedule_spec(copy.deepcopy(TINY_SPEC), 1)
+    spec["data"]["params"]["val"] = 13  # batches of 4, the last of one: the processes' shares are uneven
+    run_two_cpu_processes({**spec, "sweep": {"train.grad_accum": [1, 2]}}, folder, folder / "sweep")
     made = {}
+    for grad_accum in (1, 2):
+        two = folder / "sweep" / f"train.grad_accum={grad_accum}"
+        variant = yaml.safe_load((two / "spec.yaml").read_text())  # the spec each variant ran, also for the resume
+        assert variant["train"]["grad_accum"] == grad_accum and "sweep" not in variant
+        one = train(validate_spec(variant), folder / f"one_{grad_accum}")
+        made[grad_accum] = types.SimpleNamespace(spec=variant, folder=folder, two=two, one=folder / f"one_{grad_accum}", one_summary=one)
+    return made.__getitem__
 
-    def runs(grad_accum):
-        if grad_accum not in made:
-            folder = tmp_path_factory.mktemp(f"grad_accum_{grad_accum}")
-            spec = schedule_spec(copy.deepcopy(TINY_SPEC), grad_accum)
-            spec["data"]["params"]["val"] = 13  # batches of 4, the last of one: the processes' shares are uneven
-            run_two_cpu_processes(spec, folder, folder / "two")
-            one = train(validate_spec(spec), folder / "one")
-            made[grad_accum] = types.SimpleNamespace(spec=spec, folder=folder, two=folder / "two", one=folder / "one", one_summary=one)
-        return made[grad_accum]
 
-    return runs
+def test_a_sweep_under_torchrun_trains_every_variant_in_the_same_processes(schedule_runs):
+    """The second variant of `torchrun ... lssat run SWEEP` failed: the first run's end destroyed
+    the launch's process group ("Default process group has not been initialized")."""
+    sweep = schedule_runs(1).folder / "sweep"
+    with open(sweep / "leaderboard.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((r["variant"], r["state"]) for r in rows) == [("train.grad_accum=1", "done"), ("train.grad_accum=2", "done")]
 
 
 def test_two_cpu_processes_evaluate_every_sample_exactly_once(schedule_runs):

@@ -20,12 +20,17 @@ def command(args) -> int:
     from ..spec.validation import load_spec
 
     resolved = load_spec(args.spec, args.overrides)
-    if resolved.spec.sweep:  # a grid: the sweep layer runs its variants in turn, each resuming by itself
-        from ..sweep import run_sweep
+    from ..train import leave_process_group
 
-        run_sweep(resolved, out=args.out)
+    try:
+        if resolved.spec.sweep:  # a grid: the sweep layer runs its variants in turn, each resuming by itself
+            from ..sweep import run_sweep
+
+            run_sweep(resolved, out=args.out)
+            return 0
+        from ..train import train
+
+        train(resolved, Path(args.out) if args.out else Path("runs") / resolved.spec.name, resume=args.resume)
         return 0
-    from ..train import train
-
-    train(resolved, Path(args.out) if args.out else Path("runs") / resolved.spec.name, resume=args.resume)
-    return 0
+    finally:
+        leave_process_group()  # under torchrun: once, after every run of this command

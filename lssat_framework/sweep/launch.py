@@ -114,7 +114,8 @@ class Progress:
         self.failures: dict[str, str] = {}
 
     def say(self, name: str, what: str) -> None:
-        print(f"[{self.positions[name]}] {name}: {what}", flush=True)
+        if is_main_process():  # an inline sweep under torchrun: said once, not once per process
+            print(f"[{self.positions[name]}] {name}: {what}", flush=True)
 
     def on_submit(self, item, job_id: str | None) -> None:
         if self.launcher != "inline" and is_main_process():
@@ -143,11 +144,13 @@ def _launch_items(resolved: ResolvedSpec, out_dir: Path, chosen: list[tuple[int,
     for index, v in chosen:
         run_dir = out_dir / v.name
         if is_done(run_dir):
-            print(f"[{index}] {v.name}: finished, skipped")
+            if is_main_process():
+                print(f"[{index}] {v.name}: finished, skipped")
             continue
         holder = live_writer(run_dir)
         if holder is not None:  # another launcher's job trains it now: never twice
-            print(f"[{index}] {v.name}: being written by host {holder.get('host')}, pid {holder.get('pid')}; skipped")
+            if is_main_process():
+                print(f"[{index}] {v.name}: being written by host {holder.get('host')}, pid {holder.get('pid')}; skipped")
             continue
         if is_main_process():
             forget_job(run_dir)

@@ -110,7 +110,12 @@ class VariantJob:
         except Exception as exc:  # e.g. a plugin missing where the job runs: say so where --status reads it
             mark_job(Path(self.run_dir), "failed", error=one_line(exc))
             raise
-        run_variant(resolved, Path(self.run_dir))
+        from ..train import leave_process_group
+
+        try:
+            run_variant(resolved, Path(self.run_dir))
+        finally:
+            leave_process_group()  # the job's processes are done training
         if self.collect_into and is_main_process():
             try:
                 from .collect import collect

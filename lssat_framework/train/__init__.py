@@ -8,9 +8,10 @@ shared with a sweep's answers), :mod:`.pictures` (reconstruction grids), :mod:`.
 (a checkpoint on several test sets: the cross-dataset table and ROC curves).
 """
 
+from .accelerator import leave_process_group
 from .augment import augment
 from .checkpoints import find_checkpoint
 from .loop import train
 from .trained import evaluate_checkpoint
 
-__all__ = ["augment", "evaluate_checkpoint", "find_checkpoint", "train"]
+__all__ = ["augment", "evaluate_checkpoint", "find_checkpoint", "leave_process_group", "train"]

@@ -38,6 +38,16 @@ def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None =
     return accelerator
 
 
+def leave_process_group() -> None:
+    """Leave the launch's process group (torchrun's, a multi-task job's) once this process has
+    done all its training. A run does not: the group is the launch's, and ``lssat run`` on a
+    sweep trains every variant in the same processes (accelerate sets the group up once)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def usable_cores() -> int:
     """The cores this process may run on: its CPU affinity, which Slurm, taskset and containers
     narrow (``os.cpu_count()`` counts the whole machine)."""

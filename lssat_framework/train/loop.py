@@ -296,5 +296,5 @@ class Run:
         if self.main:
             summary = write_summary(self)
             accelerator.print(f"done: {self.out_dir} ({self.task.headline}={summary['final'].get(self.task.headline)})")
-        accelerator.end_training()
+        self.trackers.finish()
         return summary

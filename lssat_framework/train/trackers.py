@@ -89,6 +89,12 @@ class Trackers:
         if "wandb" in self.names and accelerator.is_main_process:
             _unlink_links(out_dir / "wandb")
 
+    def finish(self) -> None:
+        """End the run's trackers. Not accelerate's ``end_training``: it also destroys the process
+        group, which is the launch's (a sweep's next variant trains in it; ``leave_process_group``)."""
+        for tracker in self.accelerator.trackers:
+            tracker.finish()
+
     def log_step(self, terms: dict[str, float], step: int, lr: float) -> None:
         if self.names:
             self.accelerator.log({**{f"step/{key}": value for key, value in terms.items()}, "step/lr": lr}, step=step)
