@@ -57,6 +57,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lssat: interrupted", file=sys.stderr)
         return 130
+    finally:
+        _leave_process_group()
+
+
+def _leave_process_group() -> None:
+    """Under torchrun, the launch's process group is left once the command is done (not by each
+    run: ``lssat run`` on a sweep trains every variant in it). Nothing is imported where the
+    command never loaded ``torch.distributed``."""
+    if "torch.distributed" in sys.modules:
+        from ..train import leave_process_group
+
+        leave_process_group()
 
 
 def _reader_went_away() -> int:

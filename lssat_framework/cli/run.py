@@ -20,17 +20,12 @@ def command(args) -> int:
     from ..spec.validation import load_spec
 
     resolved = load_spec(args.spec, args.overrides)
-    from ..train import leave_process_group
+    if resolved.spec.sweep:  # a grid: the sweep layer runs its variants in turn, each resuming by itself
+        from ..sweep import run_sweep
 
-    try:
-        if resolved.spec.sweep:  # a grid: the sweep layer runs its variants in turn, each resuming by itself
-            from ..sweep import run_sweep
-
-            run_sweep(resolved, out=args.out)
-            return 0
-        from ..train import train
-
-        train(resolved, Path(args.out) if args.out else Path("runs") / resolved.spec.name, resume=args.resume)
+        run_sweep(resolved, out=args.out)
         return 0
-    finally:
-        leave_process_group()  # under torchrun: once, after every run of this command
+    from ..train import train
+
+    train(resolved, Path(args.out) if args.out else Path("runs") / resolved.spec.name, resume=args.resume)
+    return 0

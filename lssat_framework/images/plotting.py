@@ -22,8 +22,8 @@ def save_figure(fig, target: str | Any | IO, *, crop: bool = False, **options: A
     does, the box measured with the renderer the figure's ``tight_layout`` used (text sizes are
     cached per renderer). matplotlib's "tight" draws the whole figure once more to measure it, and a
     figure that ran ``tight_layout`` keeps a placeholder layout engine that makes ``savefig`` draw
-    it once more as well; both are skipped here: 15-20 % less time a figure, which is most of what
-    a sweep's page costs to rebuild (benchmarks/report.py).
+    it once more as well; both are skipped here: 10-25 % less time a figure (measured; the study's
+    page side by side in benchmarks/report_size.py).
     """
     import matplotlib
 

@@ -106,6 +106,13 @@ def is_done(run_dir: Path) -> bool:
     return (run_dir / "summary.json").is_file()
 
 
+def say(index: int, name: str, what: str) -> None:
+    """A line of the launcher's progress, ``[index] name: what``; said by the main process alone
+    (an inline sweep under torchrun says it once, not once per process)."""
+    if is_main_process():
+        print(f"[{index}] {name}: {what}", flush=True)
+
+
 class Progress:
     """What the launcher reports, printed and recorded in each variant's ``submission.json``."""
 
@@ -114,8 +121,7 @@ class Progress:
         self.failures: dict[str, str] = {}
 
     def say(self, name: str, what: str) -> None:
-        if is_main_process():  # an inline sweep under torchrun: said once, not once per process
-            print(f"[{self.positions[name]}] {name}: {what}", flush=True)
+        say(self.positions[name], name, what)
 
     def on_submit(self, item, job_id: str | None) -> None:
         if self.launcher != "inline" and is_main_process():
@@ -144,13 +150,11 @@ def _launch_items(resolved: ResolvedSpec, out_dir: Path, chosen: list[tuple[int,
     for index, v in chosen:
         run_dir = out_dir / v.name
         if is_done(run_dir):
-            if is_main_process():
-                print(f"[{index}] {v.name}: finished, skipped")
+            say(index, v.name, "finished, skipped")
             continue
         holder = live_writer(run_dir)
         if holder is not None:  # another launcher's job trains it now: never twice
-            if is_main_process():
-                print(f"[{index}] {v.name}: being written by host {holder.get('host')}, pid {holder.get('pid')}; skipped")
+            say(index, v.name, f"being written by host {holder.get('host')}, pid {holder.get('pid')}; skipped")
             continue
         if is_main_process():
             forget_job(run_dir)

@@ -40,8 +40,9 @@ def make_accelerator(train: TrainSpec, find_unused: bool, log_dir: Path | None =
 
 def leave_process_group() -> None:
     """Leave the launch's process group (torchrun's, a multi-task job's) once this process has
-    done all its training. A run does not: the group is the launch's, and ``lssat run`` on a
-    sweep trains every variant in the same processes (accelerate sets the group up once)."""
+    done all its training: when an ``lssat`` command ends, or a sweep's job. A run does not: the
+    group is the launch's, and ``lssat run`` on a sweep trains every variant in the same processes
+    (accelerate sets the group up once)."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
