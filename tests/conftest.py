@@ -40,6 +40,24 @@ if sys.flags.dont_write_bytecode:
     for _folder in ("lssat_framework", "plugins", "tests"):
         compileall.compile_dir(ROOT / _folder, quiet=1)
 
+#: the files that take longest (each starts processes or trains for real), longest first. Under
+#: ``-n auto --dist loadfile`` a worker takes the next file when it is free; these start first, so
+#: the many short files fill the end and the workers finish together. (xdist would order the files
+#: by their number of tests: these few-test files came last, and one worker ran them alone.)
+SLOWEST_FILES = ("test_shipped_data.py", "test_sweep_launchers.py", "test_two_processes.py", "test_docs.py", "test_lock.py",
+                 "test_predict_memory.py", "test_untrusted_run_folders.py", "test_sweep.py", "test_prepare.py")
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 #: the distributions this repository ships; the tests never see a plugin the user installed besides
 SHIPPED_DISTRIBUTIONS = ("lssat-framework", "lssat-plugin-example")
 

@@ -124,3 +124,22 @@ def test_a_plugin_failing_in_a_later_hook_lists_no_components(plugin_path, capsy
     assert (info.status, info.components) == ("failed", {})
     assert "before-the-failure" not in manager.list("descriptor")
     assert capsys.readouterr().err.count("boom") == 1
+
+
+def test_a_manager_reads_each_distributions_metadata_once(plugin_path, monkeypatch):
+    """Each entry point's distribution name (asked twice) and version parsed the METADATA file
+    again: a third of every command's plugin start-up, now once per distribution."""
+    import importlib.metadata
+
+    from lssat_framework.plugins import PluginManager
+
+    entry_points = "[lssat]\ncs = lssat_plugin_two\nfaces = lssat_plugin_two\n"
+    make_plugin_distribution(plugin_path, "lssat-plugin-two", "lssat_plugin_two", CENTRE_SYMMETRIC, version="2.5", entry_points=entry_points)
+    (dist,) = importlib.metadata.distributions(path=[str(plugin_path)])
+    reads = []
+    original = type(dist).read_text
+    monkeypatch.setattr(type(dist), "read_text", lambda self, name: reads.append(name) or original(self, name))
+    manager = PluginManager(entry_points=list(dist.entry_points.select(group="lssat")))
+    assert sorted((i.name, i.distribution, i.version) for i in manager.report()) == [
+        ("cs", "lssat-plugin-two", "2.5"), ("faces", "lssat-plugin-two", "2.5")]
+    assert reads.count("METADATA") == 1

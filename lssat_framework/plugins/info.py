@@ -3,8 +3,10 @@ spell it: ``entry`` or ``distribution:entry``, the distribution in any PEP 503 s
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import re
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -59,13 +61,29 @@ def names_plugin(qualifier: str, entry: str, distribution: str) -> bool:
 
 
 def load_order(ep: importlib.metadata.EntryPoint) -> tuple:
-    distribution = normalise_distribution(distribution_name(ep))
+    distribution = normalise_distribution(distribution_identity(ep)[0])
     return (distribution != CORE_DISTRIBUTION, ep.name, distribution)
 
 
-def distribution_name(ep: importlib.metadata.EntryPoint) -> str:
+#: a distribution's (name, version), read once per distribution object: each read parses its
+#: METADATA file again, and a manager asked three times for each of its entry points (a third of
+#: its start-up). A new ``entry_points()`` call makes new objects, so an upgrade is read afresh.
+_identities: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def distribution_identity(ep: importlib.metadata.EntryPoint) -> tuple[str, str]:
+    """The name and version of the distribution that declares ``ep`` ("unknown" where none does)."""
     dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else "unknown"
+    if dist is None:
+        return "unknown", "unknown"
+    try:
+        return _identities[dist]
+    except (KeyError, TypeError):  # TypeError: a distribution class that cannot be weakly referenced
+        metadata = dist.metadata
+        found = (metadata["Name"], metadata["Version"])
+    with contextlib.suppress(TypeError):
+        _identities[dist] = found
+    return found
 
 
 def disables(item: str, info: PluginInfo) -> bool:

@@ -40,7 +40,7 @@ import pluggy
 
 from .. import hookspecs
 from ..errors import PluginError
-from .info import PluginInfo, disables, distribution_name, load_order, normalise_distribution
+from .info import PluginInfo, disables, distribution_identity, load_order, normalise_distribution
 
 ENTRY_POINT_GROUP = "lssat"
 
@@ -101,8 +101,7 @@ class PluginLoader:
         self.warn(f"{info.label} failed and was skipped: {message}")
 
     def _load_entry_point(self, ep: importlib.metadata.EntryPoint) -> None:
-        dist = getattr(ep, "dist", None)
-        info = PluginInfo(ep.name, distribution_name(ep), dist.version if dist is not None else "unknown", target=ep.value)
+        info = PluginInfo(ep.name, *distribution_identity(ep), target=ep.value)
         earlier = self.plugins.get(info.key)
         if earlier is not None:  # the same line twice is harmless; two targets are a packaging slip
             if earlier.target != ep.value:
