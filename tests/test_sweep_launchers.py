@@ -7,9 +7,9 @@ import json
 import os
 import signal
 import stat
-import subprocess
-import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import yaml
@@ -19,21 +19,16 @@ from lssat_framework import cli
 TIMING = {"images_per_s", "peak_mem_mb"}
 
 
-def sweep(spec_path, out, *extra):
-    command = [sys.executable, "-m", "lssat_framework", "sweep", str(spec_path), "--out", str(out), *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def results(out):
     with open(out / "leaderboard.csv") as handle:
         return {row["variant"]: {k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)}
 
 
-def signal_each_mid_run(signals, process, deadline):
+def signal_each_mid_run(signals, launch_ended, deadline):
     """Send each variant's signal (``{run_dir: signal}``) to its training process once it has
     checkpointed inside its second epoch; the variants run side by side, so all are watched at once."""
     waiting = dict(signals)
-    while waiting and time.time() < deadline and process.poll() is None:
+    while waiting and time.time() < deadline and not launch_ended.is_set():
         for run_dir, signum in list(waiting.items()):
             job = read(run_dir / "job.json")
             state = read(run_dir / "checkpoints" / "last" / "trainer_state.json")
@@ -73,12 +68,18 @@ def test_local_launcher_matches_inline_through_a_time_limit_requeue_and_a_kill(t
 
     out = tmp_path / "local"
     one_core = ["--set", "launcher.cpus_per_task=1"]  # one thread per job, as in the reference
-    local = sweep(spec_path, out, "--launcher", "local", "--parallel", "2", *one_core)
-    deadline = time.time() + 300
     first, second = out / "backbone=a", out / "backbone=b"
-    signal_each_mid_run({first: signal.SIGUSR2, second: signal.SIGKILL}, local, deadline)
-    _, err = local.communicate(timeout=600)
-    assert local.returncode == 2, err[-3000:]
+    # the launch runs here (its jobs are processes of their own); a thread signals them meanwhile
+    launch_ended = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        signalling = pool.submit(signal_each_mid_run, {first: signal.SIGUSR2, second: signal.SIGKILL}, launch_ended, time.time() + 300)
+        try:
+            status = cli.main(["sweep", str(spec_path), "--out", str(out), "--launcher", "local", "--parallel", "2", *one_core])
+        finally:
+            launch_ended.set()
+        signalling.result()
+    err = capsys.readouterr().err
+    assert status == 2, err[-3000:]
     assert "1 of 2 variants failed" in err and "backbone=b" in err
     requeued = read(first / "job.json")
     assert requeued["state"] == "done" and requeued["attempt"] == 2 and requeued["resumed"] is True
