@@ -139,3 +139,32 @@ def test_a_picture_that_does_not_decode_or_a_link_is_named_not_followed(sweep, t
     grids = soup.find(id="grids")
     assert len(grids.find_all("img")) == 1 and "epoch_002.png: not a picture that decodes" in grids.get_text()
     assert "outside" not in soup.find(id="pictures").get_text()
+
+
+def test_a_variants_curves_are_sparklines_with_the_first_and_last_values_in_the_caption(tmp_path):
+    """A sweep page draws one picture per variant at every collect: lines alone (no axes, no text)
+    of the headline and the total loss, the numbers in the caption."""
+    import base64
+    import io
+    import json
+    import re
+
+    from PIL import Image
+
+    from lssat_framework.images import pyplot
+    from lssat_framework.report.curves import sparklines
+    from lssat_framework.report.folder import read_run
+    from lssat_framework.report.sections import sparkline
+
+    records = [{"epoch": e, "step": 4 * e, "train_loss": 2.0 / e, "train_loss_task": 1.0 / e, "val_auc": 0.5 + 0.04 * e} for e in range(1, 11)]
+    figure = sparklines(records, ["val_auc", "train_loss"])
+    drawn = [[(list(line.get_xdata()), list(line.get_ydata())) for line in ax.get_lines()] for ax in figure.axes]
+    assert drawn == [[(list(range(1, 11)), [r["val_auc"] for r in records])], [(list(range(1, 11)), [r["train_loss"] for r in records])]]
+    assert not any(ax.axison for ax in figure.axes) and not figure.texts and not any(ax.texts or ax.get_title() for ax in figure.axes)
+    pyplot().close(figure)
+
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    html = sparkline(read_run(tmp_path, "depth=2"), "auc")
+    assert "Per epoch (10), left to right: val_auc 0.54 → 0.9; train_loss 2 → 0.2." in html
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
+    assert Image.open(io.BytesIO(png)).size == (340, 55)

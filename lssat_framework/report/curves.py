@@ -19,24 +19,22 @@ def curve_keys(records: list[dict[str, Any]], headline: str | None) -> list[str]
     return [k for k in keys if any(isinstance(r.get(k), (int, float)) for r in records)]
 
 
-def training_curves(series: dict[str, list[dict[str, Any]]], headline: str | None, title: str = "", compact: bool = False):
+def training_curves(series: dict[str, list[dict[str, Any]]], headline: str | None, title: str = ""):
     """One panel per curve (:func:`curve_keys`), one line per run of ``series`` (name -> its
-    records), epochs on a shared axis; the legend names each run. ``compact``: the headline and
-    the total loss only, as a thumbnail of one run."""
+    records), epochs on a shared axis; the legend names each run."""
     records = [r for rs in series.values() for r in rs]
     keys = curve_keys(records, headline) or ["train_loss"]
-    keys = keys[:2] if compact else keys
     dots = len({r["epoch"] for r in records}) <= 12  # a mark on every epoch where they stay apart
     columns = min(3, len(keys))
     rows = -(-len(keys) // columns)
-    fig, axes = figure(rows, columns, figsize=(3.0 * columns + (1.8 if len(series) > 1 else 0.3), 2.3 * rows + 0.4) if not compact else (5.0, 2.0), squeeze=False, sharex=True)
+    fig, axes = figure(rows, columns, figsize=(3.0 * columns + (1.8 if len(series) > 1 else 0.3), 2.3 * rows + 0.4), squeeze=False, sharex=True)
     for index, key in enumerate(keys):
         ax = axes[index // columns][index % columns]
         for number, (name, runs) in enumerate(series.items()):
-            points = [(r["epoch"], r[key]) for r in runs if isinstance(r.get(key), (int, float))]
-            if points:
+            found = points(runs, key)
+            if found:
                 style = ["-", "--", ":", "-."][number // 10 % 4]
-                ax.plot(*zip(*points), style, marker="o" if dots else None, markersize=3, color=f"C{number % 10}", label=name, gid=f"curve:{key}:{name}")
+                ax.plot(*zip(*found), style, marker="o" if dots else None, markersize=3, color=f"C{number % 10}", label=name, gid=f"curve:{key}:{name}")
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.set_ylabel(key.removeprefix("val_").removeprefix("train_"))
@@ -49,6 +47,27 @@ def training_curves(series: dict[str, list[dict[str, Any]]], headline: str | Non
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def points(records: list[dict[str, Any]], key: str) -> list[tuple[int, float]]:
+    """(epoch, value) of every record with a number under ``key``."""
+    return [(r["epoch"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
+
+
+def sparklines(records: list[dict[str, Any]], keys: list[str]):
+    """One run's ``keys`` per epoch, a small panel each with the line alone: no axes and no text
+    (the caption gives the numbers). A sweep's page has one for each of its variants (45 in the
+    study), rebuilt whenever the sweep collects: a third of the time of panels with axes, whose
+    tick labels were too small to read at this size anyway."""
+    fig, axes = figure(1, len(keys), figsize=(1.7 * len(keys), 0.55), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        found = points(records, key)
+        if found:
+            ax.plot(*zip(*found), "-", marker="o" if len(found) <= 12 else None, markersize=2.5, linewidth=1.2, color="C0", gid=f"sparkline:{key}")
+        ax.margins(0.08, 0.2)  # the first and last dots whole
+        ax.set_axis_off()
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.05, top=0.95, wspace=0.25)
     return fig
 
 

@@ -33,13 +33,13 @@ def svg_text(fig) -> str:
     return buffer.getvalue()
 
 
-def png_bytes(fig, dpi: int = 100, colours: int = 64) -> bytes:
+def png_bytes(fig, dpi: int = 100, colours: int = 64, crop: bool = True) -> bytes:
     """The figure as a PNG of ``colours`` colours (a plot's lines and text need few: a quarter of
-    the bytes); the figure is closed."""
+    the bytes); the figure is closed. ``crop``: to what it shows (False: a figure laid out to fill itself)."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    save_figure(fig, buffer, crop=True, format="png", dpi=dpi)
+    save_figure(fig, buffer, crop=crop, format="png", dpi=dpi)
     buffer.seek(0)
     with Image.open(buffer) as picture:
         few = picture.convert("RGB").quantize(colors=colours)

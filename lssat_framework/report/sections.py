@@ -8,22 +8,36 @@ import json
 from typing import Any
 
 from . import numbers
-from .curves import roc_curves, training_curves
+from .curves import curve_keys, points, roc_curves, sparklines, training_curves
 from .drawing import data_uri, png_bytes, svg_uri
 from .folder import RunFiles, inside, read_json_or_none, read_outputs
 from .page import details, esc, image, paragraph, pre, table
 from .pictures import THUMBNAIL_WIDTH, embedded
 
 
-def curves(series: dict[str, RunFiles], headline: str | None, title: str = "", compact: bool = False) -> str:
-    """``compact``: a small PNG of the headline and the total loss (a sweep's 45 variants each have one)."""
+NO_EPOCH = "No epoch finished yet (no metrics.jsonl records)."
+
+
+def curves(series: dict[str, RunFiles], headline: str | None, title: str = "") -> str:
     found = {name: run.records for name, run in series.items() if run.records}
     if not found:
-        return paragraph("No epoch finished yet (no metrics.jsonl records).", "muted")
-    figure = training_curves(found, headline, title, compact)
-    # many lines weigh more as SVG than as pixels: a PNG for a thumbnail or more than 8 runs
-    uri = data_uri(png_bytes(figure, dpi=60 if compact else 100), "image/png") if compact or len(found) > 8 else svg_uri(figure)
-    return image(uri, f"training curves {title}".strip(), "Per epoch: the headline metric on validation and " + ("the total loss." if compact else "every training loss term."))
+        return paragraph(NO_EPOCH, "muted")
+    figure = training_curves(found, headline, title)
+    # many lines weigh more as SVG than as pixels: a PNG for more than 8 runs
+    uri = data_uri(png_bytes(figure, dpi=100), "image/png") if len(found) > 8 else svg_uri(figure)
+    return image(uri, f"training curves {title}".strip(), "Per epoch: the headline metric on validation and every training loss term.")
+
+
+def sparkline(run: RunFiles, headline: str | None) -> str:
+    """One run's headline and total loss per epoch as small lines (a sweep's 45 variants each have
+    one), their first and last values in the caption."""
+    if not run.records:
+        return paragraph(NO_EPOCH, "muted")
+    keys = curve_keys(run.records, headline)[:2] or ["train_loss"]
+    uri = data_uri(png_bytes(sparklines(run.records, keys), dpi=100, crop=False), "image/png")
+    ends = [f"{key} {found[0][1]:.4g} → {found[-1][1]:.4g}" for key in keys if (found := points(run.records, key))]
+    epochs = len({r.get("epoch") for r in run.records})
+    return image(uri, f"training curves of {run.name}", f"Per epoch ({epochs}), left to right: " + ("; ".join(ends) or "no value") + ".")
 
 
 def _task(run: RunFiles):
@@ -147,6 +161,6 @@ def run_block(run: RunFiles, headline: str | None, error: str | None = None) -> 
     state = (run.job or {}).get("state") or ("done" if run.summary else "not finished")
     parts = [paragraph(f"error: {error}", "error")] if error else []
     parts += [*(paragraph(p, "error") for p in run.problems), "<h3>Spec</h3>", spec(run), "<h3>Reconstruction grid, last epoch</h3>", grid(run, width=SWEEP_THUMBNAIL, quality=60),
-              "<h3>Timings</h3>", timings(run), "<h3>Training curves</h3>", curves({run.name: run}, headline, compact=True)]
+              "<h3>Timings</h3>", timings(run), "<h3>Training curves</h3>", sparkline(run, headline)]
     label = f"{esc(run.name)} <span class=\"muted\">({esc(state)})</span>"
     return details(label, "\n".join(parts), anchor=f"variant-{run.name}")
