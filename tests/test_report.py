@@ -168,3 +168,52 @@ def test_a_variants_curves_are_sparklines_with_the_first_and_last_values_in_the_
     assert "Per epoch (10), left to right: val_auc 0.54 → 0.9; train_loss 2 → 0.2." in html
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
     assert Image.open(io.BytesIO(png)).size == (340, 55)
+
+
+def test_a_collect_draws_each_plot_once_for_its_png_file_and_its_page(sweep, tmp_path, monkeypatch):
+    """The forest plot and the size plot were drawn twice at every collect: once for the sweep's
+    PNG files, once for its page. Drawn once now, both are what each would draw alone."""
+    import base64
+    import collections
+    import json
+    import shutil
+
+    import lssat_framework.report.sweep_page as sweep_page
+    import lssat_framework.sweep.plots as plots
+    from lssat_framework.report.drawing import png_bytes, svg_text
+    from lssat_framework.report.study import forest, parameters
+    from lssat_framework.sweep import collect
+
+    folder = tmp_path / "sweep"
+    shutil.copytree(sweep, folder)
+    drawings = collections.Counter()
+
+    def counted(name, draw):
+        return lambda *args: drawings.update([name]) or draw(*args)
+
+    for module in (plots, sweep_page):
+        monkeypatch.setattr(module, "forest", counted("forest", forest))
+        monkeypatch.setattr(module, "parameters", counted("parameters", parameters))
+    collect(folder, quiet=True)
+    assert drawings == {"forest": 1, "parameters": 1}
+
+    data = json.loads((folder / "answers.json").read_text())
+    shown = {img["alt"]: base64.b64decode(img["src"].partition(",")[2]).decode() for img in page(folder / "report.html").find_all("img")
+             if img["src"].startswith("data:image/svg+xml")}
+    question_1 = next(svg for alt, svg in shown.items() if alt.startswith("question 1."))
+    assert question_1 == svg_text(forest(data["tasks"], data["variants"]))
+    assert shown["every variant against its size"] == svg_text(parameters(data["variants"]))
+    assert (folder / "metric_per_backbone.png").read_bytes() == png_bytes(forest(data["tasks"], data["variants"]), dpi=110)
+    assert (folder / "metric_vs_parameters.png").read_bytes() == png_bytes(parameters(data["variants"]), dpi=110)
+
+
+def test_the_page_draws_its_own_plots_where_answers_json_is_not_what_the_sweep_drew(sweep):
+    """A page built while another job rewrote answers.json shows that file's pictures."""
+    import json
+
+    from lssat_framework.report import sweep_page
+
+    data = json.loads((sweep / "answers.json").read_text())
+    stale = {"data": {**data, "variants": []}, "forest": "<svg>stale</svg>", "parameters": "<svg>stale</svg>"}
+    assert "stale" not in sweep_page.build(sweep, stale)
+    assert "PHN2Zz5zdGFsZTwvc3ZnPg" in sweep_page.build(sweep, {**stale, "data": data})  # base64 of the passed SVG

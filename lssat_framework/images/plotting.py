@@ -15,8 +15,15 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, target: str | Any | IO, *, crop: bool = False, **options: Any) -> None:
-    """``fig.savefig(target, **options)`` in one drawing pass, then the figure is closed.
+def crop_box(fig):
+    """What ``fig`` shows plus ``savefig.pad_inches``, in inches (see :func:`save_figure`)."""
+    import matplotlib
+
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+
+
+def save_figure(fig, target: str | Any | IO, *, crop: bool = False, close: bool = True, **options: Any) -> None:
+    """``fig.savefig(target, **options)`` in one drawing pass, then the figure is closed (``close``).
 
     ``crop``: cut the picture to what it shows plus ``savefig.pad_inches``, as ``bbox_inches="tight"``
     does, the box measured with the renderer the figure's ``tight_layout`` used (text sizes are
@@ -25,13 +32,11 @@ def save_figure(fig, target: str | Any | IO, *, crop: bool = False, **options: A
     it once more as well; both are skipped here: 10-25 % less time a figure (measured; the study's
     page side by side in benchmarks/report_size.py).
     """
-    import matplotlib
-
     if crop:
-        renderer = fig.canvas.get_renderer()
-        options["bbox_inches"] = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+        options["bbox_inches"] = crop_box(fig)
     fig.set_layout_engine(None)  # the layout is done: nothing left for savefig to lay out again
     try:
         fig.savefig(target, **options)
     finally:
-        pyplot().close(fig)
+        if close:
+            pyplot().close(fig)

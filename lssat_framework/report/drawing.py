@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import io
 
-from ..images.plotting import save_figure
+from ..images.plotting import crop_box, save_figure
 
 #: what every figure of the report and the sweep shares: readable small text, no top/right frame
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "lssat", "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
@@ -36,10 +36,25 @@ def svg_text(fig) -> str:
 def png_bytes(fig, dpi: int = 100, colours: int = 64, crop: bool = True) -> bytes:
     """The figure as a PNG of ``colours`` colours (a plot's lines and text need few: a quarter of
     the bytes); the figure is closed. ``crop``: to what it shows (False: a figure laid out to fill itself)."""
-    from PIL import Image
-
     buffer = io.BytesIO()
     save_figure(fig, buffer, crop=crop, format="png", dpi=dpi)
+    return _few_colours(buffer, colours)
+
+
+def svg_and_png(fig, dpi: int = 100, colours: int = 64) -> tuple[str, bytes]:
+    """The figure as SVG text (:func:`svg_text`) and as a PNG (:func:`png_bytes`), cropped alike:
+    laid out and measured once for both (the sweep's PNG files are its page's pictures); closed."""
+    box = crop_box(fig)
+    svg = io.StringIO()
+    save_figure(fig, svg, close=False, bbox_inches=box, format="svg", metadata={"Date": None})
+    png = io.BytesIO()
+    save_figure(fig, png, bbox_inches=box, format="png", dpi=dpi)
+    return svg.getvalue(), _few_colours(png, colours)
+
+
+def _few_colours(buffer: io.BytesIO, colours: int) -> bytes:
+    from PIL import Image
+
     buffer.seek(0)
     with Image.open(buffer) as picture:
         few = picture.convert("RGB").quantize(colors=colours)

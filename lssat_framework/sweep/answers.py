@@ -15,7 +15,7 @@ interval includes chance is flagged.
 
 from __future__ import annotations
 
-from .plots import _plain_log_axis, plot_per_backbone, plot_vs_parameters  # noqa: F401 - the plots lived here
+from .plots import _plain_log_axis  # noqa: F401 - the plots lived here
 from .records import MIN_EVALUATED, Comparison
 
 READING = (

@@ -199,7 +199,7 @@ def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None 
     from .answers_data import ANSWERS_DATA, answers_data
     from .axes import axis_kinds
     from .compare import compare
-    from .plots import plot_per_backbone, plot_vs_parameters
+    from .plots import draw_plots
 
     out_dir = Path(out_dir)
     manifest = manifest or read_manifest(out_dir)
@@ -213,13 +213,13 @@ def collect(out_dir: Path, quiet: bool = False, manifest: dict[str, Any] | None 
         runs = runs_for_answers(out_dir, kinds, found)
         comparisons = compare(runs)
         missing = [f"{r['variant']}: {r['result']['state']}" + (f" ({r['result']['error']})" if r["result"]["error"] else "") for r in found if r["result"]["state"] != "done"]
-        plot_per_backbone(comparisons, out_dir / "metric_per_backbone.png", runs)
-        plot_vs_parameters(runs, out_dir / "metric_vs_parameters.png")
+        data = json.loads(json.dumps(finite(answers_data(comparisons, runs))))  # as the page reads it back
+        pictures = draw_plots(data, out_dir)
         write_atomic(out_dir / "answers.md", answers(comparisons, missing))
-        write_atomic(out_dir / ANSWERS_DATA, json.dumps(finite(answers_data(comparisons, runs)), indent=1))  # what the report draws
+        write_atomic(out_dir / ANSWERS_DATA, json.dumps(data, indent=1))  # what the report draws
         if [s.state for s in statuses(out_dir, manifest)] == [s.state for s in states]:
             break
-    refresh_report(out_dir)  # report.html; a page that cannot be written is a warning
+    refresh_report(out_dir, pictures)  # report.html; a page that cannot be written is a warning
     if not quiet:
         done = sum(s.state == "done" for s in states)
         print(f"{out_dir}: {done} of {len(states)} variants finished; leaderboard.md, answers.md, report.html written")
