@@ -1,7 +1,9 @@
 """One writer per run directory (lssat_framework.files.lock), and real ``lssat run`` processes
 around it: started together, read while one trains, killed and resumed."""
 
+import contextlib
 import copy
+import io
 import json
 import os
 import signal
@@ -64,11 +66,29 @@ def trainer_state(run):
         return None
 
 
+def resume_here(spec_path, run):
+    """``lssat run SPEC --out RUN --resume`` in this process, one thread as the runs above: its
+    exit status and what it wrote on stderr."""
+    from lssat_framework import cli
+
+    stderr, threads = io.StringIO(), os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            status = cli.main(["run", str(spec_path), "--out", str(run), "--resume"])
+    finally:
+        if threads is None:
+            del os.environ["OMP_NUM_THREADS"]
+        else:
+            os.environ["OMP_NUM_THREADS"] = threads
+    return types.SimpleNamespace(returncode=status, stderr=stderr.getvalue())
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Three runs of one spec started together, shared by the tests below (each run costs a new
     interpreter): two on the directory ``together`` (one trains, one is refused), read by
-    ``lssat eval`` while it trains; one killed in the middle of its second epoch and resumed."""
+    ``lssat eval`` while it trains; one killed in the middle of its second epoch, and resumed here."""
     folder = tmp_path_factory.mktemp("runs")
     spec = copy.deepcopy(TINY_SPEC)
     spec["data"]["params"].update(train=48, val=13)
@@ -90,8 +110,7 @@ def runs(tmp_path_factory):
         summary_when_killed = (killed / "summary.json").exists()
         holder_while_read, read = reading.result()
     ended = [finish(p) for p in pair]
-    resumed = subprocess.run([sys.executable, "-m", "lssat_framework", "run", str(spec_path), "--out", str(killed), "--resume"],
-                             capture_output=True, text=True, env=ONE_THREAD)
+    resumed = resume_here(spec_path, killed)
     return types.SimpleNamespace(
         together=together, pair=ended, holder_while_read=holder_while_read, read=read,
         killed=killed, victim_pid=victim.pid, holder_when_killed=holder_when_killed, summary_when_killed=summary_when_killed, resumed=resumed)
