@@ -121,6 +121,27 @@ def test_an_eva02_backbone_trains_an_mae_step(tiny_spec):
     assert model.backbone.model.blocks[0].attn.qkv.weight.grad is not None
 
 
+@pytest.mark.parametrize("name", ["mobilenetv3_small_050", "lcnet_050"])
+def test_a_cnn_whose_head_has_a_hidden_layer_trains_an_mae_step(tiny_spec, name):
+    """MobileNetV3/V4, GhostNet, LCNet and HGNetV2 failed the backbone contract: timm's pooled
+    features pass the head's own hidden layer (head_hidden_size, e.g. 1024), wider than the feature
+    map (num_features) whose width the masked path's tokens have. Their pooled features are now the
+    map's average: one width for both paths, the whole step trains."""
+    tiny_spec["backbone"] = {"name": name}
+    tiny_spec["data"]["params"]["image_size"] = 64  # a 2×2 map at its reduction of 32: MAE hides 3 of 4
+    model = build(validate_spec(tiny_spec)).model  # the dry check of the contract passes
+    backbone = model.backbone
+    assert backbone.model.head_hidden_size != backbone.num_features
+    images = torch.rand(2, 3, 64, 64)
+    pooled = backbone.forward_pooled(images)
+    assert pooled.shape == (2, backbone.num_features)
+    torch.testing.assert_close(pooled, backbone.model.forward_features(images).mean(dim=(2, 3)))
+    logits, out = model(images)
+    loss = logits.sum() + sum(out.losses.values())
+    loss.backward()
+    assert torch.isfinite(loss) and out.losses
+
+
 # --- Issue 16 item 14: kwargs and img_size ------------------------------------------------------------
 
 

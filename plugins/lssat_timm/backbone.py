@@ -80,6 +80,10 @@ class TimmBackbone(Backbone):
         self.normalisation = _data_config_stats(self.model) if tagged else {"mean": IMAGENET_MEAN, "std": IMAGENET_STD}
         self.in_chans = in_chans
         self.num_features = self.model.num_features
+        # a head with a hidden layer of its own (MobileNetV3/V4, GhostNet, LCNet, HGNetV2: timm's
+        # head_hidden_size) is wider than the feature map, whose width the masked path's tokens
+        # have: the pooled features are then the map's average, one width D for both paths
+        self.pools_map = getattr(self.model, "head_hidden_size", self.num_features) != self.num_features
         vit = _is_vit(self.model)
         if masking == "tokens" and not vit:
             raise ComponentError(f"backbone '{model_name}' has no ViT token sequence: use masking 'pixels' or 'auto'")
@@ -122,7 +126,17 @@ class TimmBackbone(Backbone):
         return with_stem_pattern(prefix_group_matcher(matcher(coarse=coarse), "model."), r"^mask_token$")
 
     def forward_pooled(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pools_map:
+            return self._feature_map(self.model.forward_features(x)).mean(dim=(2, 3))
         return self.model(x)
+
+    def _feature_map(self, features: torch.Tensor) -> torch.Tensor:
+        """``features`` as an NCHW map of ``num_features`` channels."""
+        if features.ndim != 4:
+            raise ComponentError(f"backbone '{self.model_name}' returned features of shape {tuple(features.shape)}, not a map")
+        if features.shape[1] != self.num_features and features.shape[-1] == self.num_features:
+            features = features.permute(0, 3, 1, 2)  # NHWC (e.g. Swin) -> NCHW
+        return features
 
     def image_normalisation(self) -> dict[str, tuple[float, ...]]:
         """The mean and std per RGB channel the weights expect (see the module's docstring)."""
@@ -184,11 +198,7 @@ class TimmBackbone(Backbone):
         rows, cols = self.grid_size(tuple(x.shape[-2:]))
         pixel_mask = self.pixel_mask(mask, x.shape[-2:]).to(x.dtype)
         x = x * (1 - pixel_mask) + self.mask_token.to(x.dtype) * pixel_mask
-        features = self.model.forward_features(x)
-        if features.ndim != 4:
-            raise ComponentError(f"backbone '{self.model_name}' returned features of shape {tuple(features.shape)}, not a map")
-        if features.shape[1] != self.num_features and features.shape[-1] == self.num_features:
-            features = features.permute(0, 3, 1, 2)  # NHWC (e.g. Swin) -> NCHW
+        features = self._feature_map(self.model.forward_features(x))
         if features.shape[-2:] != (rows, cols):
             raise ComponentError(
                 f"backbone '{self.model_name}' gave a {features.shape[-2]}×{features.shape[-1]} feature map, expected {rows}×{cols}"
