@@ -26,10 +26,14 @@ def figure(*args, **kwargs):
     return pyplot().subplots(*args, **kwargs)
 
 
+#: how every figure is saved as SVG: reproducible, no date in it
+SVG = {"format": "svg", "metadata": {"Date": None}}
+
+
 def svg_text(fig) -> str:
     """The figure as SVG text; the figure is closed."""
     buffer = io.StringIO()
-    save_figure(fig, buffer, crop=True, format="svg", metadata={"Date": None})
+    save_figure(fig, buffer, crop=True, **SVG)
     return buffer.getvalue()
 
 
@@ -46,7 +50,7 @@ def svg_and_png(fig, dpi: int = 100, colours: int = 64) -> tuple[str, bytes]:
     laid out and measured once for both (the sweep's PNG files are its page's pictures); closed."""
     box = crop_box(fig)
     svg = io.StringIO()
-    save_figure(fig, svg, close=False, bbox_inches=box, format="svg", metadata={"Date": None})
+    save_figure(fig, svg, close=False, bbox_inches=box, **SVG)
     png = io.BytesIO()
     save_figure(fig, png, bbox_inches=box, format="png", dpi=dpi)
     return svg.getvalue(), _few_colours(png, colours)
