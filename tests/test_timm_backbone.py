@@ -136,6 +136,8 @@ def test_a_cnn_whose_head_has_a_hidden_layer_trains_an_mae_step(tiny_spec, name)
     pooled = backbone.forward_pooled(images)
     assert pooled.shape == (2, backbone.num_features)
     torch.testing.assert_close(pooled, backbone.model.forward_features(images).mean(dim=(2, 3)))
+    # timm's own pooling of the map, before its head's hidden layer
+    torch.testing.assert_close(pooled, backbone.model.global_pool(backbone.model.forward_features(images)).flatten(1))
     logits, out = model(images)
     loss = logits.sum() + sum(out.losses.values())
     loss.backward()
